@@ -1,0 +1,75 @@
+#pragma once
+// Entry: one key and its value in a single heap allocation.
+//
+// Layout (see entry.cc for the byte-level picture): a chain pointer for the
+// shard's hash table, a one-byte type/encoding/flags field, one byte of access
+// history reserved for eviction (LRU clock or LFU counter), varint lengths,
+// the expiry deadline only when the key has one, then the key bytes and the
+// value. String values that are canonical decimal int64s ("123", not "0123")
+// are stored as 8-byte integers. Strings that grow in place (APPEND,
+// SETRANGE) move to a separately allocated, geometrically growing buffer so
+// repeated appends are amortised O(1).
+//
+// Entries are created and destroyed only through the static functions below;
+// changing the expiry or the value may reallocate, so those return the
+// entry's new address. Not thread-safe: the owning shard's lock guards it.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice::storage {
+
+enum class ValueType : uint8_t { kString = 0 };
+
+class Entry {
+ public:
+  // `expire_at_ms` 0 means no expiry.
+  static Entry* CreateString(std::string_view key, std::string_view value, int64_t expire_at_ms);
+  static Entry* CreateInt(std::string_view key, int64_t value, int64_t expire_at_ms);
+  // A copy of `source` (value and expiry) under another key.
+  static Entry* CloneAs(const Entry* source, std::string_view new_key);
+  static void Destroy(Entry* entry);
+
+  // Returns the (possibly moved) entry with its expiry set, or cleared for 0.
+  static Entry* WithExpiry(Entry* entry, int64_t expire_at_ms);
+  // Returns the (possibly moved) entry holding a new value; expiry is kept.
+  static Entry* WithString(Entry* entry, std::string_view value);
+  static Entry* WithInt(Entry* entry, int64_t value);
+  // Appends to the string value (switching to the growable encoding).
+  static Entry* Append(Entry* entry, std::string_view tail);
+  // Overwrites bytes at `offset`, zero-padding any gap (SETRANGE).
+  static Entry* WriteAt(Entry* entry, size_t offset, std::string_view bytes);
+
+  std::string_view key() const;
+  ValueType type() const;
+  bool has_expiry() const;
+  int64_t expire_at_ms() const;  // 0 when none
+  bool is_int() const;
+  int64_t int_value() const;  // REQUIRES: is_int()
+  // The value as a string; an integer is formatted into `*scratch`.
+  std::string_view string_value(std::string* scratch) const;
+  size_t string_length() const;  // STRLEN, without formatting
+
+  // Access history for eviction (LRU clock or LFU counter); unused for now.
+  uint8_t access() const;
+  void set_access(uint8_t v);
+
+  // Bytes this entry owns on the heap (for INFO and memory accounting).
+  size_t AllocatedBytes() const;
+
+  // Hash-table chain link, owned by the shard's table.
+  Entry* next() const;
+  void set_next(Entry* e);
+
+  Entry() = delete;
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
+};
+
+// Redis's rule for when a string is stored as an integer: canonical decimal
+// int64 of at most 20 characters.
+bool LooksLikeInt64(std::string_view s, int64_t* out);
+
+}  // namespace sluice::storage

@@ -1,0 +1,105 @@
+#pragma once
+// Shard: one slice of a database's keys with its own lock, hash table and TTL
+// timer wheel.
+//
+// A key lives in shard `KeyHash(key) & (shard_count - 1)` of its database.
+// Every member below except mu() REQUIRES: mu() held by the caller. Pointers
+// to entries returned by a shard stay valid until the lock is released or the
+// shard is modified again.
+//
+// Expiry is lazy and active: Find() reclaims an expired key it meets (and
+// counts it in expired_keys), and ActiveExpire() advances the timer wheel,
+// reclaiming keys whose deadline has passed with bounded work per call.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "storage/entry.h"
+
+namespace sluice::storage {
+
+// XXH3-64 of the key: picks the shard (low bits) and the bucket.
+uint64_t KeyHash(std::string_view key);
+
+struct ShardStats {
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t expired_keys = 0;
+};
+
+class Shard {
+ public:
+  // `order` is this shard's place in the global lock order (see MultiLock).
+  explicit Shard(uint32_t order);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  std::mutex& mu() { return mu_; }
+  uint32_t order() const { return order_; }
+
+  // The live entry for `key`, or nullptr (an expired one is reclaimed first).
+  Entry* Find(std::string_view key, int64_t now_ms);
+  // Find() that also counts a keyspace hit or miss (reads by GET-like commands).
+  Entry* FindForRead(std::string_view key, int64_t now_ms);
+  // Takes ownership of `entry` and links it, destroying any entry with the
+  // same key. Registers its expiry with the timer wheel.
+  void Insert(Entry* entry);
+  // Unlinks `key` and hands the entry to the caller (nullptr if absent or expired).
+  Entry* Detach(std::string_view key, int64_t now_ms);
+  // Unlinks and destroys `key`; true if a live key was removed.
+  bool Erase(std::string_view key, int64_t now_ms);
+
+  // Replaces linked `entry` with `updated` (the result of an Entry::With...
+  // call on it, possibly the same address) and keeps the timer wheel and the
+  // expires count right. Returns `updated`.
+  Entry* Relink(Entry* entry, Entry* updated);
+  // Sets (or clears, for 0) the expiry of a linked entry; returns its new address.
+  Entry* SetExpiry(Entry* entry, int64_t expire_at_ms);
+
+  size_t size() const;
+  size_t expires_count() const;
+  // Reclaims keys whose deadline is <= now_ms, looking at no more than
+  // `budget` timer records. Returns how many keys it reclaimed.
+  size_t ActiveExpire(int64_t now_ms, size_t budget);
+
+  // Reverse-binary bucket cursor iteration as Redis's SCAN: visits whole
+  // buckets starting at `cursor` until at least `count` entries were visited
+  // or the table was covered, and returns the next cursor (0 when done). A key
+  // present for the whole iteration is visited at least once even if the
+  // table grows or shrinks between calls. Expired entries are skipped.
+  uint64_t Scan(uint64_t cursor, size_t count, int64_t now_ms,
+                const std::function<void(const Entry&)>& visit);
+  // Visits every live entry.
+  void ForEach(int64_t now_ms, const std::function<void(const Entry&)>& visit);
+  // A uniformly-ish random live entry, or nullptr when empty.
+  Entry* Random(uint64_t random_bits, int64_t now_ms);
+
+  // Removes every key.
+  void Clear();
+  // Exchanges all contents (keys, wheel, counts) with `other`, for SWAPDB and
+  // for FLUSHALL ASYNC (swap with an empty shard, free it elsewhere).
+  // REQUIRES: both locks held.
+  void SwapContents(Shard& other);
+
+  ShardStats& stats() { return stats_; }
+  // Heap bytes held by entries, table and wheel.
+  size_t MemoryBytes() const;
+
+  // Called (under the lock) for every key reclaimed by expiry, lazy or active;
+  // keyspace notifications hook in here.
+  void set_on_expired(std::function<void(std::string_view key)> fn);
+
+ private:
+  struct Impl;
+  std::mutex mu_;
+  uint32_t order_;
+  std::unique_ptr<Impl> impl_;
+  ShardStats stats_;
+};
+
+}  // namespace sluice::storage
