@@ -32,14 +32,17 @@ inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of rang
 inline constexpr std::string_view kNegativeCount = "ERR value is out of range, must be positive";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 
-// "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+// "ERR unknown command 'foo', with args beginning with: 'a' 'b' ", where
+// `args` are the arguments after the name. As in Redis, the name is cut to 128
+// bytes and the quoted arguments stop once they reach 128 bytes together.
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs);
-// "ERR unknown subcommand 'foo'. Try CONFIG HELP."
+// "ERR unknown subcommand 'foo'. Try CONFIG HELP." (`sub` cut to 128 bytes,
+// `command` upper-cased).
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 // "ERR wrong number of arguments for 'get' command" (name lower-cased, as given
 // for subcommands: "config|get").
 std::string WrongArity(std::string_view name);
-// "ERR invalid expire time in 'set' command"
+// "ERR invalid expire time in 'set' command" (name lower-cased).
 std::string InvalidExpire(std::string_view command);
 
 }  // namespace sluice::protocol::errors

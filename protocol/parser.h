@@ -20,6 +20,8 @@ class CommandArgs {
  public:
   size_t size() const { return spans_.size(); }
   bool empty() const { return spans_.empty(); }
+  // Total bytes of all arguments.
+  size_t byte_size() const { return buf_.size(); }
   std::string_view operator[](size_t i) const {
     return std::string_view(buf_.data() + spans_[i].offset, spans_[i].length);
   }
@@ -32,6 +34,8 @@ class CommandArgs {
   void Push(std::string_view arg);
 
   // Parser internals: begin an argument of known length, then append its bytes.
+  // BeginArg reserves at most 1 MiB up front, however long the argument.
+  // REQUIRES: the total size stays below 4 GiB (offsets are 32-bit).
   void BeginArg(size_t reserve);
   void AppendToLast(std::string_view bytes);
 
@@ -84,9 +88,24 @@ class Parser {
   void Reset();
 
  private:
-  enum class State { kStart, kMultibulkCount, kBulkLength, kBulkData, kBulkCrlf, kInline };
+  enum class State {
+    kStart,
+    kMultibulkCount,
+    kBulkLength,
+    kBulkData,
+    kBulkCrlf,
+    kInline,
+    kFailed,
+  };
+  enum class LineResult { kComplete, kPartial, kTooLong };
 
   ParseStatus Fail(std::string message);
+  // Reads up to and excluding '\n' from [*p, end), joining bytes kept in line_
+  // from earlier feeds. kComplete: *line is the whole line (it may point into
+  // line_; call ReleaseLine() when done with it). kPartial: the bytes were
+  // kept. kTooLong: the line exceeds max_inline_len (with or without '\n').
+  LineResult TakeLine(const char** p, const char* end, std::string_view* line);
+  void ReleaseLine();
 
   ParserLimits limits_;
   bool authenticated_ = true;
@@ -102,6 +121,7 @@ class Parser {
 // "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
 // with \' only, and a closing quote must be followed by a space or the end.
 // Returns false on unbalanced quotes.
+// Appends the arguments to `out`; on false, `out` may hold a partial result.
 bool SplitInlineArgs(std::string_view line, CommandArgs* out);
 
 }  // namespace sluice::protocol

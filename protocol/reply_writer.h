@@ -35,8 +35,9 @@ class ReplyWriter {
   void MapHeader(size_t n);   // n key/value pairs
   void SetHeader(size_t n);
   void PushHeader(size_t n);  // RESP3 `>`; RESP2 array
-  // Formats like Redis: "inf", "-inf", "nan" in RESP3; in RESP2 a bulk string
-  // with up to 17 significant digits (%.17g), the way Redis prints doubles.
+  // Formats like Redis 7.2 (FormatDouble in arg_reader.h: the shortest text
+  // that reads back as the same double, "inf", "-inf", "nan"): RESP3
+  // `,<text>`, RESP2 a bulk string of the same text.
   void Double(double v);
   void Bool(bool v);
   // RESP3 verbatim string with a 3-letter format ("txt"); RESP2 bulk string.

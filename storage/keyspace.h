@@ -4,8 +4,10 @@
 // MultiLock when there are several, always in ascending order() so that no
 // two commands deadlock.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,7 @@ class Keyspace {
  public:
   Keyspace(size_t databases, size_t shards_per_db);
   size_t database_count() const { return dbs_.size(); }
+  size_t shards_per_db() const;
   Database& db(size_t i) { return *dbs_[i]; }
 
   // Exchanges the contents of two databases atomically (locks all their shards).
@@ -50,6 +53,10 @@ class Keyspace {
   // are already empty.
   void FlushDb(size_t i, bool async);
   void FlushAll(bool async);
+  // Background frees started by async flushes that have not finished yet;
+  // WaitForAsyncFrees() blocks until there are none (tests, shutdown).
+  size_t async_frees_in_flight() const;
+  void WaitForAsyncFrees() const;
 
   // Runs active expiry on shards [begin, end) of every database, with at most
   // `budget_per_shard` wheel records looked at per shard. Returns keys reclaimed.
@@ -62,6 +69,8 @@ class Keyspace {
 
  private:
   std::vector<std::unique_ptr<Database>> dbs_;
+  // Shared with the background threads, which may outlive the keyspace.
+  std::shared_ptr<std::atomic<size_t>> async_frees_;
 };
 
 // Locks a set of shards in ascending order(), skipping duplicates; unlocks on

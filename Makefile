@@ -1,0 +1,30 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Everything else (setup, build flavours) is a step of those.
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+ARGS ?=
+
+.PHONY: setup build run test test-fast bench clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Builds and starts the server on 127.0.0.1:6379 (ARGS="--port 7000" to change).
+run: build
+	./$(BUILD)/sluice-server $(ARGS)
+
+# Every test: unit, end-to-end with real clients, ASan/UBSan, TSan, fuzz.
+test: setup
+	bash scripts/test.sh
+
+# Unit and end-to-end tests on the release build only.
+test-fast: setup
+	SLUICE_TEST_STAGES="build unit e2e node" bash scripts/test.sh
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,0 +1,112 @@
+#pragma once
+// The command table: one row per command (name, arity, flags, key positions,
+// handler, documentation), from which dispatch checks arity and flags once
+// and COMMAND / COMMAND INFO / COMMAND DOCS are generated.
+//
+// Built once at start-up and read-only afterwards, so it is safe to read from
+// every I/O thread without locking.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "protocol/arg_reader.h"
+#include "protocol/parser.h"
+#include "protocol/reply_writer.h"
+
+namespace sluice::server {
+
+class ClientState;
+class Server;
+
+// Command flags, as COMMAND INFO names them.
+enum CommandFlag : uint32_t {
+  kWrite = 1u << 0,
+  kReadOnly = 1u << 1,
+  kDenyOom = 1u << 2,
+  kAdmin = 1u << 3,
+  kPubSub = 1u << 4,
+  kNoScript = 1u << 5,
+  kLoading = 1u << 6,
+  kStale = 1u << 7,
+  kFast = 1u << 8,
+  kNoAuth = 1u << 9,
+  kSkipSlowlog = 1u << 10,
+  kAllowBusy = 1u << 11,
+  kNoMulti = 1u << 12,
+  kSkipMonitor = 1u << 13,
+  kBlocking = 1u << 14,
+  // Allowed while a RESP2 connection is in subscribed state.
+  kAllowedInSubscribe = 1u << 15,
+};
+
+// Everything a handler needs for one invocation.
+struct CommandContext {
+  Server& server;
+  ClientState& client;
+  const protocol::CommandArgs& args;
+  protocol::ReplyWriter& w;
+  int64_t now_ms;
+
+  std::string_view arg(size_t i) const { return args[i]; }
+  size_t argc() const { return args.size(); }
+};
+
+using CommandHandler = void (*)(CommandContext& ctx);
+
+struct CommandDoc {
+  std::string_view summary;
+  std::string_view since;
+  std::string_view group;
+  std::string_view complexity;
+};
+
+struct CommandSpec {
+  std::string name;  // lower case; "client|setname" for subcommands
+  int arity;         // >0 exact, <0 at least -arity (counting the name)
+  uint32_t flags;
+  int first_key;  // 0 when the command takes no keys
+  int last_key;   // -1: the last argument
+  int key_step;
+  CommandHandler handler;
+  CommandDoc doc;
+  std::string_view acl_categories;  // space-separated, e.g. "@write @string @slow"
+  // Subcommands (CLIENT SETNAME, CONFIG GET, ...), keyed by lower-case name.
+  std::vector<std::unique_ptr<CommandSpec>> subcommands;
+
+  const CommandSpec* FindSubcommand(std::string_view sub) const;
+  bool CheckArity(size_t argc) const {
+    return arity > 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+  }
+};
+
+class CommandTable {
+ public:
+  // Adds a command; returns it so subcommands can be attached.
+  CommandSpec& Add(CommandSpec spec);
+  // Adds a subcommand row to `parent` ("config" + "get" -> "config|get").
+  CommandSpec& AddSubcommand(CommandSpec& parent, CommandSpec sub);
+
+  // Case-insensitive lookup; nullptr when unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  const absl::flat_hash_map<std::string, std::unique_ptr<CommandSpec>>& all() const {
+    return commands_;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, std::unique_ptr<CommandSpec>> commands_;
+};
+
+// Family registration; each lives in its family's file.
+void RegisterStringFamily(CommandTable& table);
+void RegisterKeyFamily(CommandTable& table);
+void RegisterConnectionFamily(CommandTable& table);
+void RegisterServerFamily(CommandTable& table);
+
+// Builds the full table of every family.
+std::unique_ptr<CommandTable> BuildCommandTable();
+
+}  // namespace sluice::server

@@ -1,0 +1,80 @@
+#pragma once
+// Server configuration: defaults, the command line (`sluice-server [file]
+// --port 7000 ...`), redis.conf-style files, and the parameter registry that
+// CONFIG GET / CONFIG SET read and write.
+//
+// A Config value is plain data. The running server keeps one behind
+// ServerConfig, which is thread-safe: CONFIG SET from any connection thread
+// updates it under a mutex, and hot settings are mirrored in atomics.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sluice::server {
+
+enum class LogLevel { kDebug, kVerbose, kNotice, kWarning, kNothing };
+
+struct Config {
+  int port = 6379;
+  std::vector<std::string> bind = {"127.0.0.1"};
+  int threads = 0;  // 0: one per core
+  int databases = 16;
+  int shards = 0;  // shards per database, 0: chosen from threads (power of two)
+  std::string requirepass;
+  int maxclients = 10000;
+  int timeout = 0;  // idle seconds before a client is closed, 0: never
+  LogLevel loglevel = LogLevel::kNotice;
+  std::string config_file;
+};
+
+// Parses argv (argv[0] is the program). A first argument that does not start
+// with "--" names a config file, read first; later options win. Errors name
+// the bad option or value.
+absl::StatusOr<Config> ParseCommandLine(int argc, const char* const* argv);
+// Applies one directive (`name` lower-cased, `values` its arguments).
+absl::Status ApplyDirective(Config& config, std::string_view name,
+                            const std::vector<std::string>& values);
+// Reads a redis.conf-style file (directive + arguments per line, # comments,
+// quoted arguments) into `config`.
+absl::Status LoadConfigFile(Config& config, const std::string& path);
+// Checks cross-field constraints after parsing and fills defaults.
+absl::Status Finalize(Config& config);
+
+std::string_view LogLevelName(LogLevel level);
+
+// The running configuration, shared by all threads.
+class ServerConfig {
+ public:
+  explicit ServerConfig(Config config);
+
+  Config Snapshot() const;
+  // CONFIG GET: every (name, value) whose name matches the glob pattern.
+  std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
+  // CONFIG SET name value [name value ...], all or nothing. Returns the Redis
+  // error text on failure ("" on success).
+  std::string Set(const std::vector<std::pair<std::string, std::string>>& pairs);
+
+  int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
+  int timeout() const { return timeout_.load(std::memory_order_relaxed); }
+  LogLevel loglevel() const { return loglevel_.load(std::memory_order_relaxed); }
+  std::string requirepass() const;
+
+ private:
+  void Mirror();
+  mutable std::mutex mu_;
+  Config config_;
+  std::atomic<int> maxclients_;
+  std::atomic<int> timeout_;
+  std::atomic<LogLevel> loglevel_;
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,206 @@
+#include "server/connection.h"
+
+#include "common/strings.h"
+#include "protocol/errors.h"
+#include "server/server.h"
+#include "storage/clock.h"
+
+namespace sluice::server {
+namespace {
+
+constexpr size_t kReadBufferSize = 16 * 1024;
+// A reply buffer that grew past this for one large reply is released after
+// it was written, so an idle connection does not pin megabytes.
+constexpr size_t kKeepOutputCapacity = 64 * 1024;
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  const asio::ip::address a = ep.address();
+  return StrCat(a.is_v6() ? StrCat("[", a.to_string(), "]") : a.to_string(), ":",
+                      ep.port());
+}
+
+std::string RemoteText(asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("?:0") : EndpointText(ep);
+}
+
+std::string LocalText(asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.local_endpoint(ec);
+  return ec ? std::string("?:0") : EndpointText(ep);
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket,
+                       uint64_t id, bool authenticated)
+    : server_(server),
+      thread_(thread),
+      socket_(std::move(socket)),
+      state_(id, RemoteText(socket_), LocalText(socket_), socket_.native_handle(),
+             storage::NowMs()),
+      writer_(&out_) {
+  state_.set_authenticated(authenticated);
+  parser_.set_authenticated(authenticated);
+  read_buf_.resize(kReadBufferSize);
+  boost::system::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+Connection::~Connection() = default;
+
+void Connection::Start() {
+  thread_.connections().insert(this);
+  server_.RegisterClient(shared_from_this());
+  DoRead();
+}
+
+void Connection::Kill() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+void Connection::CloseIfIdle(int64_t now_ms, int timeout_s) {
+  if (now_ms - state_.last_interaction_ms() > static_cast<int64_t>(timeout_s) * 1000) Close();
+}
+
+void Connection::DoRead() {
+  if (closed_ || reading_) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buf_.data(), read_buf_.size()),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  thread_.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  std::string_view input(read_buf_.data(), n);
+  while (!input.empty() && !state_.close_after_reply()) {
+    size_t consumed = 0;
+    protocol::ParseStatus status = parser_.Feed(input, &consumed, &args_);
+    input.remove_prefix(consumed);
+    if (status == protocol::ParseStatus::kCommand) {
+      Execute();
+    } else if (status == protocol::ParseStatus::kNeedMore) {
+      break;
+    } else {
+      writer_.Error(StrCat("ERR ", parser_.error()));
+      server_.Log(LogLevel::kVerbose, StrCat("Protocol error (", parser_.error(),
+                                                   ") from client: ", state_.addr()));
+      state_.set_close_after_reply();
+    }
+  }
+  state_.set_buffers(input.size(), out_.size());
+  Flush();
+  if (write_in_flight_) return;  // OnWrite resumes reading
+  if (state_.close_after_reply()) {
+    Close();
+  } else {
+    DoRead();
+  }
+}
+
+void Connection::Execute() {
+  thread_.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const size_t mark = out_.size();
+  const int64_t now_ms = storage::NowMs();
+  const CommandSpec* spec = server_.commands().Find(args_[0]);
+  if (spec == nullptr) {
+    std::vector<std::string_view> rest;
+    for (size_t i = 1; i < args_.size(); ++i) rest.push_back(args_[i]);
+    writer_.Error(protocol::errors::UnknownCommand(args_[0], rest.data(), rest.size()));
+  } else if (!spec->CheckArity(args_.size())) {
+    writer_.Error(protocol::errors::WrongArity(spec->name));
+  } else {
+    if (!spec->subcommands.empty() && (args_.size() > 1 || spec->handler == nullptr)) {
+      const CommandSpec* sub = spec->FindSubcommand(args_[1]);
+      if (sub == nullptr) {
+        writer_.Error(protocol::errors::UnknownSubcommand(spec->name, args_[1]));
+        spec = nullptr;
+      } else if (!sub->CheckArity(args_.size())) {
+        writer_.Error(protocol::errors::WrongArity(sub->name));
+        spec = nullptr;
+      } else {
+        spec = sub;
+      }
+    }
+    if (spec != nullptr) {
+      if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
+        writer_.Error(protocol::errors::kNoAuth);
+      } else {
+        state_.Touch(now_ms, spec->name.c_str());
+        CommandContext ctx{server_, state_, args_, writer_, now_ms};
+        spec->handler(ctx);
+        parser_.set_authenticated(state_.authenticated());
+      }
+    }
+  }
+  if (out_.size() > mark && out_[mark] == '-') {
+    server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+  switch (state_.reply_mode()) {
+    case ReplyMode::kOn:
+      break;
+    case ReplyMode::kOff:
+      out_.resize(mark);
+      break;
+    case ReplyMode::kSkipNext:  // CLIENT REPLY SKIP itself: no reply, skip the next one
+      out_.resize(mark);
+      state_.set_reply_mode(ReplyMode::kSkipThis);
+      break;
+    case ReplyMode::kSkipThis:
+      out_.resize(mark);
+      state_.set_reply_mode(ReplyMode::kOn);
+      break;
+  }
+}
+
+void Connection::Flush() {
+  if (write_in_flight_ || out_.empty() || closed_) return;
+  write_in_flight_ = true;
+  writing_.swap(out_);
+  thread_.net_output_bytes.fetch_add(writing_.size(), std::memory_order_relaxed);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+}
+
+void Connection::OnWrite(const boost::system::error_code& ec) {
+  write_in_flight_ = false;
+  if (writing_.capacity() > kKeepOutputCapacity) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  if (!out_.empty()) {
+    Flush();
+    return;
+  }
+  if (state_.close_after_reply()) {
+    Close();
+    return;
+  }
+  DoRead();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  thread_.connections().erase(this);
+  server_.UnregisterClient(state_.id());
+}
+
+}  // namespace sluice::server

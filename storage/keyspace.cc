@@ -1,0 +1,191 @@
+#include "storage/keyspace.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace sluice::storage {
+namespace {
+
+int Log2(size_t power_of_two) { return __builtin_ctzll(power_of_two); }
+
+}  // namespace
+
+Database::Database(size_t shard_count, uint32_t first_order) {
+  shards_.reserve(shard_count);
+  for (size_t i = 0; i < shard_count; ++i) {
+    shards_.push_back(std::make_unique<Shard>(first_order + static_cast<uint32_t>(i)));
+  }
+}
+
+size_t Database::Size() {
+  size_t total = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard->mu());
+    total += shard->size();
+  }
+  return total;
+}
+
+size_t Database::ExpiresCount() {
+  size_t total = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard->mu());
+    total += shard->expires_count();
+  }
+  return total;
+}
+
+uint64_t Database::Scan(uint64_t cursor, size_t count, int64_t now_ms,
+                        const std::function<void(const Entry&)>& visit) {
+  const int bits = Log2(shards_.size());
+  size_t index = cursor & (shards_.size() - 1);
+  uint64_t bucket_cursor = cursor >> bits;
+  size_t seen = 0;
+  const std::function<void(const Entry&)> counting = [&](const Entry& e) {
+    ++seen;
+    visit(e);
+  };
+  while (true) {
+    Shard& shard = *shards_[index];
+    {
+      std::lock_guard<std::mutex> lock(shard.mu());
+      bucket_cursor = shard.Scan(bucket_cursor, count > seen ? count - seen : 1, now_ms, counting);
+    }
+    if (bucket_cursor != 0) return (bucket_cursor << bits) | index;
+    ++index;
+    if (index == shards_.size()) return 0;
+    // The cursor (0 << bits) | index is never 0 here, so stopping is safe.
+    if (seen >= count) return index;
+  }
+}
+
+Keyspace::Keyspace(size_t databases, size_t shards_per_db)
+    : async_frees_(std::make_shared<std::atomic<size_t>>(0)) {
+  dbs_.reserve(databases);
+  for (size_t i = 0; i < databases; ++i) {
+    dbs_.push_back(
+        std::make_unique<Database>(shards_per_db, static_cast<uint32_t>(i * shards_per_db)));
+  }
+}
+
+size_t Keyspace::shards_per_db() const { return dbs_.empty() ? 0 : dbs_[0]->shard_count(); }
+
+void Keyspace::SwapDatabases(size_t a, size_t b) {
+  if (a == b) return;
+  Database& x = *dbs_[a];
+  Database& y = *dbs_[b];
+  std::vector<Shard*> shards;
+  for (size_t j = 0; j < x.shard_count(); ++j) {
+    shards.push_back(&x.shard(j));
+    shards.push_back(&y.shard(j));
+  }
+  MultiLock lock(shards);
+  for (size_t j = 0; j < x.shard_count(); ++j) x.shard(j).SwapContents(y.shard(j));
+}
+
+void Keyspace::FlushDb(size_t i, bool async) {
+  Database& db = *dbs_[i];
+  if (!async) {
+    for (size_t j = 0; j < db.shard_count(); ++j) {
+      Shard& shard = db.shard(j);
+      std::lock_guard<std::mutex> lock(shard.mu());
+      shard.Clear();
+    }
+    return;
+  }
+  // Swap each shard's contents with an empty shard under its lock, so the
+  // database is empty as soon as this returns; free the old contents on a
+  // background thread.
+  auto doomed = std::make_shared<std::vector<std::unique_ptr<Shard>>>();
+  for (size_t j = 0; j < db.shard_count(); ++j) {
+    Shard& shard = db.shard(j);
+    auto empty = std::make_unique<Shard>(shard.order());
+    {
+      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<std::mutex> lock_empty(empty->mu());
+      if (shard.size() == 0) continue;
+      shard.SwapContents(*empty);
+    }
+    doomed->push_back(std::move(empty));
+  }
+  if (doomed->empty()) return;
+  async_frees_->fetch_add(1);
+  std::thread([doomed = std::move(doomed), counter = async_frees_]() mutable {
+    doomed->clear();
+    counter->fetch_sub(1);
+  }).detach();
+}
+
+void Keyspace::FlushAll(bool async) {
+  for (size_t i = 0; i < dbs_.size(); ++i) FlushDb(i, async);
+}
+
+size_t Keyspace::async_frees_in_flight() const { return async_frees_->load(); }
+
+void Keyspace::WaitForAsyncFrees() const {
+  while (async_frees_->load() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+size_t Keyspace::ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_ms,
+                              size_t budget_per_shard) {
+  size_t reclaimed = 0;
+  for (auto& db : dbs_) {
+    const size_t end = std::min(end_shard, db->shard_count());
+    for (size_t j = begin_shard; j < end; ++j) {
+      Shard& shard = db->shard(j);
+      std::lock_guard<std::mutex> lock(shard.mu());
+      reclaimed += shard.ActiveExpire(now_ms, budget_per_shard);
+    }
+  }
+  return reclaimed;
+}
+
+ShardStats Keyspace::TotalStats() {
+  ShardStats total;
+  for (auto& db : dbs_) {
+    for (size_t j = 0; j < db->shard_count(); ++j) {
+      Shard& shard = db->shard(j);
+      std::lock_guard<std::mutex> lock(shard.mu());
+      total.keyspace_hits += shard.stats().keyspace_hits;
+      total.keyspace_misses += shard.stats().keyspace_misses;
+      total.expired_keys += shard.stats().expired_keys;
+    }
+  }
+  return total;
+}
+
+void Keyspace::ResetStats() {
+  for (auto& db : dbs_) {
+    for (size_t j = 0; j < db->shard_count(); ++j) {
+      Shard& shard = db->shard(j);
+      std::lock_guard<std::mutex> lock(shard.mu());
+      shard.stats() = ShardStats{};
+    }
+  }
+}
+
+size_t Keyspace::MemoryBytes() {
+  size_t bytes = 0;
+  for (auto& db : dbs_) {
+    for (size_t j = 0; j < db->shard_count(); ++j) {
+      Shard& shard = db->shard(j);
+      std::lock_guard<std::mutex> lock(shard.mu());
+      bytes += shard.MemoryBytes();
+    }
+  }
+  return bytes;
+}
+
+MultiLock::MultiLock(std::vector<Shard*> shards) : shards_(std::move(shards)) {
+  std::sort(shards_.begin(), shards_.end(),
+            [](const Shard* a, const Shard* b) { return a->order() < b->order(); });
+  shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+  for (Shard* s : shards_) s->mu().lock();
+}
+
+MultiLock::~MultiLock() {
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu().unlock();
+}
+
+}  // namespace sluice::storage

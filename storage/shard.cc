@@ -1,0 +1,260 @@
+#include "storage/shard.h"
+
+#include <xxhash.h>
+
+#include <utility>
+
+#include "storage/hash_table.h"
+#include "storage/timer_wheel.h"
+
+namespace sluice::storage {
+namespace {
+
+bool IsExpired(const Entry* e, int64_t now_ms) {
+  return e->has_expiry() && e->expire_at_ms() <= now_ms;
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+// The table holds the keys; the wheel holds one or more 4-byte records per
+// bucket hash that has keys with a TTL. Invariant: every key with a deadline
+// d has, somewhere in the wheel, a record of its bucket hash that will be
+// looked at no later than d. Records are therefore added only when a key gets
+// a deadline that no earlier record of the same key covers (a new key, or a
+// deadline moved earlier); a moved-later deadline is picked up when the old
+// record is looked at and re-filed.
+struct Shard::Impl {
+  HashTable table;
+  TimerWheel wheel;
+  size_t expires = 0;  // keys with a deadline
+  std::function<void(std::string_view)> on_expired;
+
+  // Unlinks and destroys an expired entry, counting it and telling the hook.
+  void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardStats& stats) {
+    table.Unlink(hash, prev, e);
+    --expires;
+    ++stats.expired_keys;
+    if (on_expired) on_expired(e->key());
+    Entry::Destroy(e);
+  }
+
+  // Looks up `key`, reclaiming it when expired.
+  Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, Entry** prev,
+                ShardStats& stats) {
+    Entry* e = table.Find(key, hash, prev);
+    if (e != nullptr && IsExpired(e, now_ms)) {
+      Reclaim(hash, *prev, e, stats);
+      table.MaybeShrink();
+      return nullptr;
+    }
+    return e;
+  }
+
+  void Schedule(uint32_t hash, int64_t old_deadline, int64_t new_deadline) {
+    if (new_deadline != 0 && (old_deadline == 0 || new_deadline < old_deadline)) {
+      wheel.Add(hash, new_deadline);
+    }
+  }
+};
+
+Shard::Shard(uint32_t order) : order_(order), impl_(std::make_unique<Impl>()) {}
+
+Shard::~Shard() = default;
+
+Entry* Shard::Find(std::string_view key, int64_t now_ms) {
+  Entry* prev;
+  return impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &prev, stats_);
+}
+
+Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
+  Entry* e = Find(key, now_ms);
+  if (e != nullptr) {
+    ++stats_.keyspace_hits;
+  } else {
+    ++stats_.keyspace_misses;
+  }
+  return e;
+}
+
+void Shard::Insert(Entry* entry) {
+  const uint32_t hash = BucketHash(KeyHash(entry->key()));
+  const int64_t deadline = entry->expire_at_ms();
+  Entry* prev;
+  Entry* old = impl_->table.Find(entry->key(), hash, &prev);
+  if (old == nullptr) {
+    impl_->table.Insert(entry, hash);
+    if (deadline != 0) ++impl_->expires;
+    impl_->Schedule(hash, 0, deadline);
+    return;
+  }
+  const int64_t old_deadline = old->expire_at_ms();
+  entry->set_next(old->next());
+  impl_->table.Substitute(hash, prev, entry);
+  if (old_deadline != 0) --impl_->expires;
+  if (deadline != 0) ++impl_->expires;
+  Entry::Destroy(old);
+  impl_->Schedule(hash, old_deadline, deadline);
+}
+
+Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
+  const uint32_t hash = BucketHash(KeyHash(key));
+  Entry* prev;
+  Entry* e = impl_->Lookup(key, hash, now_ms, &prev, stats_);
+  if (e == nullptr) return nullptr;
+  impl_->table.Unlink(hash, prev, e);
+  if (e->has_expiry()) --impl_->expires;
+  impl_->table.MaybeShrink();
+  return e;
+}
+
+bool Shard::Erase(std::string_view key, int64_t now_ms) {
+  Entry* e = Detach(key, now_ms);
+  if (e == nullptr) return false;
+  Entry::Destroy(e);
+  return true;
+}
+
+Entry* Shard::Relink(Entry* entry, Entry* updated) {
+  if (entry == updated) return updated;
+  const uint32_t hash = BucketHash(KeyHash(updated->key()));
+  Entry* prev;
+  if (impl_->table.FindLinkTo(entry, hash, &prev)) impl_->table.Substitute(hash, prev, updated);
+  return updated;
+}
+
+Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
+  const int64_t old_deadline = entry->expire_at_ms();
+  if (old_deadline == expire_at_ms) return entry;
+  Entry* updated = Relink(entry, Entry::WithExpiry(entry, expire_at_ms));
+  if (old_deadline != 0) --impl_->expires;
+  if (expire_at_ms != 0) ++impl_->expires;
+  impl_->Schedule(BucketHash(KeyHash(updated->key())), old_deadline, expire_at_ms);
+  return updated;
+}
+
+size_t Shard::size() const { return impl_->table.size(); }
+
+size_t Shard::expires_count() const { return impl_->expires; }
+
+size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
+  Impl& impl = *impl_;
+  size_t reclaimed = 0;
+  auto service = [&](uint32_t hash, int64_t now) -> int64_t {
+    int64_t next = 0;
+    Entry* prev = nullptr;
+    Entry* e = impl.table.head(hash);
+    while (e != nullptr) {
+      Entry* after = e->next();
+      if (e->has_expiry()) {
+        const int64_t deadline = e->expire_at_ms();
+        if (deadline <= now) {
+          impl.Reclaim(hash, prev, e, stats_);
+          ++reclaimed;
+          e = after;
+          continue;
+        }
+        if ((next == 0 || deadline < next) && BucketHash(KeyHash(e->key())) == hash) {
+          next = deadline;
+        }
+      }
+      prev = e;
+      e = after;
+    }
+    return next;
+  };
+  impl.wheel.Advance(now_ms, budget, service);
+  impl.table.MaybeShrink();
+  return reclaimed;
+}
+
+uint64_t Shard::Scan(uint64_t cursor, size_t count, int64_t now_ms,
+                     const std::function<void(const Entry&)>& visit) {
+  const HashTable& table = impl_->table;
+  if (table.size() == 0) return 0;
+  const size_t mask = table.bucket_count() - 1;
+  size_t seen = 0;
+  do {
+    for (Entry* e = table.bucket(cursor & mask); e != nullptr; e = e->next()) {
+      if (IsExpired(e, now_ms)) continue;
+      visit(*e);
+      ++seen;
+    }
+    cursor = table.NextCursor(cursor);
+  } while (cursor != 0 && seen < count);
+  return cursor;
+}
+
+void Shard::ForEach(int64_t now_ms, const std::function<void(const Entry&)>& visit) {
+  const HashTable& table = impl_->table;
+  for (size_t i = 0; i < table.bucket_count(); ++i) {
+    for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) {
+      if (!IsExpired(e, now_ms)) visit(*e);
+    }
+  }
+}
+
+Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
+  const HashTable& table = impl_->table;
+  if (table.size() == 0) return nullptr;
+  const size_t buckets = table.bucket_count();
+  const size_t mask = buckets - 1;
+  // Pick a chain member among the live ones of a bucket.
+  auto pick = [&](size_t i, uint64_t bits) -> Entry* {
+    size_t live = 0;
+    for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) live += !IsExpired(e, now_ms);
+    if (live == 0) return nullptr;
+    size_t k = bits % live;
+    for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) {
+      if (IsExpired(e, now_ms)) continue;
+      if (k-- == 0) return e;
+    }
+    return nullptr;
+  };
+  // Random buckets first (the load factor is at least 1/8), then a sweep.
+  uint64_t state = random_bits;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    state = SplitMix64(state);
+    if (Entry* e = pick(state & mask, state >> 32)) return e;
+  }
+  const size_t start = state & mask;
+  for (size_t n = 0; n < buckets; ++n) {
+    if (Entry* e = pick((start + n) & mask, state >> 32)) return e;
+  }
+  return nullptr;
+}
+
+void Shard::Clear() {
+  impl_->table.Clear();
+  impl_->wheel.Clear();
+  impl_->expires = 0;
+}
+
+void Shard::SwapContents(Shard& other) {
+  impl_->table.Swap(other.impl_->table);
+  impl_->wheel.Swap(other.impl_->wheel);
+  std::swap(impl_->expires, other.impl_->expires);
+}
+
+size_t Shard::MemoryBytes() const {
+  const HashTable& table = impl_->table;
+  size_t bytes = table.MemoryBytes() + impl_->wheel.MemoryBytes();
+  for (size_t i = 0; i < table.bucket_count(); ++i) {
+    for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) bytes += e->AllocatedBytes();
+  }
+  return bytes;
+}
+
+void Shard::set_on_expired(std::function<void(std::string_view key)> fn) {
+  impl_->on_expired = std::move(fn);
+}
+
+}  // namespace sluice::storage
