@@ -74,7 +74,9 @@ void BM_ParseBigValueWhole(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseBigValueWhole);
 
-void BM_ParseBigValue4K(benchmark::State& state) { RunParser(state, OneBigSet(1024 * 1024), kPiece); }
+void BM_ParseBigValue4K(benchmark::State& state) {
+  RunParser(state, OneBigSet(1024 * 1024), kPiece);
+}
 BENCHMARK(BM_ParseBigValue4K);
 
 void BM_ParseInline(benchmark::State& state) {

@@ -76,12 +76,15 @@ std::optional<int64_t> ParseInt64(std::string_view s) {
     if (s.size() == 1) return 0;
     return std::nullopt;
   }
+  // At most 20 digits: 19 cannot overflow a uint64, the 20th is checked.
   uint64_t magnitude = 0;
   for (; i < s.size(); ++i) {
     const unsigned digit = static_cast<unsigned char>(s[i]) - '0';
     if (digit > 9) return std::nullopt;
-    if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) return std::nullopt;
-    magnitude = magnitude * 10 + digit;
+    if (__builtin_mul_overflow(magnitude, 10u, &magnitude) ||
+        __builtin_add_overflow(magnitude, digit, &magnitude)) {
+      return std::nullopt;
+    }
   }
   constexpr uint64_t kMaxPositive = std::numeric_limits<int64_t>::max();
   if (negative) {
@@ -99,8 +102,7 @@ std::optional<double> ParseDouble(std::string_view s) {
 
 std::optional<long double> ParseLongDouble(std::string_view s) {
   if (s.size() >= kMaxLongDoubleChars) return std::nullopt;
-  return ParseFloating<long double>(s,
-                                    [](const char* p, char** e) { return std::strtold(p, e); });
+  return ParseFloating<long double>(s, [](const char* p, char** e) { return std::strtold(p, e); });
 }
 
 std::string FormatInt64(int64_t v) {

@@ -33,6 +33,24 @@ constexpr char kUnbalancedQuotes[] = "Protocol error: unbalanced quotes in reque
 constexpr char kMissingBulkCrlf[] = "Protocol error: expected '\\r\\n' after bulk data";
 constexpr char kCommandTooLarge[] = "Protocol error: command too large";
 
+// The fast path's reading of a header number: canonical decimal digits (no
+// sign, no leading zero, at most 18 so nothing overflows) followed by CRLF, all
+// within [p, end). Returns the bytes spanned including the CRLF, or 0 when the
+// text is anything else; the general path then parses it, errors included.
+size_t ScanHeaderNumber(const char* p, const char* end, int64_t* value) {
+  const char* q = p;
+  const char* const digits_end = end - p > 18 ? p + 18 : end;
+  uint64_t v = 0;
+  while (q != digits_end && static_cast<unsigned char>(*q - '0') <= 9) {
+    v = v * 10 + static_cast<unsigned char>(*q - '0');
+    ++q;
+  }
+  if (q == p || (*p == '0' && q - p > 1)) return 0;
+  if (end - q < 2 || q[0] != '\r' || q[1] != '\n') return 0;
+  *value = static_cast<int64_t>(v);
+  return q + 2 - p;
+}
+
 // Strips the '\r' that must end a header line. Returns false if it is missing.
 bool StripCr(std::string_view* line) {
   if (line->empty() || line->back() != '\r') return false;
@@ -55,9 +73,7 @@ int HexValue(char c) {
 bool IsInlineSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == '\0'; }
 
 // Characters that end an unquoted inline argument.
-bool EndsBareArg(char c) {
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
-}
+bool EndsBareArg(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0'; }
 
 }  // namespace
 
@@ -139,6 +155,17 @@ ParseStatus Parser::Feed(std::string_view input, size_t* consumed, CommandArgs* 
         }
         out->Clear();
         if (*p == '*') {
+          // Fast path: a whole, valid, non-empty count line in this feed.
+          int64_t count = 0;
+          const size_t n = ScanHeaderNumber(p + 1, end, &count);
+          if (n != 0 && n - 1 <= limits_.max_inline_len && count > 0 &&
+              count <= limits_.max_multibulk_len &&
+              (authenticated_ || count <= limits_.unauth_max_multibulk_len)) {
+            p += 1 + n;
+            pending_args_ = count;
+            state_ = State::kBulkLength;
+            break;
+          }
           ++p;
           state_ = State::kMultibulkCount;
         } else {
@@ -191,6 +218,32 @@ ParseStatus Parser::Feed(std::string_view input, size_t* consumed, CommandArgs* 
       }
 
       case State::kBulkLength: {
+        // Fast path: whole arguments ("$<len>\r\n<data>\r\n") that arrived
+        // in this feed are copied without a trip through the state machine.
+        // Anything unusual, errors included, is left to the general path.
+        while (line_.empty() && p != end && *p == '$') {
+          int64_t length = 0;
+          const size_t n = ScanHeaderNumber(p + 1, end, &length);
+          if (n == 0 || n > limits_.max_inline_len || length > limits_.max_bulk_len ||
+              (!authenticated_ && length > limits_.unauth_max_bulk_len) ||
+              out->byte_size() + static_cast<uint64_t>(length) > kMaxCommandBytes) {
+            break;
+          }
+          const char* data = p + 1 + n;
+          const auto size = static_cast<size_t>(length);
+          if (static_cast<size_t>(end - data) < size + 2 || data[size] != '\r' ||
+              data[size + 1] != '\n') {
+            break;
+          }
+          out->BeginArg(size);
+          out->AppendToLast(std::string_view(data, size));
+          p = data + size + 2;
+          if (--pending_args_ == 0) {
+            state_ = State::kStart;
+            *consumed = p - begin;
+            return ParseStatus::kCommand;
+          }
+        }
         std::string_view line;
         const LineResult r = TakeLine(&p, end, &line);
         if (r == LineResult::kTooLong) return Fail(kTooBigBulk);

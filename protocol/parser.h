@@ -53,7 +53,9 @@ struct ParserLimits {
   int64_t max_bulk_len = 512LL * 1024 * 1024;
   // Largest accepted multibulk element count.
   int64_t max_multibulk_len = 1024 * 1024;
-  // Longest inline request line, and longest `*N` / `$L` header line.
+  // Longest inline request line, and longest `*N` / `$L` header line (the
+  // bytes before '\n'; over it is an error whether or not '\n' has arrived,
+  // so the outcome never depends on how the input was split).
   size_t max_inline_len = 64 * 1024;
   // Until the connection authenticates (when a password is set), Redis accepts
   // at most this many elements and this bulk length.
@@ -120,8 +122,8 @@ class Parser {
 // Splits an inline request line into arguments with Redis's quoting rules:
 // "double quotes" with \n \r \t \b \a \\ \" \xHH escapes, 'single quotes'
 // with \' only, and a closing quote must be followed by a space or the end.
-// Returns false on unbalanced quotes.
-// Appends the arguments to `out`; on false, `out` may hold a partial result.
+// Appends the arguments to `out` and returns true, or returns false on
+// unbalanced quotes (`out` may then hold a partial result).
 bool SplitInlineArgs(std::string_view line, CommandArgs* out);
 
 }  // namespace sluice::protocol

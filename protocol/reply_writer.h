@@ -25,14 +25,14 @@ class ReplyWriter {
   void Ok() { SimpleString("OK"); }
   // `message` is the whole error text, e.g. "ERR syntax error" or
   // "WRONGTYPE Operation ..."; a "-" is prepended and CR/LF are replaced by
-  // spaces so the reply stays well formed.
+  // spaces so the reply stays well formed. An empty message is sent as "ERR".
   void Error(std::string_view message);
   void Integer(int64_t v);
   void Bulk(std::string_view s);
   void Null();       // RESP2 `$-1`, RESP3 `_`
   void NullArray();  // RESP2 `*-1`, RESP3 `_`
   void ArrayHeader(size_t n);
-  void MapHeader(size_t n);   // n key/value pairs
+  void MapHeader(size_t n);  // n key/value pairs
   void SetHeader(size_t n);
   void PushHeader(size_t n);  // RESP3 `>`; RESP2 array
   // Formats like Redis 7.2 (FormatDouble in arg_reader.h: the shortest text

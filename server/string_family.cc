@@ -290,7 +290,7 @@ void CmdDecrBy(CommandContext& ctx) {
 }
 
 void CmdIncrByFloat(CommandContext& ctx) {
-  auto delta = protocol::ParseDouble(ctx.arg(2));
+  auto delta = protocol::ParseLongDouble(ctx.arg(2));
   if (!delta) return ctx.w.Error(errors::kNotFloat);
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());

@@ -21,13 +21,13 @@ TEST(ErrorsTest, UnknownCommandQuotesArguments) {
 
 TEST(ErrorsTest, UnknownCommandTruncatesLikeRedis) {
   const std::string long_name(200, 'n');
-  EXPECT_EQ(Unknown(long_name, {}), "ERR unknown command '" + std::string(128, 'n') +
-                                        "', with args beginning with: ");
+  EXPECT_EQ(Unknown(long_name, {}),
+            "ERR unknown command '" + std::string(128, 'n') + "', with args beginning with: ");
 
   const std::string long_arg(200, 'a');
-  EXPECT_EQ(Unknown("foo", {long_arg, "next"}),
-            "ERR unknown command 'foo', with args beginning with: '" + std::string(128, 'a') +
-                "' ");
+  EXPECT_EQ(
+      Unknown("foo", {long_arg, "next"}),
+      "ERR unknown command 'foo', with args beginning with: '" + std::string(128, 'a') + "' ");
 
   // 100 bytes quoted ("'" + 100 + "' " = 103), so the next argument gets
   // 128 - 103 = 25 bytes, and nothing follows it.

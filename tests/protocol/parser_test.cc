@@ -244,6 +244,16 @@ TEST(ParserTest, TooBigCountStrings) {
             "Protocol error: too big bulk count string");
 }
 
+TEST(ParserTest, HeaderLineLimitAppliesToCompleteLines) {
+  ParserLimits limits;
+  limits.max_inline_len = 3;  // Counts the header's '$' and '\r', not the '*'.
+  EXPECT_EQ(ErrorOf("*1\r\n$10\r\n0123456789\r\n", limits),
+            "Protocol error: too big bulk count string");
+  EXPECT_EQ(ErrorOf("*100\r\n", limits), "Protocol error: too big mbulk count string");
+  EXPECT_THAT(ParseEverySplit("*10\r\n$1\r\na\r\n", limits).commands, ::testing::IsEmpty());
+  EXPECT_THAT(ParseEverySplit("*1\r\n$3\r\nabc\r\n", limits).commands, ElementsAre(Command{"abc"}));
+}
+
 TEST(ParserTest, UnauthenticatedLimits) {
   std::string eleven = "*11\r\n";
   for (int i = 0; i < 11; ++i) eleven += "$1\r\nx\r\n";
