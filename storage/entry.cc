@@ -389,8 +389,8 @@ std::string_view Entry::key() const {
 }
 
 ValueType Entry::type() const {
-  return static_cast<ValueType>(static_cast<uint8_t>(reinterpret_cast<const char*>(this)[kMetaOffset]) >>
-                                kTypeShift);
+  return static_cast<ValueType>(
+      static_cast<uint8_t>(reinterpret_cast<const char*>(this)[kMetaOffset]) >> kTypeShift);
 }
 
 bool Entry::has_expiry() const {
@@ -457,7 +457,9 @@ uint8_t Entry::access() const {
   return static_cast<uint8_t>(reinterpret_cast<const char*>(this)[kAccessOffset]);
 }
 
-void Entry::set_access(uint8_t v) { reinterpret_cast<char*>(this)[kAccessOffset] = static_cast<char>(v); }
+void Entry::set_access(uint8_t v) {
+  reinterpret_cast<char*>(this)[kAccessOffset] = static_cast<char>(v);
+}
 
 size_t Entry::AllocatedBytes() const {
   char* base = const_cast<char*>(reinterpret_cast<const char*>(this));
@@ -467,7 +469,9 @@ size_t Entry::AllocatedBytes() const {
   return bytes;
 }
 
-Entry* Entry::next() const { return Load<Entry*>(reinterpret_cast<const char*>(this) + kNextOffset); }
+Entry* Entry::next() const {
+  return Load<Entry*>(reinterpret_cast<const char*>(this) + kNextOffset);
+}
 
 void Entry::set_next(Entry* e) { Store<Entry*>(reinterpret_cast<char*>(this) + kNextOffset, e); }
 

@@ -35,6 +35,8 @@ class Entry {
   // Returns the (possibly moved) entry with its expiry set, or cleared for 0.
   static Entry* WithExpiry(Entry* entry, int64_t expire_at_ms);
   // Returns the (possibly moved) entry holding a new value; expiry is kept.
+  // REQUIRES (these and Append/WriteAt): the new bytes do not point into
+  // `entry` itself.
   static Entry* WithString(Entry* entry, std::string_view value);
   static Entry* WithInt(Entry* entry, int64_t value);
   // Appends to the string value (switching to the growable encoding).

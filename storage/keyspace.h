@@ -60,7 +60,8 @@ class Keyspace {
 
   // Runs active expiry on shards [begin, end) of every database, with at most
   // `budget_per_shard` wheel records looked at per shard. Returns keys reclaimed.
-  size_t ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_ms, size_t budget_per_shard);
+  size_t ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_ms,
+                      size_t budget_per_shard);
 
   // Sum of the stats of all shards (locks each in turn).
   ShardStats TotalStats();

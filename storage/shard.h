@@ -56,7 +56,10 @@ class Shard {
 
   // Replaces linked `entry` with `updated` (the result of an Entry::With...
   // call on it, possibly the same address) and keeps the timer wheel and the
-  // expires count right. Returns `updated`.
+  // expires count right. Returns `updated`. `entry` may already be freed: it
+  // is only compared by address.
+  // REQUIRES: `updated` has `entry`'s key and expiry (change the expiry with
+  // SetExpiry, which also reschedules it).
   Entry* Relink(Entry* entry, Entry* updated);
   // Sets (or clears, for 0) the expiry of a linked entry; returns its new address.
   Entry* SetExpiry(Entry* entry, int64_t expire_at_ms);
@@ -87,7 +90,8 @@ class Shard {
   void SwapContents(Shard& other);
 
   ShardStats& stats() { return stats_; }
-  // Heap bytes held by entries, table and wheel.
+  // Heap bytes held by entries, table and wheel. O(keys): it walks every
+  // entry (malloc_usable_size of each).
   size_t MemoryBytes() const;
 
   // Called (under the lock) for every key reclaimed by expiry, lazy or active;

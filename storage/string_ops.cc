@@ -1,5 +1,6 @@
 #include "storage/string_ops.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -31,10 +32,10 @@ bool ParseLongDouble(std::string_view s, long double* out) {
 
 // "%.17Lf" with trailing zeros (and a trailing '.') removed; "-0" becomes "0".
 std::string FormatLongDouble(long double v) {
-  const int n = std::snprintf(nullptr, 0, "%.17Lf", v);
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  std::snprintf(s.data(), s.size(), "%.17Lf", v);
-  s.resize(static_cast<size_t>(n));
+  // The largest finite long double has 4933 integer digits.
+  char buf[kMaxFloatChars + 64];
+  const int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  std::string s(buf, n > 0 ? std::min(static_cast<size_t>(n), sizeof(buf) - 1) : 0);
   if (s.find('.') != std::string::npos) {
     while (!s.empty() && s.back() == '0') s.pop_back();
     if (!s.empty() && s.back() == '.') s.pop_back();
@@ -62,9 +63,8 @@ SetOutcome SetString(Shard& shard, std::string_view key, std::string_view value,
   if (options.condition == Condition::kIfPresent && existing == nullptr) return out;
   out.written = true;
 
-  const int64_t deadline = options.keep_ttl
-                               ? (existing != nullptr ? existing->expire_at_ms() : 0)
-                               : options.expire_at_ms;
+  const int64_t deadline = options.keep_ttl ? (existing != nullptr ? existing->expire_at_ms() : 0)
+                                            : options.expire_at_ms;
   if (deadline != 0 && deadline <= now_ms) {
     // A deadline already in the past leaves no key behind.
     if (existing != nullptr) shard.Erase(key, now_ms);
@@ -144,8 +144,8 @@ Result<size_t> AppendString(Shard& shard, std::string_view key, std::string_view
   return {Status::kOk, length + tail.size()};
 }
 
-Result<size_t> SetRange(Shard& shard, std::string_view key, size_t offset,
-                        std::string_view bytes, int64_t now_ms) {
+Result<size_t> SetRange(Shard& shard, std::string_view key, size_t offset, std::string_view bytes,
+                        int64_t now_ms) {
   Entry* e = shard.Find(key, now_ms);
   if (e != nullptr && e->type() != ValueType::kString) return {Status::kWrongType, 0};
   const size_t length = e != nullptr ? e->string_length() : 0;

@@ -79,7 +79,9 @@ void TimerWheel::FreeList(Block*& list, size_t* blocks) {
 
 void TimerWheel::Add(uint32_t hash, int64_t deadline_ms) {
   ++size_;
-  if (!anchored_) {
+  // Before anchoring nothing can be filed; a deadline the wheel has already
+  // passed must be looked at on the very next Advance(), whatever its time.
+  if (!anchored_ || deadline_ms < current_) {
     Push(pending_, hash, &blocks_);
     return;
   }

@@ -45,8 +45,8 @@ class TimerWheel {
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
 
-  // Schedules a look at `hash` at `deadline_ms` (a past deadline: at the
-  // next Advance()).
+  // Schedules a look at `hash` at `deadline_ms` (a deadline the wheel has
+  // already passed: at the next Advance()).
   void Add(uint32_t hash, int64_t deadline_ms);
 
   // Moves the wheel's time up to `now_ms`, servicing due records, looking at
@@ -78,7 +78,7 @@ class TimerWheel {
   int64_t NextTick(int64_t now_ms) const;
 
   std::unique_ptr<Levels> levels_;  // allocated while records are filed
-  Block* pending_ = nullptr;        // added before the wheel was anchored
+  Block* pending_ = nullptr;        // to look at on the next Advance()
   Block* overflow_ = nullptr;       // 2^32 ms or more ahead when filed
   Block* checking_ = nullptr;       // overflow records being re-examined
   size_t size_ = 0;
