@@ -4,6 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: setup build run test test-fast bench clean
 
@@ -25,6 +26,12 @@ test: setup
 # Unit and end-to-end tests on the release build only.
 test-fast: setup
 	SLUICE_TEST_STAGES="build unit e2e node" bash scripts/test.sh
+
+# Side-by-side benchmark against redis-server (Release build in build-release/),
+# about 10 minutes; results in bench/results/. BENCH_ARGS="--quick" for a smoke
+# run, "--rounds 5", "--micro" to add the Google Benchmark binaries.
+bench: setup
+	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

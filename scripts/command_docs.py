@@ -19,8 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GROUP_TITLES = [
     ("string", "Strings and counters"),
     ("generic", "Keys"),
+    ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),
     ("server", "Server"),
+    ("ratelimit", "Rate limiting"),
 ]
 
 

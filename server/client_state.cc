@@ -34,6 +34,7 @@ std::string ClientState::Describe(int64_t now_ms) const {
     lib_ver = lib_ver_;
   }
   std::string flags;
+  if (subscribed()) flags += 'P';
   if (no_evict()) flags += 'e';
   if (no_touch()) flags += 'T';
   if (flags.empty()) flags = "N";
@@ -43,7 +44,9 @@ std::string ClientState::Describe(int64_t now_ms) const {
   const size_t omem = output_buffer_.load(std::memory_order_relaxed);
   return StrCat("id=", id_, " addr=", addr_, " laddr=", laddr_, " fd=", fd_,
                       " name=", name, " age=", age, " idle=", idle < 0 ? 0 : idle,
-                      " flags=", flags, " db=", db(), " sub=0 psub=0 ssub=0 multi=-1 qbuf=", qbuf,
+                      " flags=", flags, " db=", db(), " sub=", subscribed_channels(),
+                      " psub=", subscribed_patterns(), " ssub=", subscribed_shard_channels(),
+                      " multi=-1 qbuf=", qbuf,
                       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=",
                       omem, " tot-mem=", qbuf + omem + 16384, " events=r cmd=",
                       last_command_.load(std::memory_order_relaxed),

@@ -67,6 +67,21 @@ class ClientState {
     output_buffer_.store(output, std::memory_order_relaxed);
   }
 
+  // Subscription counts (channels, patterns, shard channels) for CLIENT LIST
+  // and for the RESP2 subscribed state.
+  void set_subscriptions(size_t channels, size_t patterns, size_t shard_channels) {
+    sub_.store(channels, std::memory_order_relaxed);
+    psub_.store(patterns, std::memory_order_relaxed);
+    ssub_.store(shard_channels, std::memory_order_relaxed);
+  }
+  size_t subscribed_channels() const { return sub_.load(std::memory_order_relaxed); }
+  size_t subscribed_patterns() const { return psub_.load(std::memory_order_relaxed); }
+  size_t subscribed_shard_channels() const { return ssub_.load(std::memory_order_relaxed); }
+  // In Redis's terms a pubsub client: subscribed to anything.
+  bool subscribed() const {
+    return subscribed_channels() + subscribed_patterns() + subscribed_shard_channels() > 0;
+  }
+
   // One CLIENT LIST / CLIENT INFO line, without the trailing newline.
   std::string Describe(int64_t now_ms) const;
 
@@ -86,6 +101,9 @@ class ClientState {
   std::atomic<bool> close_after_reply_{false};
   std::atomic<bool> no_evict_{false};
   std::atomic<bool> no_touch_{false};
+  std::atomic<size_t> sub_{0};
+  std::atomic<size_t> psub_{0};
+  std::atomic<size_t> ssub_{0};
 
   // Only the connection's thread touches these.
   bool authenticated_ = true;

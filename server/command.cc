@@ -57,6 +57,8 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterKeyFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);
+  RegisterPubSubFamily(*table);
+  RegisterRateLimitFamily(*table);
   return table;
 }
 

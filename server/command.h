@@ -21,6 +21,7 @@ namespace sluice::server {
 
 class ClientState;
 class Server;
+class Subscriber;
 
 // Command flags, as COMMAND INFO names them.
 enum CommandFlag : uint32_t {
@@ -50,6 +51,8 @@ struct CommandContext {
   const protocol::CommandArgs& args;
   protocol::ReplyWriter& w;
   int64_t now_ms;
+  // The connection as a pub/sub subscriber (nullptr where there is none).
+  Subscriber* subscriber = nullptr;
 
   std::string_view arg(size_t i) const { return args[i]; }
   size_t argc() const { return args.size(); }
@@ -105,6 +108,11 @@ void RegisterStringFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);
+void RegisterPubSubFamily(CommandTable& table);
+
+// Leaves every pub/sub subscription of the calling connection (RESET).
+void LeaveAllSubscriptions(CommandContext& ctx);
+void RegisterRateLimitFamily(CommandTable& table);
 
 // Builds the full table of every family.
 std::unique_ptr<CommandTable> BuildCommandTable();

@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/parser.h"
+#include "server/keyspace_events.h"
 #include "storage/glob.h"
 
 namespace sluice::server {
@@ -40,6 +41,85 @@ absl::Status OneArg(const std::vector<std::string>& v) {
 }
 
 constexpr int kIntMax = 2147483647;
+
+// A byte count as Redis writes them: digits with an optional unit, k/m/g
+// (powers of 1000) or kb/mb/gb (powers of 1024), case-insensitive.
+std::optional<uint64_t> ParseMemory(std::string_view s) {
+  size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 18) return std::nullopt;
+  const std::string unit = AsciiLower(s.substr(digits));
+  uint64_t mul = 1;
+  if (unit.empty() || unit == "b") {
+  } else if (unit == "k") {
+    mul = 1000;
+  } else if (unit == "kb") {
+    mul = 1024;
+  } else if (unit == "m") {
+    mul = 1000 * 1000;
+  } else if (unit == "mb") {
+    mul = 1024 * 1024;
+  } else if (unit == "g") {
+    mul = 1000ull * 1000 * 1000;
+  } else if (unit == "gb") {
+    mul = 1024ull * 1024 * 1024;
+  } else {
+    return std::nullopt;
+  }
+  uint64_t n = 0;
+  for (size_t i = 0; i < digits; ++i) n = n * 10 + static_cast<uint64_t>(s[i] - '0');
+  if (n > UINT64_MAX / mul) return std::nullopt;
+  return n * mul;
+}
+
+// client-output-buffer-limit <class> <hard> <soft> <soft seconds> [...]: the
+// arguments may come as one space-separated string (CONFIG SET) or as words
+// (config file). Classes not named keep their limits.
+absl::Status SetOutputLimits(Config& c, const std::vector<std::string>& v) {
+  std::vector<std::string_view> words;
+  for (const auto& s : v) {
+    for (auto w : SplitNonEmpty(s, ' ')) words.push_back(w);
+  }
+  if (words.empty() || words.size() % 4 != 0) {
+    return absl::InvalidArgumentError("Wrong number of arguments in buffer limit configuration.");
+  }
+  OutputBufferLimit next[kClientClasses];
+  std::copy(std::begin(c.output_limits), std::end(c.output_limits), next);
+  for (size_t i = 0; i < words.size(); i += 4) {
+    int cls;
+    if (protocol::EqualsIgnoreCase(words[i], "normal")) {
+      cls = static_cast<int>(ClientClass::kNormal);
+    } else if (protocol::EqualsIgnoreCase(words[i], "replica") ||
+               protocol::EqualsIgnoreCase(words[i], "slave")) {
+      cls = static_cast<int>(ClientClass::kReplica);
+    } else if (protocol::EqualsIgnoreCase(words[i], "pubsub")) {
+      cls = static_cast<int>(ClientClass::kPubSub);
+    } else {
+      return absl::InvalidArgumentError(
+          "Invalid client class specified in buffer limit configuration.");
+    }
+    auto hard = ParseMemory(words[i + 1]);
+    auto soft = ParseMemory(words[i + 2]);
+    auto secs = protocol::ParseInt64(words[i + 3]);
+    if (!hard || !soft || !secs || *secs < 0) {
+      return absl::InvalidArgumentError(
+          "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    }
+    next[cls] = OutputBufferLimit{*hard, *soft, *secs};
+  }
+  std::copy(std::begin(next), std::end(next), c.output_limits);
+  return absl::OkStatus();
+}
+
+std::string OutputLimitsText(const Config& c) {
+  static constexpr std::string_view kNames[] = {"normal", "slave", "pubsub"};
+  std::string out;
+  for (int i = 0; i < kClientClasses; ++i) {
+    const OutputBufferLimit& l = c.output_limits[i];
+    StrAppend(&out, i ? " " : "", kNames[i], " ", l.hard, " ", l.soft, " ", l.soft_seconds);
+  }
+  return out;
+}
 
 const std::vector<Param>& Params() {
   static const std::vector<Param> params = {
@@ -98,6 +178,19 @@ const std::vector<Param>& Params() {
          return absl::InvalidArgumentError("argument(s) must be one of the following: debug, "
                                            "verbose, notice, warning, nothing");
        }},
+      {"notify-keyspace-events", true,
+       [](const Config& c) { return KeyspaceEventFlagsText(c.notify_keyspace_events); },
+       [](Config& c, const std::vector<std::string>& v) {
+         if (v.size() > 1) return absl::InvalidArgumentError("wrong number of arguments");
+         auto flags = ParseKeyspaceEventFlags(v.empty() ? std::string_view() : v[0]);
+         if (!flags) {
+           return absl::InvalidArgumentError(
+               "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+         }
+         c.notify_keyspace_events = *flags;
+         return absl::OkStatus();
+       }},
+      {"client-output-buffer-limit", true, OutputLimitsText, SetOutputLimits},
       // Read-only values that clients commonly query; sluice keeps no disk
       // state and does not evict yet (docs/compatibility.md).
       {"save", false, [](const Config&) { return std::string(); }, nullptr},
@@ -226,6 +319,12 @@ void ServerConfig::Mirror() {
   maxclients_.store(config_.maxclients);
   timeout_.store(config_.timeout);
   loglevel_.store(config_.loglevel);
+  notify_keyspace_events_.store(config_.notify_keyspace_events);
+  for (int i = 0; i < kClientClasses; ++i) {
+    output_limits_[i].hard.store(config_.output_limits[i].hard);
+    output_limits_[i].soft.store(config_.output_limits[i].soft);
+    output_limits_[i].soft_seconds.store(config_.output_limits[i].soft_seconds);
+  }
 }
 
 Config ServerConfig::Snapshot() const {
@@ -241,9 +340,11 @@ std::string ServerConfig::requirepass() const {
 std::vector<std::pair<std::string, std::string>> ServerConfig::Get(std::string_view pattern) const {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
+  // A name without glob characters is echoed back as the client typed it.
+  const bool literal = pattern.find_first_of("*?[\\") == std::string_view::npos;
   for (const Param& p : Params()) {
     if (storage::GlobMatch(pattern, p.name, /*nocase=*/true)) {
-      out.emplace_back(std::string(p.name), p.get(config_));
+      out.emplace_back(literal ? std::string(pattern) : std::string(p.name), p.get(config_));
     }
   }
   return out;

@@ -23,6 +23,18 @@ namespace sluice::server {
 
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning, kNothing };
 
+// client-output-buffer-limit classes, in the order CONFIG GET prints them.
+enum class ClientClass { kNormal = 0, kReplica = 1, kPubSub = 2 };
+inline constexpr int kClientClasses = 3;
+
+// A connection whose pending output exceeds `hard` bytes, or stays above
+// `soft` bytes for more than `soft_seconds`, is closed. 0 disables a limit.
+struct OutputBufferLimit {
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+  int64_t soft_seconds = 0;
+};
+
 struct Config {
   int port = 6379;
   std::vector<std::string> bind = {"127.0.0.1"};
@@ -34,6 +46,9 @@ struct Config {
   int timeout = 0;  // idle seconds before a client is closed, 0: never
   LogLevel loglevel = LogLevel::kNotice;
   std::string config_file;
+  uint32_t notify_keyspace_events = 0;  // KeyspaceEventFlag bits
+  OutputBufferLimit output_limits[kClientClasses] = {
+      {0, 0, 0}, {256ull << 20, 64ull << 20, 60}, {32ull << 20, 8ull << 20, 60}};
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -67,14 +82,30 @@ class ServerConfig {
   int timeout() const { return timeout_.load(std::memory_order_relaxed); }
   LogLevel loglevel() const { return loglevel_.load(std::memory_order_relaxed); }
   std::string requirepass() const;
+  uint32_t notify_keyspace_events() const {
+    return notify_keyspace_events_.load(std::memory_order_relaxed);
+  }
+  OutputBufferLimit output_limit(ClientClass c) const {
+    const MirroredLimit& m = output_limits_[static_cast<int>(c)];
+    return OutputBufferLimit{m.hard.load(std::memory_order_relaxed),
+                             m.soft.load(std::memory_order_relaxed),
+                             m.soft_seconds.load(std::memory_order_relaxed)};
+  }
 
  private:
+  struct MirroredLimit {
+    std::atomic<uint64_t> hard{0};
+    std::atomic<uint64_t> soft{0};
+    std::atomic<int64_t> soft_seconds{0};
+  };
   void Mirror();
   mutable std::mutex mu_;
   Config config_;
   std::atomic<int> maxclients_;
   std::atomic<int> timeout_;
   std::atomic<LogLevel> loglevel_;
+  std::atomic<uint32_t> notify_keyspace_events_{0};
+  MirroredLimit output_limits_[kClientClasses];
 };
 
 }  // namespace sluice::server

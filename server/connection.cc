@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/keyspace_events.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -35,7 +36,8 @@ std::string LocalText(asio::ip::tcp::socket& s) {
 
 Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket,
                        uint64_t id, bool authenticated)
-    : server_(server),
+    : Subscriber(thread.index()),
+      server_(server),
       thread_(thread),
       socket_(std::move(socket)),
       state_(id, RemoteText(socket_), LocalText(socket_), socket_.native_handle(),
@@ -80,6 +82,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   }
   thread_.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   std::string_view input(read_buf_.data(), n);
+  executing_ = true;
   while (!input.empty() && !state_.close_after_reply()) {
     size_t consumed = 0;
     protocol::ParseStatus status = parser_.Feed(input, &consumed, &args_);
@@ -95,14 +98,17 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
       state_.set_close_after_reply();
     }
   }
+  executing_ = false;
   state_.set_buffers(input.size(), out_.size());
+  if (EnforceOutputLimit()) return;
   Flush();
-  if (write_in_flight_) return;  // OnWrite resumes reading
   if (state_.close_after_reply()) {
-    Close();
-  } else {
-    DoRead();
+    if (!write_in_flight_) Close();  // else OnWrite closes
+    return;
   }
+  // OnWrite resumes reading, except for a subscriber (see the header).
+  if (write_in_flight_ && !state_.subscribed()) return;
+  DoRead();
 }
 
 void Connection::Execute() {
@@ -132,9 +138,14 @@ void Connection::Execute() {
     if (spec != nullptr) {
       if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
         writer_.Error(protocol::errors::kNoAuth);
+      } else if (state_.resp() == 2 && !(spec->flags & kAllowedInSubscribe) &&
+                 state_.subscribed()) {
+        writer_.Error(StrCat("ERR Can't execute '", spec->name,
+                             "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                             "are allowed in this context"));
       } else {
         state_.Touch(now_ms, spec->name.c_str());
-        CommandContext ctx{server_, state_, args_, writer_, now_ms};
+        CommandContext ctx{server_, state_, args_, writer_, now_ms, this};
         spec->handler(ctx);
         parser_.set_authenticated(state_.authenticated());
       }
@@ -158,6 +169,55 @@ void Connection::Execute() {
       state_.set_reply_mode(ReplyMode::kOn);
       break;
   }
+  if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
+}
+
+void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {
+  if (closed_ || state_.close_after_reply()) return;
+  // Published before an UNSUBSCRIBE that has been answered since: drop it.
+  const SubscriptionKind kind = pattern != nullptr ? SubscriptionKind::kPattern
+                                : message.sharded  ? SubscriptionKind::kShardChannel
+                                                   : SubscriptionKind::kChannel;
+  if (!IsSubscribed(kind, pattern != nullptr ? std::string_view(*pattern)
+                                             : std::string_view(message.channel))) {
+    return;
+  }
+  writer_.PushHeader(pattern != nullptr ? 4 : 3);
+  writer_.Bulk(pattern != nullptr ? "pmessage" : message.sharded ? "smessage" : "message");
+  if (pattern != nullptr) writer_.Bulk(*pattern);
+  writer_.Bulk(message.channel);
+  writer_.Bulk(message.payload);
+  if (EnforceOutputLimit()) return;
+  if (!executing_) Flush();
+}
+
+bool Connection::EnforceOutputLimit() {
+  if (closed_) return true;
+  const size_t pending = out_.size() + writing_.size();
+  const OutputBufferLimit limit = server_.config().output_limit(
+      state_.subscribed() ? ClientClass::kPubSub : ClientClass::kNormal);
+  bool over = false;
+  if (limit.hard != 0 && pending >= limit.hard) {
+    over = true;
+  } else if (limit.soft != 0 && pending >= limit.soft) {
+    const int64_t now = storage::NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
+      over = true;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (!over) return false;
+  server_.stats().client_output_buffer_limit_disconnections.fetch_add(1,
+                                                                      std::memory_order_relaxed);
+  server_.Log(LogLevel::kWarning,
+              StrCat("Client id=", state_.id(), " addr=", state_.addr(),
+                     " closed for overcoming of output buffer limits (", pending, " bytes)."));
+  std::string().swap(out_);
+  Close();
+  return true;
 }
 
 void Connection::Flush() {
@@ -184,6 +244,7 @@ void Connection::OnWrite(const boost::system::error_code& ec) {
   }
   if (!out_.empty()) {
     Flush();
+    if (state_.subscribed() && !state_.close_after_reply()) DoRead();
     return;
   }
   if (state_.close_after_reply()) {
@@ -200,6 +261,8 @@ void Connection::Close() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   thread_.connections().erase(this);
+  server_.pubsub().UnsubscribeAll(*this);
+  state_.set_subscriptions(0, 0, 0);
   server_.UnregisterClient(state_.id());
 }
 

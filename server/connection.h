@@ -6,6 +6,14 @@
 // While a write is in flight the connection does not read, which bounds the
 // output a client that never reads can make the server hold. Runs entirely on
 // its IoThread; Kill() may be called from any thread.
+//
+// As a pub/sub Subscriber it receives messages on its own thread (Deliver),
+// appends them to the output and flushes. Pending output (the buffer being
+// filled plus the one on the wire) is held to client-output-buffer-limit: a
+// connection over its class's hard limit, or over the soft limit for longer
+// than the soft seconds, is closed. A subscribed connection also keeps
+// reading while a write is in flight, so that a steady stream of messages
+// cannot starve its UNSUBSCRIBE; its output is bounded by that limit.
 
 #include <boost/asio.hpp>
 #include <memory>
@@ -15,12 +23,13 @@
 #include "protocol/reply_writer.h"
 #include "server/client_state.h"
 #include "server/io_thread.h"
+#include "server/pubsub_hub.h"
 
 namespace sluice::server {
 
 class Server;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public Subscriber, public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket, uint64_t id,
              bool authenticated);
@@ -35,6 +44,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   ClientState& state() { return state_; }
 
+  // Subscriber.
+  std::shared_ptr<Subscriber> SharedSelf() override { return shared_from_this(); }
+  void Deliver(const PubSubMessage& message, const std::string* pattern) override;
+
  private:
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
@@ -42,6 +55,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Flush();
   void OnWrite(const boost::system::error_code& ec);
   void Close();
+  // Closes the connection (and returns true) when its pending output is over
+  // its client-output-buffer-limit.
+  bool EnforceOutputLimit();
 
   Server& server_;
   IoThread& thread_;
@@ -56,6 +72,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool write_in_flight_ = false;
   bool closed_ = false;
+  bool executing_ = false;   // inside OnRead's command loop: Deliver must not flush
+  int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
 };
 
 }  // namespace sluice::server

@@ -17,6 +17,12 @@ constexpr std::string_view kCompatibleRedisVersion = "7.2.4";
 
 void CmdPing(CommandContext& ctx) {
   if (ctx.argc() > 2) return ctx.w.Error(errors::WrongArity("ping"));
+  if (ctx.client.subscribed() && ctx.client.resp() == 2) {
+    // A RESP2 subscriber gets PING's answer in the shape of a message.
+    ctx.w.ArrayHeader(2);
+    ctx.w.Bulk("pong");
+    return ctx.w.Bulk(ctx.argc() == 2 ? ctx.arg(1) : std::string_view());
+  }
   if (ctx.argc() == 2) return ctx.w.Bulk(ctx.arg(1));
   ctx.w.SimpleString("PONG");
 }
@@ -115,6 +121,7 @@ void CmdQuit(CommandContext& ctx) {
 }
 
 void CmdReset(CommandContext& ctx) {
+  LeaveAllSubscriptions(ctx);
   ctx.client.set_db(0);
   ctx.client.set_resp(2);
   ctx.w.set_protocol(2);
@@ -145,12 +152,19 @@ void CmdClientGetName(CommandContext& ctx) {
 
 void CmdClientList(CommandContext& ctx) {
   std::vector<uint64_t> ids;
+  char type_filter = 0;  // 'N' normal clients, 'P' pub/sub clients
   for (size_t i = 2; i < ctx.argc(); ++i) {
     if (EqualsIgnoreCase(ctx.arg(i), "TYPE") && i + 1 < ctx.argc()) {
       std::string_view type = ctx.arg(++i);
-      if (EqualsIgnoreCase(type, "normal")) continue;
-      if (EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "replica") ||
-          EqualsIgnoreCase(type, "pubsub")) {
+      if (EqualsIgnoreCase(type, "normal")) {
+        type_filter = 'N';
+        continue;
+      }
+      if (EqualsIgnoreCase(type, "pubsub")) {
+        type_filter = 'P';
+        continue;
+      }
+      if (EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "replica")) {
         return ctx.w.Verbatim("txt", "");
       }
       return ctx.w.Error(StrCat("ERR Unknown client type '", type, "'"));
@@ -171,6 +185,13 @@ void CmdClientList(CommandContext& ctx) {
       uint64_t id = 0;
       for (size_t k = 3; k < line.size() && line[k] != ' '; ++k) id = id * 10 + (line[k] - '0');
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    }
+    if (type_filter != 0) {
+      const size_t at = line.find(" flags=");
+      const size_t end = line.find(' ', at + 1);
+      const bool pubsub =
+          at != std::string::npos && line.substr(at, end - at).find('P') != std::string::npos;
+      if (pubsub != (type_filter == 'P')) continue;
     }
     StrAppend(&text, line, "\n");
   }
@@ -196,6 +217,7 @@ void CmdClientKill(CommandContext& ctx) {
   std::optional<int64_t> maxage;
   bool skipme = true;
   bool none = false;  // a TYPE that never matches a client sluice has
+  std::optional<bool> pubsub;  // TYPE pubsub / normal
   for (size_t i = 2; i + 1 < ctx.argc(); i += 2) {
     std::string_view opt = ctx.arg(i), val = ctx.arg(i + 1);
     if (EqualsIgnoreCase(opt, "ID")) {
@@ -213,9 +235,12 @@ void CmdClientKill(CommandContext& ctx) {
       if (!v) return ctx.w.Error(errors::kNotInteger);
       maxage = *v;
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
-      if (EqualsIgnoreCase(val, "normal")) continue;
+      if (EqualsIgnoreCase(val, "normal") || EqualsIgnoreCase(val, "pubsub")) {
+        pubsub = EqualsIgnoreCase(val, "pubsub");
+        continue;
+      }
       if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
-          EqualsIgnoreCase(val, "slave") || EqualsIgnoreCase(val, "pubsub")) {
+          EqualsIgnoreCase(val, "slave")) {
         none = true;
         continue;
       }
@@ -242,6 +267,7 @@ void CmdClientKill(CommandContext& ctx) {
         if (laddr && c.laddr() != *laddr) return false;
         if (user && *user != "default") return false;
         if (maxage && (now - c.created_ms()) / 1000 < *maxage) return false;
+        if (pubsub && c.subscribed() != *pubsub) return false;
         return true;
       },
       self);
@@ -327,16 +353,18 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 
 void RegisterConnectionFamily(CommandTable& t) {
   constexpr uint32_t kConn = kLoading | kStale | kFast;
-  t.Add(Row("ping", -1, kConn, CmdPing, "Check that the server answers.", "1.0.0"));
+  t.Add(Row("ping", -1, kConn | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
+            "1.0.0"));
   t.Add(Row("echo", 2, kConn, CmdEcho, "Reply with the given message.", "1.0.0"));
   t.Add(Row("hello", -1, kConn | kNoAuth | kNoScript,
             CmdHello, "Choose the protocol version, optionally authenticate and name the client.",
             "6.0.0"));
   t.Add(Row("auth", -2, kConn | kNoAuth | kNoScript, CmdAuth,
             "Authenticate the connection.", "1.0.0"));
-  t.Add(Row("quit", -1, kConn | kNoAuth | kNoScript | kAllowBusy, CmdQuit,
+  t.Add(Row("quit", -1, kConn | kNoAuth | kNoScript | kAllowBusy | kAllowedInSubscribe,
+            CmdQuit,
             "Close the connection after this reply.", "1.0.0"));
-  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript, CmdReset,
+  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript | kAllowedInSubscribe, CmdReset,
             "Return the connection to its initial state.", "6.2.0"));
   CommandSpec& client = t.Add(Row("client", -2, kStale, nullptr,
                                   "Inspect and manage client connections.", "2.4.0"));

@@ -11,6 +11,7 @@
 #include "protocol/errors.h"
 #include "server/command.h"
 #include "server/keyspace_access.h"
+#include "server/keyspace_events.h"
 #include "storage/glob.h"
 
 namespace sluice::server {
@@ -37,7 +38,10 @@ void CmdDel(CommandContext& ctx) {
   KeyLocks locks(db, ctx.args, 1, 1);
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    removed += db.ShardFor(ctx.arg(i)).Erase(ctx.arg(i), ctx.now_ms) ? 1 : 0;
+    if (db.ShardFor(ctx.arg(i)).Erase(ctx.arg(i), ctx.now_ms)) {
+      ++removed;
+      NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(i));
+    }
   }
   ctx.w.Integer(removed);
 }
@@ -120,8 +124,10 @@ void CmdExpire(CommandContext& ctx) {
   if ((flags & kLt) && has && deadline >= current) return ctx.w.Integer(0);
   if (deadline <= ctx.now_ms) {
     (void)shard.Erase(ctx.arg(1), ctx.now_ms);
+    NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
   } else {
     shard.SetExpiry(e, deadline);
+    NotifyKeyspace(ctx, kNotifyGeneric, "expire", ctx.arg(1));
   }
   ctx.w.Integer(1);
 }
@@ -152,6 +158,7 @@ void CmdPersist(CommandContext& ctx) {
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr || !e->has_expiry()) return ctx.w.Integer(0);
   shard.SetExpiry(e, 0);
+  NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
   ctx.w.Integer(1);
 }
 
@@ -254,6 +261,9 @@ void CmdRename(CommandContext& ctx) {
   Entry* renamed = Entry::CloneAs(e, to);
   Entry::Destroy(e);
   dst.Insert(renamed);
+  NotifyKeyspace(ctx, kNotifyNew, "new", to);
+  NotifyKeyspace(ctx, kNotifyGeneric, "rename_from", from);
+  NotifyKeyspace(ctx, kNotifyGeneric, "rename_to", to);
   return kOnlyIfAbsent ? ctx.w.Integer(1) : ctx.w.Ok();
 }
 
@@ -295,6 +305,8 @@ void CmdCopy(CommandContext& ctx) {
   if (e == nullptr) return ctx.w.Integer(0);
   if (!replace && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   dst.Insert(Entry::CloneAs(e, to));
+  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", to);
+  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "copy_to", to);
   ctx.w.Integer(1);
 }
 
@@ -309,6 +321,9 @@ void CmdMove(CommandContext& ctx) {
   if (src.Find(key, ctx.now_ms) == nullptr) return ctx.w.Integer(0);
   if (dst.Find(key, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   dst.Insert(src.Detach(key, ctx.now_ms));
+  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", key);
+  NotifyKeyspace(ctx, kNotifyGeneric, "move_from", key);
+  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "move_to", key);
   ctx.w.Integer(1);
 }
 

@@ -12,6 +12,7 @@
 #include "protocol/errors.h"
 #include "server/connection.h"
 #include "server/io_thread.h"
+#include "server/keyspace_events.h"
 #include "storage/clock.h"
 
 namespace sluice::server {
@@ -21,6 +22,9 @@ namespace {
 // kExpiryBudget timer records per shard per tick.
 constexpr auto kExpiryPeriod = std::chrono::milliseconds(10);
 constexpr size_t kExpiryBudget = 2000;
+
+// The index of the I/O thread running the calling code; -1 elsewhere.
+thread_local int current_io_thread = -1;
 
 std::string RandomRunId() {
   std::random_device rd;
@@ -46,6 +50,23 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   keyspace_ = std::make_unique<storage::Keyspace>(config.databases, config.shards);
   commands_ = BuildCommandTable();
   for (int i = 0; i < config.threads; ++i) threads_.push_back(std::make_unique<IoThread>(i));
+  // A publish hands each I/O thread one batch: run at once when that thread
+  // is the caller's own, else posted to its loop (in order per publisher).
+  pubsub_ = std::make_unique<PubSubHub>(threads_.size(), [this](size_t t, PubSubHub::Batch b) {
+    if (current_io_thread == static_cast<int>(t)) return b.Run();
+    asio::post(threads_[t]->context(), [b = std::move(b)] { b.Run(); });
+  });
+  // Expired keys raise `expired` events. The hook runs under the shard lock,
+  // so it only queues; the queue is published after the command or the
+  // active expiry pass.
+  for (size_t db = 0; db < keyspace_->database_count(); ++db) {
+    storage::Database& d = keyspace_->db(db);
+    for (size_t i = 0; i < d.shard_count(); ++i) {
+      d.shard(i).set_on_expired([this, db](std::string_view key) {
+        NotifyKeyspace(*this, static_cast<int>(db), kNotifyExpired, "expired", key);
+      });
+    }
+  }
   run_id_ = RandomRunId();
 }
 
@@ -55,6 +76,9 @@ Server::~Server() {
   // Connections still queued in the loops unregister themselves as the
   // io_contexts are destroyed, so the threads go before the registry.
   listeners_.reset();
+  // Subscribed connections are owned by the hub too: release them while
+  // their io_contexts (and so their sockets' services) still exist.
+  pubsub_.reset();
   threads_.clear();
 }
 
@@ -95,6 +119,7 @@ absl::Status Server::Start() {
 
   for (size_t i = 0; i < listeners_->acceptors.size(); ++i) Accept(i);
   for (size_t t = 0; t < threads_.size(); ++t) {
+    asio::post(threads_[t]->context(), [t] { current_io_thread = static_cast<int>(t); });
     ScheduleExpiry(t);
     ScheduleIdleCheck(t);
     threads_[t]->Run();
@@ -145,6 +170,7 @@ void Server::ScheduleExpiry(size_t t) {
     const size_t begin = shards * t / n;
     const size_t end = shards * (t + 1) / n;
     keyspace_->ActiveExpire(begin, end, storage::NowMs(), kExpiryBudget);
+    PublishQueuedKeyspaceEvents(*this);
     ScheduleExpiry(t);
   });
 }

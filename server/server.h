@@ -20,6 +20,7 @@
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/config.h"
+#include "server/pubsub_hub.h"
 #include "storage/keyspace.h"
 
 namespace sluice::server {
@@ -33,6 +34,8 @@ struct ServerStats {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> total_error_replies{0};
   std::atomic<int64_t> connected_clients{0};
+  // Clients closed for going over client-output-buffer-limit.
+  std::atomic<uint64_t> client_output_buffer_limit_disconnections{0};
 };
 
 class Server {
@@ -52,6 +55,7 @@ class Server {
   const CommandTable& commands() const { return *commands_; }
   ServerConfig& config() { return config_; }
   ServerStats& stats() { return stats_; }
+  PubSubHub& pubsub() { return *pubsub_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t thread_count() const { return threads_.size(); }
   const std::string& run_id() const { return run_id_; }
@@ -87,6 +91,7 @@ class Server {
   std::unique_ptr<storage::Keyspace> keyspace_;
   std::unique_ptr<CommandTable> commands_;
   std::vector<std::unique_ptr<IoThread>> threads_;
+  std::unique_ptr<PubSubHub> pubsub_;
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;

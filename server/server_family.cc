@@ -114,7 +114,7 @@ void CmdCommandInfo(CommandContext& ctx) {
   for (size_t i = 2; i < ctx.argc(); ++i) {
     const CommandSpec* c = FindByFullName(ctx.server.commands(), ctx.arg(i));
     if (c == nullptr) {
-      ctx.w.NullArray();
+      ctx.w.Null();
     } else {
       WriteCommandInfo(ctx.w, *c);
     }
@@ -269,12 +269,11 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
   }
   p = std::max(p, used);
   const uint64_t rss = ResidentBytes();
-  const uint64_t dataset = ctx.server.keyspace().MemoryBytes();
   StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
                   HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
                   "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
                   "\r\n", "used_memory_peak_human:", HumanBytes(p), "\r\n",
-                  "used_memory_dataset:", dataset, "\r\n", "maxmemory:0\r\n",
+                  "maxmemory:0\r\n",
                   "maxmemory_human:0B\r\n", "maxmemory_policy:noeviction\r\n",
                   "mem_fragmentation_ratio:",
                   used ? StrCat(static_cast<double>(rss) / static_cast<double>(used)) : "0",
@@ -301,7 +300,12 @@ void InfoStats(CommandContext& ctx, std::string& out) {
                   "rejected_connections:", s.rejected_connections.load(), "\r\n",
                   "expired_keys:", ks.expired_keys, "\r\n", "evicted_keys:0\r\n",
                   "keyspace_hits:", ks.keyspace_hits, "\r\n", "keyspace_misses:",
-                  ks.keyspace_misses, "\r\n", "pubsub_channels:0\r\n", "pubsub_patterns:0\r\n",
+                  ks.keyspace_misses, "\r\n", "pubsub_channels:",
+                  ctx.server.pubsub().channel_count(false), "\r\n", "pubsub_patterns:",
+                  ctx.server.pubsub().pattern_count(), "\r\n", "pubsubshard_channels:",
+                  ctx.server.pubsub().channel_count(true), "\r\n",
+                  "client_output_buffer_limit_disconnections:",
+                  s.client_output_buffer_limit_disconnections.load(), "\r\n",
                   "total_error_replies:", s.total_error_replies.load(), "\r\n");
 }
 
@@ -387,7 +391,7 @@ void CmdConfigGet(CommandContext& ctx) {
 }
 
 void CmdConfigSet(CommandContext& ctx) {
-  if (ctx.argc() % 2 != 0) return ctx.w.Error(errors::WrongArity("config|set"));
+  if (ctx.argc() % 2 != 0) return ctx.w.Error(errors::kSyntax);
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 2; i + 1 < ctx.argc(); i += 2) {
     pairs.emplace_back(AsciiLower(ctx.arg(i)), std::string(ctx.arg(i + 1)));
@@ -403,6 +407,7 @@ void CmdConfigResetStat(CommandContext& ctx) {
   ctx.server.ResetThreadStats();
   s.rejected_connections = 0;
   s.total_error_replies = 0;
+  s.client_output_buffer_limit_disconnections = 0;
   ctx.server.keyspace().ResetStats();
   ctx.w.Ok();
 }

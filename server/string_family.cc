@@ -7,6 +7,7 @@
 #include "protocol/errors.h"
 #include "server/command.h"
 #include "server/keyspace_access.h"
+#include "server/keyspace_events.h"
 #include "storage/string_ops.h"
 
 namespace sluice::server {
@@ -18,6 +19,21 @@ using protocol::ParseInt64;
 using storage::Entry;
 using storage::Shard;
 using storage::Status;
+
+// For the `new` keyspace event: whether `key` is absent, looked up only when
+// that event is wanted. REQUIRES: the shard's lock.
+bool AbsentForNewEvent(CommandContext& ctx, Shard& shard, std::string_view key) {
+  return KeyspaceEventsWanted(ctx.server, kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
+}
+
+// The events of a string write: `new` (if it created the key), `event`, and
+// `expire` when the write set a deadline.
+void NotifyStringWrite(CommandContext& ctx, std::string_view key, bool created,
+                       const char* event, bool expire = false) {
+  if (created) NotifyKeyspace(ctx, kNotifyNew, "new", key);
+  NotifyKeyspace(ctx, kNotifyString, event, key);
+  if (expire) NotifyKeyspace(ctx, kNotifyGeneric, "expire", key);
+}
 
 // Writes a string entry's value, or WRONGTYPE.
 void ReplyStringValue(protocol::ReplyWriter& w, const Entry* e) {
@@ -33,10 +49,22 @@ void CmdGet(CommandContext& ctx) {
   ReplyStringValue(ctx.w, shard.FindForRead(ctx.arg(1), ctx.now_ms));
 }
 
+// EX, PX, EXAT or PXAT (any case) as a unit; nullopt for anything else.
+std::optional<TimeUnit> ExpiryUnit(std::string_view a) {
+  if (protocol::EqualsIgnoreCase(a, "EX")) return TimeUnit::kSeconds;
+  if (protocol::EqualsIgnoreCase(a, "PX")) return TimeUnit::kMilliseconds;
+  if (protocol::EqualsIgnoreCase(a, "EXAT")) return TimeUnit::kUnixSeconds;
+  if (protocol::EqualsIgnoreCase(a, "PXAT")) return TimeUnit::kUnixMilliseconds;
+  return std::nullopt;
+}
+
 // Parses SET's options from args[3..]. Returns false after replying an error.
+// As in Redis, repeating an option is allowed (the last value wins); options
+// that contradict each other (NX and XX, two expiry units, KEEPTTL and an
+// expiry) are a syntax error.
 bool ParseSetOptions(CommandContext& ctx, storage::SetOptions* opts) {
   using Cond = storage::SetOptions::Condition;
-  bool have_expire = false;
+  std::string_view unit_seen;  // "EX", "PX", "EXAT" or "PXAT" once one was given
   for (size_t i = 3; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
     const bool has_next = i + 1 < ctx.argc();
@@ -47,18 +75,15 @@ bool ParseSetOptions(CommandContext& ctx, storage::SetOptions* opts) {
       opts->condition = Cond::kIfPresent;
     } else if (is("GET")) {
       opts->return_old = true;
-    } else if (is("KEEPTTL") && !have_expire) {
+    } else if (is("KEEPTTL") && unit_seen.empty()) {
       opts->keep_ttl = true;
-    } else if ((is("EX") || is("PX") || is("EXAT") || is("PXAT")) && !have_expire &&
-               !opts->keep_ttl && has_next) {
-      const TimeUnit unit = is("EX")     ? TimeUnit::kSeconds
-                            : is("PX")   ? TimeUnit::kMilliseconds
-                            : is("EXAT") ? TimeUnit::kUnixSeconds
-                                         : TimeUnit::kUnixMilliseconds;
-      if (!ParseDeadline(ctx.w, "set", ctx.arg(++i), unit, ctx.now_ms, &opts->expire_at_ms)) {
+    } else if (std::optional<TimeUnit> unit = ExpiryUnit(a);
+               unit && !opts->keep_ttl && has_next &&
+               (unit_seen.empty() || protocol::EqualsIgnoreCase(unit_seen, a))) {
+      if (!ParseDeadline(ctx.w, "set", ctx.arg(++i), *unit, ctx.now_ms, &opts->expire_at_ms)) {
         return false;
       }
-      have_expire = true;
+      unit_seen = a;
     } else {
       ctx.w.Error(errors::kSyntax);
       return false;
@@ -82,8 +107,12 @@ void CmdSet(CommandContext& ctx) {
   if (!ParseSetOptions(ctx, &opts)) return;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
-  ReplySetOutcome(ctx, storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms),
-                  opts.return_old);
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
+  auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
+  if (out.status == Status::kOk && out.written) {
+    NotifyStringWrite(ctx, ctx.arg(1), created, "set", opts.expire_at_ms != 0);
+  }
+  ReplySetOutcome(ctx, out, opts.return_old);
 }
 
 void CmdSetNx(CommandContext& ctx) {
@@ -91,7 +120,9 @@ void CmdSetNx(CommandContext& ctx) {
   opts.condition = storage::SetOptions::Condition::kIfAbsent;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
+  if (out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
   ctx.w.Integer(out.written ? 1 : 0);
 }
 
@@ -103,7 +134,11 @@ void CmdSetWithTtl(CommandContext& ctx) {
   if (!ParseDeadline(ctx.w, name, ctx.arg(2), kUnit, ctx.now_ms, &opts.expire_at_ms)) return;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(3), opts, ctx.now_ms);
+  if (out.status == Status::kOk && out.written) {
+    NotifyStringWrite(ctx, ctx.arg(1), created, "set", true);
+  }
   ReplySetOutcome(ctx, out, false);
 }
 
@@ -112,7 +147,10 @@ void CmdGetSet(CommandContext& ctx) {
   opts.return_old = true;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
-  ReplySetOutcome(ctx, storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms), true);
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
+  auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
+  if (out.status == Status::kOk && out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
+  ReplySetOutcome(ctx, out, true);
 }
 
 void CmdGetDel(CommandContext& ctx) {
@@ -124,24 +162,24 @@ void CmdGetDel(CommandContext& ctx) {
   std::string scratch;
   ctx.w.Bulk(e->string_value(&scratch));
   (void)shard.Erase(ctx.arg(1), ctx.now_ms);
+  NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
 }
 
 void CmdGetEx(CommandContext& ctx) {
+  // The same option may repeat (the last wins); different ones conflict.
   enum class Action { kNone, kSet, kPersist } action = Action::kNone;
+  std::string_view unit_seen;
   int64_t deadline = 0;
   for (size_t i = 2; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
-    auto is = [&](std::string_view w) { return protocol::EqualsIgnoreCase(a, w); };
-    if (is("PERSIST") && action == Action::kNone) {
+    if (protocol::EqualsIgnoreCase(a, "PERSIST") && action != Action::kSet) {
       action = Action::kPersist;
-    } else if ((is("EX") || is("PX") || is("EXAT") || is("PXAT")) && action == Action::kNone &&
-               i + 1 < ctx.argc()) {
-      const TimeUnit unit = is("EX")     ? TimeUnit::kSeconds
-                            : is("PX")   ? TimeUnit::kMilliseconds
-                            : is("EXAT") ? TimeUnit::kUnixSeconds
-                                         : TimeUnit::kUnixMilliseconds;
-      if (!ParseDeadline(ctx.w, "getex", ctx.arg(++i), unit, ctx.now_ms, &deadline)) return;
+    } else if (std::optional<TimeUnit> unit = ExpiryUnit(a);
+               unit && action != Action::kPersist && i + 1 < ctx.argc() &&
+               (unit_seen.empty() || protocol::EqualsIgnoreCase(unit_seen, a))) {
+      if (!ParseDeadline(ctx.w, "getex", ctx.arg(++i), *unit, ctx.now_ms, &deadline)) return;
       action = Action::kSet;
+      unit_seen = a;
     } else {
       return ctx.w.Error(errors::kSyntax);
     }
@@ -156,11 +194,14 @@ void CmdGetEx(CommandContext& ctx) {
   if (action == Action::kSet) {
     if (deadline <= ctx.now_ms) {
       (void)shard.Erase(ctx.arg(1), ctx.now_ms);
+      NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
     } else {
       shard.SetExpiry(e, deadline);
+      NotifyKeyspace(ctx, kNotifyGeneric, "expire", ctx.arg(1));
     }
   } else if (action == Action::kPersist && e->has_expiry()) {
     shard.SetExpiry(e, 0);
+    NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
   }
 }
 
@@ -185,8 +226,10 @@ void CmdMSet(CommandContext& ctx) {
   KeyLocks locks(db, ctx.args, 1, 2);
   storage::SetOptions opts;
   for (size_t i = 1; i < ctx.argc(); i += 2) {
-    (void)storage::SetString(db.ShardFor(ctx.arg(i)), ctx.arg(i), ctx.arg(i + 1), opts,
-                             ctx.now_ms);
+    Shard& shard = db.ShardFor(ctx.arg(i));
+    const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(i));
+    (void)storage::SetString(shard, ctx.arg(i), ctx.arg(i + 1), opts, ctx.now_ms);
+    NotifyStringWrite(ctx, ctx.arg(i), created, "set");
   }
   ctx.w.Ok();
 }
@@ -200,8 +243,10 @@ void CmdMSetNx(CommandContext& ctx) {
   }
   storage::SetOptions opts;
   for (size_t i = 1; i < ctx.argc(); i += 2) {
-    (void)storage::SetString(db.ShardFor(ctx.arg(i)), ctx.arg(i), ctx.arg(i + 1), opts,
-                             ctx.now_ms);
+    Shard& shard = db.ShardFor(ctx.arg(i));
+    const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(i));
+    (void)storage::SetString(shard, ctx.arg(i), ctx.arg(i + 1), opts, ctx.now_ms);
+    NotifyStringWrite(ctx, ctx.arg(i), created, "set");
   }
   ctx.w.Integer(1);
 }
@@ -209,8 +254,10 @@ void CmdMSetNx(CommandContext& ctx) {
 void CmdAppend(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::AppendString(shard, ctx.arg(1), ctx.arg(2), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+  NotifyStringWrite(ctx, ctx.arg(1), created, "append");
   ctx.w.Integer(static_cast<int64_t>(r.value));
 }
 
@@ -258,16 +305,20 @@ void CmdSetRange(CommandContext& ctx) {
   }
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::SetRange(shard, ctx.arg(1), static_cast<size_t>(*offset), bytes, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+  if (!bytes.empty()) NotifyStringWrite(ctx, ctx.arg(1), created, "setrange");
   ctx.w.Integer(static_cast<int64_t>(r.value));
 }
 
 void IncrementReply(CommandContext& ctx, int64_t delta) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementBy(shard, ctx.arg(1), delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+  NotifyStringWrite(ctx, ctx.arg(1), created, "incrby");
   ctx.w.Integer(r.value);
 }
 
@@ -294,8 +345,10 @@ void CmdIncrByFloat(CommandContext& ctx) {
   if (!delta) return ctx.w.Error(errors::kNotFloat);
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
   std::lock_guard lock(shard.mu());
+  const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementByFloat(shard, ctx.arg(1), *delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+  NotifyStringWrite(ctx, ctx.arg(1), created, "incrbyfloat");
   ctx.w.Bulk(r.value);
 }
 

@@ -121,7 +121,7 @@ TEST(ServerConfigTest, GetMatchesGlobPatterns) {
   EXPECT_TRUE(cfg.Get("nothing-like-this").empty());
   got = cfg.Get("PORT");
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].first, "port");
+  EXPECT_EQ(got[0].first, "PORT") << "a literal name is echoed as typed";
 }
 
 TEST(ServerConfigTest, SetIsAllOrNothingWithRedisErrors) {
