@@ -90,7 +90,7 @@ fuzz() {
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON \
     -DSLUICE_SERVER=OFF -DSLUICE_TESTS=OFF -DSLUICE_BENCH=OFF -DSLUICE_SANITIZE=address,undefined \
     >/dev/null && cmake --build build-fuzz -j "$JOBS" --target parser_fuzz &&
-    ./build-fuzz/tests/fuzz/parser_fuzz -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+    ./build-fuzz/parser_fuzz -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
       2>&1 | tail -15
 }
 
