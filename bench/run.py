@@ -1,0 +1,942 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark of sluice against redis-server.
+
+`make bench` runs this. It builds a Release sluice in build-release/, starts
+sluice and redis-server on loopback ports with the same settings (no
+persistence), and measures both in one run, interleaved A B A B over several
+rounds so that drift on a shared machine hits both servers alike:
+
+  throughput  redis-benchmark SET, GET, INCR, MSET (10 keys), SET ... EX at
+              50 clients, 50 clients with pipeline 16, and 500 clients:
+              requests/s, p50, p99, and the server's CPU time per request
+              (utime + stime from /proc/<pid>/stat).
+  memory      resident memory per key after loading 1M keys through
+              `redis-cli --pipe` (fresh servers for every row).
+  expiry      1M keys with a 1-hour TTL plus 100k with a 1-second TTL: how
+              many of the 100k are gone 3 s after the load, the RSS change,
+              and p99 of a GET load running meanwhile against a quiet p99.
+
+Every figure in the report is the median over rounds; ratios are
+sluice / redis. The report is a Markdown table and a gnuplot PNG in
+bench/results/ (a --quick smoke run writes to bench/results/tmp/ instead, so
+it never replaces the committed full results).
+
+Usage: bench/run.py [--quick] [--rounds N] [--requests N] [--micro] ...
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD_DIR = os.path.join(ROOT, "build-release")
+RESULTS_DIR = os.path.join(ROOT, "bench", "results")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SERVERS = ("sluice", "redis")
+
+# redis-benchmark rows: (label, arguments that select the command).
+# -t tests use the key names redis-benchmark documents: key:<12 digits> for
+# SET/GET/MSET, counter:<12 digits> for INCR.
+VALUE_SIZE = 32
+COMMANDS = [
+    ("SET", ["-t", "set"]),
+    ("GET", ["-t", "get"]),
+    ("INCR", ["-t", "incr"]),
+    ("MSET (10 keys)", ["-t", "mset"]),
+    ("SET EX 100", ["SET", "key:__rand_int__", "x" * VALUE_SIZE, "EX", "100"]),
+]
+# (label, clients, pipeline)
+LOADS = [
+    ("50 clients", 50, 1),
+    ("50 clients, pipeline 16", 50, 16),
+    ("500 clients", 500, 1),
+]
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Processes
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime of `pid` in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise BenchError(f"no VmRSS for pid {pid}")
+
+
+class Server:
+    """One server process (sluice or redis-server) on a loopback port."""
+
+    def __init__(self, kind, binary, workdir, extra_args):
+        self.kind = kind
+        self.binary = binary
+        self.workdir = workdir
+        self.extra_args = extra_args
+        self.proc = None
+        self.port = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        logpath = os.path.join(self.workdir, f"{self.kind}-{self.starts}.log")
+        self.logpath = logpath
+        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.kind == "sluice":
+            args = [self.binary, "--port", "0"] + common + self.extra_args
+        else:
+            self.port = free_port()
+            args = [self.binary, "--port", str(self.port), "--daemonize", "no",
+                    "--dir", self.workdir, "--protected-mode", "no"] + common + self.extra_args
+        with open(logpath, "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.kind} exited at start (rc {self.proc.returncode}): "
+                                 f"{self.log_tail()}")
+            if self.kind == "sluice" and self.port is None:
+                with open(logpath, errors="replace") as f:
+                    for line in f:
+                        if "Ready to accept connections tcp on port" in line:
+                            self.port = int(line.rsplit(" ", 1)[1])
+            if self.port and self.ping():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise BenchError(f"{self.kind} did not become ready: {self.log_tail()}")
+
+    def log_tail(self, n=5):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return " | ".join(f.read().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def ping(self):
+        try:
+            return self.cli("PING", timeout=2).strip() == "PONG"
+        except BenchError:
+            return False
+
+    def cli(self, *args, timeout=30):
+        try:
+            r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"{self.kind}: redis-cli {' '.join(args)} timed out")
+        if r.returncode != 0 or r.stdout.startswith("Error:"):
+            died = "" if self.alive() else (f" ({self.kind} died, rc {self.proc.returncode}; "
+                                            f"log: {self.log_tail()})")
+            raise BenchError(f"{self.kind}: redis-cli {' '.join(args)}: "
+                             f"{(r.stderr or r.stdout).strip()}{died}")
+        return r.stdout
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def dbsize(self):
+        return int(self.cli("DBSIZE").strip())
+
+    def cpu_ticks(self):
+        return proc_cpu_ticks(self.proc.pid)
+
+    def rss_kb(self):
+        return proc_rss_kb(self.proc.pid)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self.kind == "sluice":
+            self.port = None
+
+
+# ---------------------------------------------------------------------------
+# Tools
+
+def redis_benchmark(server, cmd_args, requests, clients, pipeline, keyspace, threads,
+                    timeout=300):
+    """Runs one redis-benchmark test; returns rps, p50/p99 (ms), server CPU us/request."""
+    args = ["redis-benchmark", "-p", str(server.port), "-n", str(requests), "-c", str(clients),
+            "-P", str(pipeline), "-r", str(keyspace), "-d", str(VALUE_SIZE), "--csv"]
+    if threads > 1:
+        args += ["--threads", str(threads)]
+    args += cmd_args
+    ticks0 = server.cpu_ticks()
+    t0 = time.time()
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{server.kind}: redis-benchmark timed out after {timeout}s "
+                         f"({' '.join(args[1:])})")
+    wall = time.time() - t0
+    if not server.alive():
+        raise BenchError(f"{server.kind} died during redis-benchmark "
+                         f"(rc {server.proc.returncode}): {server.log_tail()}")
+    ticks1 = server.cpu_ticks()
+    rows = [l for l in r.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    if r.returncode != 0 or not rows:
+        raise BenchError(f"{server.kind}: redis-benchmark failed (rc {r.returncode}): "
+                         f"{(r.stderr or r.stdout).strip()[-300:]}")
+    cols = [c.strip('"') for c in rows[-1].split('","')]
+    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+    # "p99_latency_ms","max_latency_ms"
+    return {
+        "rps": float(cols[1]),
+        "p50": float(cols[4]),
+        "p99": float(cols[6]),
+        "cpu_us": (ticks1 - ticks0) / CLK_TCK * 1e6 / requests,
+        "wall": wall,
+        "errors": r.stderr.strip()[-300:],
+    }
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def write_load_file(path, count, key_fmt, value_len, ttl):
+    """A RESP stream of `count` SET commands for redis-cli --pipe.
+
+    Keys are key_fmt % i (16 bytes for the default formats); values are
+    value_len bytes ending in the key number so no two values are equal.
+    """
+    if os.path.exists(path):
+        return path
+    pad = b"v" * (value_len - 12)
+    tail = [b"$2\r\nEX\r\n$%d\r\n%d\r\n" % (len(str(ttl)), ttl)] if ttl else []
+    head = b"*5\r\n$3\r\nSET\r\n" if ttl else b"*3\r\n$3\r\nSET\r\n"
+    chunk = 100000
+    with open(path + ".part", "wb") as f:
+        for start in range(0, count, chunk):
+            parts = []
+            for i in range(start, min(start + chunk, count)):
+                key = key_fmt % i
+                value = pad + b"%012d" % i
+                parts.append(b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n" %
+                             (head, len(key), key, len(value), value))
+                parts.extend(tail)
+            f.write(b"".join(parts))
+    os.rename(path + ".part", path)
+    return path
+
+
+def pipe_load(server, path, expected):
+    """Feeds a RESP file through redis-cli --pipe; checks every reply was OK."""
+    with open(path, "rb") as f:
+        try:
+            r = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
+                               capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"{server.kind}: redis-cli --pipe timed out")
+    if not server.alive():
+        raise BenchError(f"{server.kind} died during load: {server.log_tail()}")
+    summary = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    if r.returncode != 0 or f"errors: 0, replies: {expected}" not in summary:
+        raise BenchError(f"{server.kind}: redis-cli --pipe: {summary or r.stderr.strip()}")
+
+
+# ---------------------------------------------------------------------------
+# Sections. Each returns rows: {"section", "label", "unit", "better", and per-server
+# lists of samples}.
+
+class Recorder:
+    def __init__(self):
+        self.rows = {}      # key -> row dict
+        self.order = []
+        self.problems = []
+
+    def add(self, section, label, metric, unit, better, server, value, rnd, ratio=True):
+        """One sample of `server` in round `rnd`; ratio=False for figures (deltas) whose
+        quotient means nothing."""
+        key = (section, label, metric)
+        if key not in self.rows:
+            self.rows[key] = {"section": section, "label": label, "metric": metric,
+                              "unit": unit, "better": better, "has_ratio": ratio,
+                              "samples": {s: [] for s in SERVERS},
+                              "rounds": {s: [] for s in SERVERS}}
+            self.order.append(key)
+        self.rows[key]["samples"][server].append(value)
+        self.rows[key]["rounds"][server].append(rnd)
+
+    def problem(self, msg):
+        log(f"  !! {msg}")
+        self.problems.append(msg)
+
+
+def order_for_round(r):
+    """A B in even rounds, B A in odd ones, so neither server always goes first."""
+    return SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
+
+
+def ensure_running(server, rec, preload=None):
+    if server.alive():
+        return
+    if server.proc is not None:
+        rec.problem(f"{server.kind} was not running (rc {server.proc.returncode}); "
+                    f"restarting. Log: {server.log_tail()}")
+        server.proc = None
+        server.port = None if server.kind == "sluice" else server.port
+    server.start()
+    if preload:
+        preload(server)
+
+
+def requests_for(opt, pipeline):
+    """Unpipelined runs get half the requests: at 10-30k requests/s on a busy 2-core
+    machine they dominate the run time, and 50k samples still fix p99 well."""
+    return opt.requests if pipeline > 1 else max(1, opt.requests // 2)
+
+
+def run_throughput(servers, opt, rec, loadfiles):
+    keyspace = 100000
+    preload_path = loadfiles("get-preload", keyspace, b"key:%012d", VALUE_SIZE, 0)
+
+    def preload(server):
+        pipe_load(server, preload_path, keyspace)
+
+    for s in servers.values():
+        ensure_running(s, rec)
+        preload(s)
+    total = opt.rounds * len(LOADS) * len(COMMANDS) * len(SERVERS)
+    step = 0
+    for r in range(opt.rounds):
+        for load_label, clients, pipeline in LOADS:
+            for cmd_label, cmd_args in COMMANDS:
+                for kind in order_for_round(r):
+                    step += 1
+                    server = servers[kind]
+                    label = f"{cmd_label}, {load_label}"
+                    try:
+                        ensure_running(server, rec, preload)
+                        res = redis_benchmark(server, cmd_args, requests_for(opt, pipeline),
+                                              clients, pipeline,
+                                              keyspace, opt.bench_threads)
+                    except BenchError as e:
+                        rec.problem(f"throughput {label}, round {r + 1}: {e}")
+                        continue
+                    log(f"[{step}/{total}] round {r + 1} {label:<34} {kind:<6} "
+                        f"{res['rps']:>10,.0f} rps  p50 {res['p50']:.3f}  p99 {res['p99']:.3f} ms"
+                        f"  cpu {res['cpu_us']:.2f} us/req  ({res['wall']:.1f}s)")
+                    if res["errors"]:
+                        rec.problem(f"{kind} {label}: redis-benchmark stderr: {res['errors']}")
+                    rec.add("throughput", label, "rps", "req/s", "higher", kind, res["rps"], r)
+                    rec.add("throughput", label, "p50", "ms", "lower", kind, res["p50"], r)
+                    rec.add("throughput", label, "p99", "ms", "lower", kind, res["p99"], r)
+                    rec.add("throughput", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
+
+
+def settle_rss(server, wait=0.3):
+    time.sleep(wait)
+    return server.rss_kb()
+
+
+def run_memory(servers, opt, rec, loadfiles):
+    n = opt.keys
+    rows = [
+        (f"{n // 1000}k keys, 16 B values", loadfiles("mem16", n, b"key:%012d", 16, 0)),
+        (f"{n // 1000}k keys, 16 B values, 1 h TTL",
+         loadfiles("mem16ttl", n, b"key:%012d", 16, 3600)),
+        (f"{n // 1000}k keys, 100 B values", loadfiles("mem100", n, b"key:%012d", 100, 0)),
+    ]
+    total = opt.memory_rounds * len(rows) * len(SERVERS)
+    step = 0
+    for r in range(opt.memory_rounds):
+        for label, path in rows:
+            for kind in order_for_round(r):
+                step += 1
+                server = servers[kind]
+                try:
+                    server.stop()
+                    server.start()
+                    before = settle_rss(server)
+                    t0 = time.time()
+                    pipe_load(server, path, n)
+                    load_s = time.time() - t0
+                    after = settle_rss(server, 0.5)
+                    size = server.dbsize()
+                except BenchError as e:
+                    rec.problem(f"memory {label}, round {r + 1}: {e}")
+                    continue
+                if size != n:
+                    rec.problem(f"{kind} memory {label}: DBSIZE {size} after loading {n} keys")
+                per_key = (after - before) * 1024 / n
+                log(f"[{step}/{total}] round {r + 1} {label:<34} {kind:<6} "
+                    f"RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB = {per_key:.1f} B/key  "
+                    f"(load {load_s:.1f}s, {n / load_s:,.0f} keys/s)")
+                rec.add("memory", label, "bytes/key", "B", "lower", kind, per_key, r)
+                rec.add("memory", label, "load rate", "keys/s", "higher", kind, n / load_s, r)
+
+
+def run_expiry(servers, opt, rec, loadfiles):
+    n_long, n_short, wait_s = opt.keys, opt.keys // 10, 3.0
+    long_path = loadfiles("mem16ttl", n_long, b"key:%012d", 16, 3600)
+    short_path = loadfiles("short1s", n_short, b"tmp:%012d", 16, 1)
+    total = opt.rounds * len(SERVERS)
+    step = 0
+    short_label = f"{n_short // 1000}k keys with 1 s TTL among {n_long // 1000}k with 1 h TTL"
+    for r in range(opt.rounds):
+        for kind in order_for_round(r):
+            step += 1
+            server = servers[kind]
+            try:
+                server.stop()
+                server.start()
+                pipe_load(server, long_path, n_long)
+                # Quiet p99: GETs on the long-lived keys, nothing expiring.
+                quiet = redis_benchmark(server, ["-t", "get"], opt.expiry_requests, 50, 1,
+                                        n_long, opt.bench_threads)
+                rss0 = settle_rss(server)
+                pipe_load(server, short_path, n_short)
+                loaded_at = time.time()
+                rss1 = server.rss_kb()
+                # A GET load sized to last about the 3 s window (from the quiet rate).
+                busy_n = max(1000, int(quiet["rps"] * wait_s))
+                busy = {}
+
+                def busy_load():
+                    try:
+                        busy["res"] = redis_benchmark(server, ["-t", "get"], busy_n, 50, 1,
+                                                      n_long, opt.bench_threads)
+                    except BenchError as e:
+                        busy["err"] = e
+
+                t = threading.Thread(target=busy_load)
+                t.start()
+                time.sleep(max(0.0, loaded_at + wait_s - time.time()))
+                size = server.dbsize()
+                rss2 = server.rss_kb()
+                t.join()
+                if "err" in busy:
+                    raise busy["err"]
+            except BenchError as e:
+                rec.problem(f"expiry round {r + 1}: {e}")
+                continue
+            gone = max(0, n_long + n_short - size)
+            log(f"[{step}/{total}] round {r + 1} expiry {kind:<6} "
+                f"gone after {wait_s:.0f}s: {gone:,}/{n_short:,}  RSS {rss0 / 1024:.1f} -> "
+                f"{rss1 / 1024:.1f} -> {rss2 / 1024:.1f} MiB  GET p99 quiet {quiet['p99']:.3f} "
+                f"/ expiring {busy['res']['p99']:.3f} ms")
+            rec.add("expiry", short_label, f"% gone after {wait_s:.0f} s (DBSIZE)", "%", "higher",
+                    kind, 100.0 * gone / n_short, r)
+            rec.add("expiry", short_label, f"RSS change from load to +{wait_s:.0f} s", "MiB",
+                    "lower", kind, (rss2 - rss1) / 1024, r, ratio=False)
+            rec.add("expiry", short_label, "RSS of the 1 s keys at load", "MiB", "lower", kind,
+                    (rss1 - rss0) / 1024, r)
+            rec.add("expiry", "GET p99, quiet", "p99", "ms", "lower", kind, quiet["p99"], r)
+            rec.add("expiry", "GET p99, while the 1 s keys expire", "p99", "ms", "lower", kind,
+                    busy["res"]["p99"], r)
+            rec.add("expiry", "GET rps, while the 1 s keys expire", "rps", "req/s", "higher",
+                    kind, busy["res"]["rps"], r)
+
+
+def run_micro(opt, rec):
+    """Runs build-release/bench/*_bench; returns [(binary, benchmark, time, unit, extra)]."""
+    out = []
+    bench_dir = os.path.join(BUILD_DIR, "bench")
+    names = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "bench"))
+                   if f.endswith("_bench.cc"))
+    for name in names:
+        path = os.path.join(bench_dir, name)
+        if not os.access(path, os.X_OK):
+            rec.problem(f"micro-benchmark {name} was not built")
+            continue
+        log(f"micro: {name}")
+        try:
+            r = subprocess.run([path, "--benchmark_format=json",
+                                f"--benchmark_min_time={opt.micro_min_time}"],
+                               capture_output=True, text=True, timeout=600)
+            data = json.loads(r.stdout)
+        except (subprocess.TimeoutExpired, json.JSONDecodeError) as e:
+            rec.problem(f"micro-benchmark {name}: {e}")
+            continue
+        if r.returncode != 0:
+            rec.problem(f"micro-benchmark {name} exited {r.returncode}: {r.stderr[-300:]}")
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") == "aggregate":
+                continue
+            extra = []
+            if "items_per_second" in b:
+                extra.append(f"{b['items_per_second'] / 1e6:.2f} M items/s")
+            if "bytes_per_second" in b:
+                extra.append(f"{b['bytes_per_second'] / 2**20:.1f} MiB/s")
+            out.append((name, b["name"], b["real_time"], b["time_unit"], ", ".join(extra)))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Build and environment
+
+def build(opt):
+    targets = ["sluice-server"]
+    if opt.micro:
+        targets += sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "bench"))
+                          if f.endswith("_bench.cc"))
+    log(f"build: Release sluice in {os.path.relpath(BUILD_DIR, ROOT)}/ ({', '.join(targets)})")
+    subprocess.run(["cmake", "-S", ROOT, "-B", BUILD_DIR, "-G", "Ninja",
+                    "-DCMAKE_BUILD_TYPE=Release", "-DSLUICE_TESTS=OFF",
+                    f"-DSLUICE_BENCH={'ON' if opt.micro else 'OFF'}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", BUILD_DIR, f"-j{os.cpu_count()}"] + targets, check=True)
+
+
+def machine_info():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    def cmd(*args):
+        try:
+            return subprocess.run(args, capture_output=True, text=True, cwd=ROOT,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+    rev = cmd("git", "rev-parse", "--short", "HEAD") or "unknown"
+    if cmd("git", "status", "--porcelain", "--untracked-files=no"):
+        rev += " (with uncommitted changes)"
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "mem_gib": round(mem_kb / 2**20, 1),
+        "kernel": os.uname().release,
+        "git": rev,
+        "redis": cmd("redis-server", "--version"),
+        "load_start": load,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+def fmt(value, unit):
+    if value is None:
+        return "–"
+    if unit in ("req/s", "keys/s"):
+        return f"{value:,.0f}"
+    if unit == "ms":
+        return f"{value:.3f}"
+    if unit in ("us/req",):
+        return f"{value:.2f}"
+    if unit == "%":
+        return f"{value:.1f}"
+    return f"{value:.1f}"
+
+
+def summarize(rec):
+    out = []
+    for key in rec.order:
+        row = dict(rec.rows[key])
+        med = {s: (statistics.median(v) if v else None) for s, v in row["samples"].items()}
+        row["median"] = med
+        a, b = med["sluice"], med["redis"]
+        # A ratio only means something between two positive figures (not for RSS deltas).
+        ok = row["has_ratio"] and a is not None and b is not None and a > 0 and b > 0
+        row["ratio"] = a / b if ok else None
+        # Per-round ratios, where both servers have a sample of that round.
+        by_round = {s: dict(zip(row["rounds"][s], row["samples"][s])) for s in SERVERS}
+        row["round_ratios"] = [by_round["sluice"][r] / by_round["redis"][r]
+                               for r in sorted(by_round["sluice"])
+                               if r in by_round["redis"] and by_round["redis"][r] > 0]
+        out.append(row)
+    return out
+
+
+def ratio_str(row):
+    return f"**{row['ratio']:.2f}**" if row["ratio"] is not None else "–"
+
+
+def spread(row):
+    """The lowest and highest per-round ratio: how much the rounds agree."""
+    rr = row.get("round_ratios") or []
+    if len(rr) < 2:
+        return ""
+    return f"{min(rr):.2f}–{max(rr):.2f}"
+
+
+def markdown(info, opt, rows, micro, problems, elapsed, png_name):
+    L = []
+    L.append(f"# sluice vs redis-server, {info['date']}\n")
+    L.append(f"- Machine: {info['nproc']} CPUs, {info['cpu']}, {info['mem_gib']} GiB, "
+             f"Linux {info['kernel']}; load average at start {info['load_start']}")
+    L.append(f"- sluice: git {info['git']}, Release build (build-release/), default "
+             f"io-threads (one per core){', args: ' + ' '.join(opt.sluice_args) if opt.sluice_args else ''}")
+    L.append(f"- redis: {info['redis']}, single-threaded defaults")
+    L.append("- Both: 127.0.0.1, `--save \"\" --appendonly no`; no CPU pinning; "
+             f"redis-benchmark {'--threads ' + str(opt.bench_threads) if opt.bench_threads > 1 else 'single-threaded'}")
+    L.append(f"- {opt.rounds} round(s), servers interleaved A B / B A each round; every figure "
+             "is the median over rounds; **ratio = sluice / redis**")
+    L.append(f"- Run took {elapsed / 60:.1f} min{' (--quick smoke run: numbers are indicative only)' if opt.quick else ''}")
+    L.append("")
+
+    thr = [r for r in rows if r["section"] == "throughput"]
+    if thr:
+        L.append("## Throughput and latency (redis-benchmark)\n")
+        L.append(f"{opt.requests:,} requests per pipelined run, {requests_for(opt, 1):,} per "
+                 f"unpipelined run, {VALUE_SIZE}-byte values, random keys over "
+                 "a 100k keyspace (`-r 100000 -d 32`), 100k keys preloaded so GETs hit. "
+                 "CPU = server utime+stime per request (from /proc/<pid>/stat, 10 ms ticks). "
+                 "Higher rps is better; lower latency and CPU are better.\n")
+        L.append("| Command, load | rps sluice | rps redis | ratio | (rounds) | p50 ms sluice | redis "
+                 "| ratio | p99 ms sluice | redis | ratio | CPU µs/req sluice | redis | ratio |")
+        L.append("|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        by_label = {}
+        for r in thr:
+            by_label.setdefault(r["label"], {})[r["metric"]] = r
+        for label, m in by_label.items():
+            cells = [label]
+            for metric in ("rps", "p50", "p99", "cpu"):
+                r = m.get(metric)
+                if r is None:
+                    cells += ["–", "–", "–"]
+                    continue
+                cells += [fmt(r["median"]["sluice"], r["unit"]), fmt(r["median"]["redis"], r["unit"]),
+                          ratio_str(r)]
+                if metric == "rps":
+                    cells.append(spread(r))
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+
+    mem = [r for r in rows if r["section"] == "memory"]
+    if mem:
+        L.append("## Memory (resident set per key)\n")
+        L.append(f"{opt.memory_rounds} round(s). Fresh servers for every row; keys loaded with `redis-cli --pipe`; "
+                 "bytes/key = (VmRSS after load − VmRSS before) / keys. 16-byte keys. Lower is "
+                 "better.\n")
+        L.append("| Row | B/key sluice | B/key redis | ratio | load keys/s sluice | load keys/s redis "
+                 "| ratio |")
+        L.append("|---|--:|--:|--:|--:|--:|--:|")
+        by_label = {}
+        for r in mem:
+            by_label.setdefault(r["label"], {})[r["metric"]] = r
+        for label, m in by_label.items():
+            cells = [label]
+            for metric in ("bytes/key", "load rate"):
+                r = m[metric]
+                cells += [fmt(r["median"]["sluice"], r["unit"]), fmt(r["median"]["redis"], r["unit"]),
+                          ratio_str(r)]
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+
+    exp = [r for r in rows if r["section"] == "expiry"]
+    if exp:
+        L.append("## Expiry\n")
+        L.append(f"Load {opt.keys:,} keys with a 1-hour TTL, then {opt.keys // 10:,} keys with a "
+                 "1-second TTL; 3 s after that load, read DBSIZE and VmRSS. A GET load "
+                 f"(redis-benchmark, 50 clients, sized to the 3 s window) runs meanwhile; the quiet "
+                 f"p99 is the same GET load ({opt.expiry_requests:,} requests) before the 1 s keys "
+                 "exist. RSS change is negative when memory is returned to the OS.\n")
+        L.append("| Row | Metric | sluice | redis | ratio | (rounds) |")
+        L.append("|---|---|--:|--:|--:|:-:|")
+        for r in exp:
+            L.append(f"| {r['label']} | {r['metric']} ({r['unit']}) | "
+                     f"{fmt(r['median']['sluice'], r['unit'])} | {fmt(r['median']['redis'], r['unit'])} "
+                     f"| {ratio_str(r)} | {spread(r) if r['ratio'] is not None else ''} |")
+        L.append("")
+
+    if micro is not None:
+        L.append("## Micro-benchmarks (Google Benchmark, sluice only)\n")
+        if micro:
+            L.append(f"`--benchmark_min_time={opt.micro_min_time}`.\n")
+            L.append("| Binary | Benchmark | Time | Throughput |")
+            L.append("|---|---|--:|---|")
+            for binary, name, t, unit, extra in micro:
+                L.append(f"| {binary} | `{name}` | {t:,.1f} {unit} | {extra} |")
+        else:
+            L.append("No micro-benchmark results.")
+        L.append("")
+
+    if png_name:
+        L.append(f"![sluice/redis ratios]({png_name})\n")
+    if problems:
+        L.append("## Problems seen during the run\n")
+        for p in problems:
+            L.append(f"- {p}")
+        L.append("")
+    return "\n".join(L)
+
+
+def chart(rows, png_path, title, workdir):
+    """A PNG of sluice/redis ratios on a log scale: one panel for the throughput
+    rows (rps, p99, CPU per request), one for memory per key and expiry p99."""
+    if not shutil.which("gnuplot"):
+        return False
+    thr, other = {}, []
+    for r in rows:
+        if r["section"] == "throughput":
+            thr.setdefault(r["label"], {})[r["metric"]] = r["ratio"]
+        elif r["section"] == "memory" and r["metric"] == "bytes/key":
+            other.append((f"memory/key: {r['label']}", r["ratio"]))
+        elif r["section"] == "expiry" and r["unit"] == "ms":
+            other.append((r["label"], r["ratio"]))
+
+    # gnuplot refuses a histogram with no valid point: drop empty panels.
+    if all(v is None for m in thr.values() for v in m.values()):
+        thr = {}
+    if all(v is None for _, v in other):
+        other = []
+
+    def val(x):
+        return "NaN" if x is None else f"{x:.4f}"
+
+    def lab(x):
+        return "" if x is None else f"{x:.2f}"
+
+    series = [("rps", "requests/s (higher is better)", "#2a7ab0"),
+              ("p99", "p99 latency (lower is better)", "#e08a2c"),
+              ("cpu", "server CPU per request (lower is better)", "#7a7a7a")]
+    panels = []
+    if thr:
+        path = os.path.join(workdir, "throughput.dat")
+        with open(path, "w") as f:
+            for i, (label, m) in enumerate(thr.items()):
+                cols = " ".join(val(m.get(k)) for k, _, _ in series)
+                labs = " ".join(f'"{lab(m.get(k))}"' for k, _, _ in series)
+                f.write(f'{i} "{label}" {cols} {labs}\n')
+        n, gap = len(series), 1
+        plots = []
+        for j, (_, name, color) in enumerate(series):
+            using = f"{3 + j}:xtic(2)" if j == 0 else f"{3 + j}"
+            plots.append(f"'{path}' using {using} title '{name}' lc rgb '{color}'")
+        for j in range(n):
+            off = (j - (n - 1) / 2) / (n + gap)
+            plots.append(f"'{path}' using ($1+{off:.4f}):(clip(${3 + j})):{3 + n + j} "
+                         "with labels rotate by 90 left font 'sans,7' notitle")
+        panels.append(("throughput and latency, redis-benchmark (sluice / redis)",
+                       f"set style histogram clustered gap {gap}", plots))
+    if other:
+        path = os.path.join(workdir, "other.dat")
+        with open(path, "w") as f:
+            for i, (label, v) in enumerate(other):
+                f.write(f'{i} "{label}" {val(v)} "{lab(v)}"\n')
+        plots = [f"'{path}' using 3:xtic(2) title 'sluice / redis (lower is better)' "
+                 "lc rgb '#4a9a4a'",
+                 f"'{path}' using 1:(clip($3)):4 with labels font 'sans,9' notitle"]
+        panels.append(("memory per key, and GET p99 around expiry (sluice / redis)",
+                       "set style histogram clustered gap 2", plots))
+    if not panels:
+        return False
+    height = 620 * len(panels) + 80
+    script = [
+        f"set terminal pngcairo size 1500,{height} font 'sans,10'",
+        f"set output '{png_path}'",
+        "set style data histograms",
+        "set style fill solid 0.85 border -1",
+        "set grid ytics",
+        "set key outside top center horizontal",
+        "set xtics rotate by 30 right scale 0 nomirror font 'sans,9'",
+        "set lmargin 12",
+        # Value labels just above a bar, kept inside the plot for bars off the scale.
+        "clip(v) = v > 12 ? 12 : (v < 0.0625 ? 0.07 : v * 1.08)",
+        "set logscale y 2",
+        "set yrange [0.0625:16]",
+        "set ytics ('1/16' 0.0625, '1/8' 0.125, '1/4' 0.25, '1/2' 0.5, '1' 1, '2' 2, '4' 4, "
+        "'8' 8, '16' 16)",
+        "set ylabel 'ratio sluice / redis (log scale)'",
+        "set bmargin 11",
+    ]
+    if len(panels) > 1:
+        script.append(f"set multiplot layout {len(panels)},1 title '{title}' font 'sans,13'")
+    else:
+        script.append(f"set label 99 '{title}' at screen 0.5, screen 0.98 center font 'sans,13'")
+    for ptitle, style, plots in panels:
+        script.append(f"set title '{ptitle}'")
+        script.append(style)
+        script.append("plot " + ", \\\n  ".join(plots + ["1 with lines dt 2 lc rgb 'black' notitle"]))
+    if len(panels) > 1:
+        script.append("unset multiplot")
+    gp = os.path.join(workdir, "chart.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"gnuplot failed: {r.stderr.strip()}")
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=3, help="rounds of A B interleaving (3)")
+    p.add_argument("--quick", action="store_true",
+                   help="fast smoke run: 1 round, 10k requests, 100k keys; writes to "
+                        "bench/results/tmp/")
+    p.add_argument("--requests", type=int, default=100000,
+                   help="requests per pipelined redis-benchmark run; unpipelined runs get "
+                        "half (100000)")
+    p.add_argument("--keys", type=int, default=1000000,
+                   help="keys per memory/expiry load (1000000; expiry adds a tenth with 1 s TTL)")
+    p.add_argument("--memory-rounds", type=int, default=1,
+                   help="rounds of the memory rows (1: RSS per key varies well under 1%% "
+                        "between rounds; each round costs about a minute)")
+    p.add_argument("--expiry-requests", type=int, default=50000,
+                   help="requests of the quiet GET load in the expiry test (50000)")
+    p.add_argument("--sections", default="throughput,memory,expiry",
+                   help="comma-separated subset of throughput,memory,expiry")
+    p.add_argument("--micro", action="store_true",
+                   help="also build and run the Google Benchmark bench/*_bench binaries")
+    p.add_argument("--micro-min-time", default="0.2",
+                   help="--benchmark_min_time for --micro (seconds)")
+    p.add_argument("--bench-threads", type=int, default=0,
+                   help="redis-benchmark --threads (0: single-threaded), same for both servers")
+    p.add_argument("--no-build", action="store_true", help="use build-release/ as it is")
+    p.add_argument("--sluice-bin", default=os.path.join(BUILD_DIR, "sluice-server"))
+    p.add_argument("--redis-bin", default=shutil.which("redis-server") or "redis-server")
+    p.add_argument("--sluice-args", nargs=argparse.REMAINDER, default=[],
+                   help="extra sluice-server arguments (must come last)")
+    p.add_argument("--out", help="results folder (default bench/results, or "
+                                 "bench/results/tmp with --quick)")
+    opt = p.parse_args()
+    if opt.quick:
+        opt.rounds = 1 if "--rounds" not in sys.argv else opt.rounds
+        opt.requests = 10000 if "--requests" not in sys.argv else opt.requests
+        opt.keys = 100000 if "--keys" not in sys.argv else opt.keys
+        opt.expiry_requests = 10000 if "--expiry-requests" not in sys.argv else opt.expiry_requests
+        opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
+    opt.sluice_bin = os.path.abspath(opt.sluice_bin)
+    out_dir = opt.out or (os.path.join(RESULTS_DIR, "tmp") if opt.quick else RESULTS_DIR)
+    sections = [s.strip() for s in opt.sections.split(",") if s.strip()]
+    for s in sections:
+        if s not in ("throughput", "memory", "expiry"):
+            p.error(f"unknown section {s!r}")
+    for tool in ("redis-benchmark", "redis-cli"):
+        if not shutil.which(tool):
+            p.error(f"{tool} not found (run scripts/setup.sh)")
+
+    start = time.time()
+    if not opt.no_build:
+        try:
+            build(opt)
+        except subprocess.CalledProcessError as e:
+            log(f"build failed ({' '.join(e.cmd[:3])} ...: rc {e.returncode})")
+            return 2
+    if not os.access(opt.sluice_bin, os.X_OK):
+        p.error(f"no sluice binary at {opt.sluice_bin}")
+    info = machine_info()
+    now = datetime.datetime.now()
+    info["date"] = now.strftime("%Y-%m-%d %H:%M")
+    log(f"machine: {info['nproc']} CPUs, {info['cpu']}, load {info['load_start']}; "
+        f"sluice {info['git']}; {info['redis']}")
+    log(f"plan: {', '.join(sections)}; {opt.rounds} round(s), {opt.requests:,}/{requests_for(opt, 1):,} requests per "
+        f"pipelined/unpipelined redis-benchmark run, {opt.keys:,} keys per load")
+
+    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
+    rec = Recorder()
+    servers = {
+        "sluice": Server("sluice", opt.sluice_bin, workdir, opt.sluice_args),
+        "redis": Server("redis", opt.redis_bin, workdir, []),
+    }
+
+    def loadfiles(name, count, key_fmt, value_len, ttl):
+        path = os.path.join(workdir, f"{name}-{count}.resp")
+        if not os.path.exists(path):
+            log(f"generating {os.path.basename(path)} ({count:,} SETs)")
+        return write_load_file(path, count, key_fmt, value_len, ttl)
+
+    micro = None
+    try:
+        if "throughput" in sections:
+            log("== throughput and latency")
+            run_throughput(servers, opt, rec, loadfiles)
+        if "memory" in sections:
+            log("== memory")
+            run_memory(servers, opt, rec, loadfiles)
+        if "expiry" in sections:
+            log("== expiry")
+            run_expiry(servers, opt, rec, loadfiles)
+    except KeyboardInterrupt:
+        rec.problem("interrupted; the report covers what ran")
+    except BenchError as e:
+        rec.problem(f"aborted: {e}")
+    finally:
+        for s in servers.values():
+            s.stop()
+    if opt.micro:
+        log("== micro-benchmarks")
+        micro = run_micro(opt, rec)
+
+    rows = summarize(rec)
+    elapsed = time.time() - start
+    os.makedirs(out_dir, exist_ok=True)
+    stamp = now.strftime("%Y-%m-%d_%H%M%S")
+    png = os.path.join(out_dir, f"{stamp}.png")
+    title = f"sluice / redis-server, {info['date']}, {info['nproc']} CPUs, git {info['git']}"
+    have_png = chart(rows, png, title.replace("'", ""), workdir)
+    md = markdown(info, opt, rows, micro, rec.problems, elapsed,
+                  os.path.basename(png) if have_png else None)
+    md_path = os.path.join(out_dir, f"{stamp}.md")
+    with open(md_path, "w") as f:
+        f.write(md)
+    with open(os.path.join(out_dir, f"{stamp}.json"), "w") as f:
+        json.dump({"info": info, "options": vars(opt), "rows": [
+            {k: v for k, v in r.items()} for r in rows], "micro": micro,
+            "problems": rec.problems}, f, indent=1)
+    # latest.md points at latest.png.
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(md.replace(f"]({os.path.basename(png)})", "](latest.png)"))
+    if have_png:
+        shutil.copyfile(png, os.path.join(out_dir, "latest.png"))
+    shutil.rmtree(workdir, ignore_errors=True)
+    log("")
+    log(md)
+    log(f"wrote {os.path.relpath(md_path, ROOT)} and latest.md"
+        f"{', latest.png' if have_png else ''} in {os.path.relpath(out_dir, ROOT)}/ "
+        f"({elapsed / 60:.1f} min)")
+    return 1 if rec.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
