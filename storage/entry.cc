@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -10,12 +11,17 @@
 
 // Byte layout of an Entry (one malloc block; `this` points at byte 0):
 //
-//   [0, 8)    Entry* next         hash-table chain link
-//   [8]       meta                bits 0-1 value encoding (kInt, kInline,
-//                                 kBuffer), bit 2 has-expiry, bits 4-7 ValueType
-//   [9]       access              LRU clock / LFU counter (eviction, later)
-//   [10, k)   varint key length   LEB128, 1 byte for keys under 128 bytes
-//   [k, k+8)  int64 expire_at_ms  only when the has-expiry bit is set
+//   [0, 6)    next                hash-table chain link: the low 48 bits of
+//                                 the Entry* (see "Pointer packing" below)
+//   [6]       meta                bits 0-1 value encoding (kInt, kInline,
+//                                 kBuffer), bit 2 has-expiry, bit 3 wide
+//                                 expiry, bits 4-7 ValueType
+//   [7]       access              LRU clock / LFU counter (eviction, later)
+//   [8, k)    varint key length   LEB128, 1 byte for keys under 128 bytes
+//   expiry    only when the has-expiry bit is set: 6 bytes (unsigned ms since
+//             the Unix epoch, for deadlines in [1, 2^48): until the year
+//             10889) or, with the wide bit, 8 bytes (int64 ms: any other
+//             value, i.e. negative ones; nothing else needs it)
 //   key bytes
 //   value:
 //     kInt     8-byte int64 (canonical decimal strings, see LooksLikeInt64)
@@ -24,12 +30,23 @@
 //              bytes; its capacity is whatever malloc_usable_size reports, and
 //              it grows geometrically (APPEND / SETRANGE)
 //
-// Multi-byte fields are unaligned and accessed with memcpy. A 16-byte key with
-// a 16-byte value and a TTL takes 10 + 1 + 8 + 16 + 1 + 16 = 52 bytes, which
-// glibc serves from a 64-byte chunk (56 usable); without a TTL, 44 bytes in the
-// same chunk size, leaving room to add an expiry without moving.
+// Multi-byte fields are unaligned, little-endian, and accessed with memcpy.
+// A 16-byte key with a 16-byte value and a TTL takes 8 + 1 + 6 + 16 + 1 + 16
+// = 48 bytes, exactly a 48-byte size class of jemalloc or mimalloc (the
+// server links jemalloc; see docs/memory.md); without a TTL 42 bytes, in
+// the same class, leaving room to add an expiry without moving. With a
+// 100-byte value: 8 + 1 + 16 + 1 + 100 = 126 bytes, in the 128-byte class.
 //
-// Functions that change the size of the value or add an expiry either work in
+// Pointer packing: user-space addresses on x86-64 and AArch64 Linux fit in 48
+// bits (the kernel hands out higher ones only to mmap calls that ask for them
+// with an address hint, which no allocator here does), so the chain link
+// keeps only those and the two bytes above them hold meta and access. That
+// buys the two bytes that, with the 6-byte expiry, bring the common entry
+// down to 48 bytes while the access byte stays a full byte for an LFU
+// counter. set_next() checks the assumption and aborts if it ever breaks
+// (e.g. a tagged-pointer allocator).
+//
+// Functions that change the size of the value or the expiry either work in
 // place (when the block's usable size allows and would not waste much) or
 // allocate a new block, copy the prefix (next link included) and free the old
 // one; callers must use the returned address.
@@ -37,15 +54,24 @@
 namespace sluice::storage {
 namespace {
 
+static_assert(std::endian::native == std::endian::little, "entry layout is little-endian");
+static_assert(sizeof(void*) == 8, "entry layout packs 64-bit pointers");
+
 enum Encoding : uint8_t { kInt = 0, kInline = 1, kBuffer = 2 };
 
 constexpr size_t kNextOffset = 0;
-constexpr size_t kMetaOffset = 8;
-constexpr size_t kAccessOffset = 9;
-constexpr size_t kKeyLengthOffset = 10;
+constexpr size_t kNextBytes = 6;
+constexpr uint64_t kNextLimit = uint64_t{1} << (8 * kNextBytes);
+constexpr size_t kMetaOffset = 6;
+constexpr size_t kAccessOffset = 7;
+constexpr size_t kKeyLengthOffset = 8;
 constexpr uint8_t kEncodingMask = 0x3;
 constexpr uint8_t kExpiryBit = 0x4;
+constexpr uint8_t kWideExpiryBit = 0x8;
 constexpr int kTypeShift = 4;
+constexpr size_t kNarrowExpiryBytes = 6;
+constexpr size_t kWideExpiryBytes = 8;
+constexpr uint64_t kNarrowExpiryLimit = uint64_t{1} << (8 * kNarrowExpiryBytes);
 constexpr size_t kBufferHeader = sizeof(size_t);
 
 size_t VarintSize(uint64_t v) {
@@ -97,6 +123,35 @@ void* AllocateOrDie(size_t n) {
   return p;
 }
 
+// The meta bits that describe how `expire_at_ms` (0: none) is stored.
+uint8_t ExpiryBits(int64_t expire_at_ms) {
+  if (expire_at_ms == 0) return 0;
+  if (expire_at_ms > 0 && static_cast<uint64_t>(expire_at_ms) < kNarrowExpiryLimit)
+    return kExpiryBit;
+  return kExpiryBit | kWideExpiryBit;
+}
+
+size_t ExpirySize(uint8_t meta) {
+  if ((meta & kExpiryBit) == 0) return 0;
+  return (meta & kWideExpiryBit) != 0 ? kWideExpiryBytes : kNarrowExpiryBytes;
+}
+
+void PutExpiry(char* p, uint8_t meta, int64_t expire_at_ms) {
+  if ((meta & kWideExpiryBit) != 0) {
+    Store<int64_t>(p, expire_at_ms);
+  } else {
+    const uint64_t v = static_cast<uint64_t>(expire_at_ms);
+    std::memcpy(p, &v, kNarrowExpiryBytes);  // the low 6 bytes (little-endian)
+  }
+}
+
+int64_t GetExpiry(const char* p, uint8_t meta) {
+  if ((meta & kWideExpiryBit) != 0) return Load<int64_t>(p);
+  uint64_t v = 0;
+  std::memcpy(&v, p, kNarrowExpiryBytes);
+  return static_cast<int64_t>(v);
+}
+
 // Offsets of an entry's fields, decoded from its header.
 struct Layout {
   uint8_t meta;
@@ -116,7 +171,7 @@ Layout Decode(const char* base) {
   const char* p = GetVarint(base + kKeyLengthOffset, &key_length);
   l.key_length = key_length;
   l.expiry_offset = static_cast<size_t>(p - base);
-  l.key_offset = l.expiry_offset + (l.has_expiry() ? sizeof(int64_t) : 0);
+  l.key_offset = l.expiry_offset + ExpirySize(l.meta);
   l.value_offset = l.key_offset + l.key_length;
   return l;
 }
@@ -139,25 +194,24 @@ size_t ValueSize(const char* base, const Layout& l) {
   return 0;
 }
 
-size_t PrefixSize(size_t key_length, bool has_expiry) {
-  return kKeyLengthOffset + VarintSize(key_length) + (has_expiry ? sizeof(int64_t) : 0) +
-         key_length;
+size_t PrefixSize(size_t key_length, uint8_t expiry_bits) {
+  return kKeyLengthOffset + VarintSize(key_length) + ExpirySize(expiry_bits) + key_length;
 }
 
 // A new entry with next = nullptr, access = 0, the key and expiry written and
 // room for `value_size` bytes of value (not written; meta says kInline).
 char* NewEntry(std::string_view key, int64_t expire_at_ms, ValueType type, Encoding encoding,
                size_t value_size) {
-  const bool has_expiry = expire_at_ms != 0;
-  char* base = static_cast<char*>(AllocateOrDie(PrefixSize(key.size(), has_expiry) + value_size));
-  Store<Entry*>(base + kNextOffset, nullptr);
-  base[kMetaOffset] = static_cast<char>((static_cast<uint8_t>(type) << kTypeShift) |
-                                        (has_expiry ? kExpiryBit : 0) | encoding);
+  const uint8_t expiry_bits = ExpiryBits(expire_at_ms);
+  char* base = static_cast<char*>(AllocateOrDie(PrefixSize(key.size(), expiry_bits) + value_size));
+  std::memset(base + kNextOffset, 0, kNextBytes);
+  base[kMetaOffset] =
+      static_cast<char>((static_cast<uint8_t>(type) << kTypeShift) | expiry_bits | encoding);
   base[kAccessOffset] = 0;
   char* p = PutVarint(base + kKeyLengthOffset, key.size());
-  if (has_expiry) {
-    Store<int64_t>(p, expire_at_ms);
-    p += sizeof(int64_t);
+  if (expiry_bits != 0) {
+    PutExpiry(p, expiry_bits, expire_at_ms);
+    p += ExpirySize(expiry_bits);
   }
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   return base;
@@ -278,13 +332,13 @@ Entry* Entry::CreateString(std::string_view key, std::string_view value, int64_t
   if (LooksLikeInt64(value, &as_int)) return CreateInt(key, as_int, expire_at_ms);
   char* base =
       NewEntry(key, expire_at_ms, ValueType::kString, kInline, InlineValueSize(value.size()));
-  WriteInline(base + PrefixSize(key.size(), expire_at_ms != 0), value);
+  WriteInline(base + PrefixSize(key.size(), ExpiryBits(expire_at_ms)), value);
   return reinterpret_cast<Entry*>(base);
 }
 
 Entry* Entry::CreateInt(std::string_view key, int64_t value, int64_t expire_at_ms) {
   char* base = NewEntry(key, expire_at_ms, ValueType::kString, kInt, sizeof(int64_t));
-  Store<int64_t>(base + PrefixSize(key.size(), expire_at_ms != 0), value);
+  Store<int64_t>(base + PrefixSize(key.size(), ExpiryBits(expire_at_ms)), value);
   return reinterpret_cast<Entry*>(base);
 }
 
@@ -304,33 +358,27 @@ void Entry::Destroy(Entry* entry) {
 Entry* Entry::WithExpiry(Entry* entry, int64_t expire_at_ms) {
   char* base = reinterpret_cast<char*>(entry);
   const Layout l = Decode(base);
-  const bool want = expire_at_ms != 0;
-  if (l.has_expiry() && want) {
-    Store<int64_t>(base + l.expiry_offset, expire_at_ms);
-    return entry;
+  const uint8_t bits = ExpiryBits(expire_at_ms);
+  const size_t old_size = ExpirySize(l.meta);
+  const size_t new_size = ExpirySize(bits);
+  const uint8_t meta = static_cast<uint8_t>((l.meta & ~(kExpiryBit | kWideExpiryBit)) | bits);
+  if (old_size != new_size) {
+    // Move the key and value to make (or give back) room for the expiry.
+    const size_t total = l.value_offset + ValueSize(base, l);
+    const size_t tail = total - l.key_offset;
+    const size_t needed = total - old_size + new_size;
+    if (needed <= malloc_usable_size(base)) {
+      std::memmove(base + l.expiry_offset + new_size, base + l.key_offset, tail);
+    } else {
+      char* nb = static_cast<char*>(AllocateOrDie(needed));
+      std::memcpy(nb, base, l.expiry_offset);
+      std::memcpy(nb + l.expiry_offset + new_size, base + l.key_offset, tail);
+      std::free(base);
+      base = nb;
+    }
   }
-  if (!l.has_expiry() && !want) return entry;
-  const size_t total = l.value_offset + ValueSize(base, l);
-  if (l.has_expiry()) {
-    // Drop the 8 expiry bytes in place; the block keeps its size.
-    std::memmove(base + l.expiry_offset, base + l.key_offset, total - l.key_offset);
-    base[kMetaOffset] = static_cast<char>(base[kMetaOffset] & ~kExpiryBit);
-    return entry;
-  }
-  const size_t needed = total + sizeof(int64_t);
-  if (needed <= malloc_usable_size(base)) {
-    std::memmove(base + l.expiry_offset + sizeof(int64_t), base + l.expiry_offset,
-                 total - l.expiry_offset);
-  } else {
-    char* nb = static_cast<char*>(AllocateOrDie(needed));
-    std::memcpy(nb, base, l.expiry_offset);
-    std::memcpy(nb + l.expiry_offset + sizeof(int64_t), base + l.expiry_offset,
-                total - l.expiry_offset);
-    std::free(base);
-    base = nb;
-  }
-  Store<int64_t>(base + l.expiry_offset, expire_at_ms);
-  base[kMetaOffset] = static_cast<char>(base[kMetaOffset] | kExpiryBit);
+  base[kMetaOffset] = static_cast<char>(meta);
+  if (new_size != 0) PutExpiry(base + l.expiry_offset, meta, expire_at_ms);
   return reinterpret_cast<Entry*>(base);
 }
 
@@ -400,7 +448,7 @@ bool Entry::has_expiry() const {
 int64_t Entry::expire_at_ms() const {
   const char* base = reinterpret_cast<const char*>(this);
   const Layout l = Decode(base);
-  return l.has_expiry() ? Load<int64_t>(base + l.expiry_offset) : 0;
+  return l.has_expiry() ? GetExpiry(base + l.expiry_offset, l.meta) : 0;
 }
 
 bool Entry::is_int() const {
@@ -469,10 +517,22 @@ size_t Entry::AllocatedBytes() const {
   return bytes;
 }
 
-Entry* Entry::next() const {
-  return Load<Entry*>(reinterpret_cast<const char*>(this) + kNextOffset);
+size_t Entry::UsedBytes() const {
+  const char* base = reinterpret_cast<const char*>(this);
+  const Layout l = Decode(base);
+  return l.value_offset + ValueSize(base, l);
 }
 
-void Entry::set_next(Entry* e) { Store<Entry*>(reinterpret_cast<char*>(this) + kNextOffset, e); }
+Entry* Entry::next() const {
+  uint64_t v = 0;
+  std::memcpy(&v, reinterpret_cast<const char*>(this) + kNextOffset, kNextBytes);
+  return reinterpret_cast<Entry*>(static_cast<uintptr_t>(v));
+}
+
+void Entry::set_next(Entry* e) {
+  const uint64_t v = reinterpret_cast<uintptr_t>(e);
+  if (v >= kNextLimit) std::abort();  // see "Pointer packing" at the top
+  std::memcpy(reinterpret_cast<char*>(this) + kNextOffset, &v, kNextBytes);
+}
 
 }  // namespace sluice::storage

@@ -1,14 +1,16 @@
 #pragma once
 // Entry: one key and its value in a single heap allocation.
 //
-// Layout (see entry.cc for the byte-level picture): a chain pointer for the
-// shard's hash table, a one-byte type/encoding/flags field, one byte of access
-// history reserved for eviction (LRU clock or LFU counter), varint lengths,
-// the expiry deadline only when the key has one, then the key bytes and the
-// value. String values that are canonical decimal int64s ("123", not "0123")
-// are stored as 8-byte integers. Strings that grow in place (APPEND,
-// SETRANGE) move to a separately allocated, geometrically growing buffer so
-// repeated appends are amortised O(1).
+// Layout (see entry.cc for the byte-level picture): an 8-byte header holding
+// the hash table's chain pointer (48 bits), a one-byte type/encoding/flags
+// field and one byte of access history reserved for eviction (LRU clock or
+// LFU counter); varint lengths; the expiry deadline only when the key has one
+// (6 bytes, 8 for deadlines outside [1, 2^48) ms); then the key bytes and the
+// value. A 16-byte key with a 16-byte value and a TTL is 48 bytes. String
+// values that are canonical decimal int64s ("123", not "0123") are stored as
+// 8-byte integers. Strings that grow in place (APPEND, SETRANGE) move to a
+// separately allocated, geometrically growing buffer so repeated appends are
+// amortised O(1).
 //
 // Entries are created and destroyed only through the static functions below;
 // changing the expiry or the value may reallocate, so those return the
@@ -60,8 +62,13 @@ class Entry {
 
   // Bytes this entry owns on the heap (for INFO and memory accounting).
   size_t AllocatedBytes() const;
+  // Bytes of the entry's own block that its fields occupy (at most its
+  // usable size; the rest is allocator rounding or room to grow in place).
+  size_t UsedBytes() const;
 
-  // Hash-table chain link, owned by the shard's table.
+  // Hash-table chain link, owned by the shard's table. Stored in 48 bits:
+  // set_next() aborts on an address that does not fit (none does on x86-64
+  // or AArch64 Linux user space).
   Entry* next() const;
   void set_next(Entry* e);
 

@@ -21,7 +21,7 @@ Database::Database(size_t shard_count, uint32_t first_order) {
 size_t Database::Size() {
   size_t total = 0;
   for (auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu());
+    std::lock_guard<ShardMutex> lock(shard->mu());
     total += shard->size();
   }
   return total;
@@ -30,7 +30,7 @@ size_t Database::Size() {
 size_t Database::ExpiresCount() {
   size_t total = 0;
   for (auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu());
+    std::lock_guard<ShardMutex> lock(shard->mu());
     total += shard->expires_count();
   }
   return total;
@@ -49,7 +49,7 @@ uint64_t Database::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   while (true) {
     Shard& shard = *shards_[index];
     {
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       bucket_cursor = shard.Scan(bucket_cursor, count > seen ? count - seen : 1, now_ms, counting);
     }
     if (bucket_cursor != 0) return (bucket_cursor << bits) | index;
@@ -89,7 +89,7 @@ void Keyspace::FlushDb(size_t i, bool async) {
   if (!async) {
     for (size_t j = 0; j < db.shard_count(); ++j) {
       Shard& shard = db.shard(j);
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       shard.Clear();
     }
     return;
@@ -102,8 +102,8 @@ void Keyspace::FlushDb(size_t i, bool async) {
     Shard& shard = db.shard(j);
     auto empty = std::make_unique<Shard>(shard.order());
     {
-      std::lock_guard<std::mutex> lock(shard.mu());
-      std::lock_guard<std::mutex> lock_empty(empty->mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock_empty(empty->mu());
       if (shard.size() == 0) continue;
       shard.SwapContents(*empty);
     }
@@ -134,7 +134,7 @@ size_t Keyspace::ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_
     const size_t end = std::min(end_shard, db->shard_count());
     for (size_t j = begin_shard; j < end; ++j) {
       Shard& shard = db->shard(j);
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       reclaimed += shard.ActiveExpire(now_ms, budget_per_shard);
     }
   }
@@ -146,7 +146,7 @@ ShardStats Keyspace::TotalStats() {
   for (auto& db : dbs_) {
     for (size_t j = 0; j < db->shard_count(); ++j) {
       Shard& shard = db->shard(j);
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       total.keyspace_hits += shard.stats().keyspace_hits;
       total.keyspace_misses += shard.stats().keyspace_misses;
       total.expired_keys += shard.stats().expired_keys;
@@ -159,7 +159,7 @@ void Keyspace::ResetStats() {
   for (auto& db : dbs_) {
     for (size_t j = 0; j < db->shard_count(); ++j) {
       Shard& shard = db->shard(j);
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       shard.stats() = ShardStats{};
     }
   }
@@ -170,7 +170,7 @@ size_t Keyspace::MemoryBytes() {
   for (auto& db : dbs_) {
     for (size_t j = 0; j < db->shard_count(); ++j) {
       Shard& shard = db->shard(j);
-      std::lock_guard<std::mutex> lock(shard.mu());
+      std::lock_guard<ShardMutex> lock(shard.mu());
       bytes += shard.MemoryBytes();
     }
   }

@@ -2,7 +2,10 @@
 
 #include <xxhash.h>
 
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "storage/hash_table.h"
 #include "storage/timer_wheel.h"
@@ -21,6 +24,12 @@ uint64_t SplitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Lets the watch registry be searched with a string_view.
+struct KeyViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+};
+
 }  // namespace
 
 uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -37,12 +46,43 @@ struct Shard::Impl {
   TimerWheel wheel;
   size_t expires = 0;  // keys with a deadline
   std::function<void(std::string_view)> on_expired;
+  // Watched key -> flags of the clients watching it. Not part of the contents:
+  // SwapContents leaves it in place.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<WatchFlag>>, KeyViewHash,
+                     std::equal_to<>>
+      watched;
+
+  // A change to `key`: sets its watchers' flags and forgets them.
+  void Touch(std::string_view key) {
+    if (watched.empty()) return;
+    auto it = watched.find(key);
+    if (it == watched.end()) return;
+    for (const auto& flag : it->second) flag->store(true, std::memory_order_relaxed);
+    watched.erase(it);
+  }
+
+  // Touches every watched key that `table` or `other` holds (live or not yet
+  // reclaimed): the change that a flush or a swap makes to it.
+  void TouchPresent(const HashTable& other) {
+    for (auto it = watched.begin(); it != watched.end();) {
+      const uint32_t hash = BucketHash(KeyHash(it->first));
+      Entry* prev;
+      if (table.Find(it->first, hash, &prev) != nullptr ||
+          other.Find(it->first, hash, &prev) != nullptr) {
+        for (const auto& flag : it->second) flag->store(true, std::memory_order_relaxed);
+        it = watched.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 
   // Unlinks and destroys an expired entry, counting it and telling the hook.
   void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardStats& stats) {
     table.Unlink(hash, prev, e);
     --expires;
     ++stats.expired_keys;
+    Touch(e->key());
     if (on_expired) on_expired(e->key());
     Entry::Destroy(e);
   }
@@ -88,6 +128,7 @@ Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
 void Shard::Insert(Entry* entry) {
   const uint32_t hash = BucketHash(KeyHash(entry->key()));
   const int64_t deadline = entry->expire_at_ms();
+  impl_->Touch(entry->key());
   Entry* prev;
   Entry* old = impl_->table.Find(entry->key(), hash, &prev);
   if (old == nullptr) {
@@ -110,6 +151,7 @@ Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
   Entry* prev;
   Entry* e = impl_->Lookup(key, hash, now_ms, &prev, stats_);
   if (e == nullptr) return nullptr;
+  impl_->Touch(key);
   impl_->table.Unlink(hash, prev, e);
   if (e->has_expiry()) --impl_->expires;
   impl_->table.MaybeShrink();
@@ -124,6 +166,7 @@ bool Shard::Erase(std::string_view key, int64_t now_ms) {
 }
 
 Entry* Shard::Relink(Entry* entry, Entry* updated) {
+  impl_->Touch(updated->key());
   if (entry == updated) return updated;
   const uint32_t hash = BucketHash(KeyHash(updated->key()));
   Entry* prev;
@@ -132,6 +175,7 @@ Entry* Shard::Relink(Entry* entry, Entry* updated) {
 }
 
 Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
+  impl_->Touch(entry->key());
   const int64_t old_deadline = entry->expire_at_ms();
   if (old_deadline == expire_at_ms) return entry;
   Entry* updated = Relink(entry, Entry::WithExpiry(entry, expire_at_ms));
@@ -233,12 +277,15 @@ Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
 }
 
 void Shard::Clear() {
+  if (!impl_->watched.empty()) impl_->TouchPresent(impl_->table);
   impl_->table.Clear();
   impl_->wheel.Clear();
   impl_->expires = 0;
 }
 
 void Shard::SwapContents(Shard& other) {
+  if (!impl_->watched.empty()) impl_->TouchPresent(other.impl_->table);
+  if (!other.impl_->watched.empty()) other.impl_->TouchPresent(impl_->table);
   impl_->table.Swap(other.impl_->table);
   impl_->wheel.Swap(other.impl_->wheel);
   std::swap(impl_->expires, other.impl_->expires);
@@ -252,6 +299,31 @@ size_t Shard::MemoryBytes() const {
   }
   return bytes;
 }
+
+void Shard::Watch(std::string_view key, std::shared_ptr<WatchFlag> flag) {
+  auto it = impl_->watched.find(key);
+  if (it == impl_->watched.end()) it = impl_->watched.try_emplace(std::string(key)).first;
+  for (const auto& f : it->second) {
+    if (f == flag) return;
+  }
+  it->second.push_back(std::move(flag));
+}
+
+void Shard::Unwatch(std::string_view key, const WatchFlag* flag) {
+  auto it = impl_->watched.find(key);
+  if (it == impl_->watched.end()) return;
+  auto& flags = it->second;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i].get() == flag) {
+      flags[i] = std::move(flags.back());
+      flags.pop_back();
+      break;
+    }
+  }
+  if (flags.empty()) impl_->watched.erase(it);
+}
+
+size_t Shard::watched_key_count() const { return impl_->watched.size(); }
 
 void Shard::set_on_expired(std::function<void(std::string_view key)> fn) {
   impl_->on_expired = std::move(fn);

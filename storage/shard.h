@@ -10,7 +10,14 @@
 // Expiry is lazy and active: Find() reclaims an expired key it meets (and
 // counts it in expired_keys), and ActiveExpire() advances the timer wheel,
 // reclaiming keys whose deadline has passed with bounded work per call.
+//
+// WATCH: a shard keeps a registry of watched keys, each with the flags of the
+// clients watching it. Every change to a watched key (write, delete, expiry
+// change, expiry reclaim, flush, swap) sets its watchers' flags and forgets
+// the key; EXEC aborts when its client's flag is set. The check on the write
+// paths is one test of an empty registry when nobody watches.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,6 +31,13 @@ namespace sluice::storage {
 
 // XXH3-64 of the key: picks the shard (low bits) and the bucket.
 uint64_t KeyHash(std::string_view key);
+
+// Re-entrant, so that a transaction or script holding a set of shard locks
+// can run ordinary command handlers, which lock their own shards again.
+using ShardMutex = std::recursive_mutex;
+
+// Set (under a shard lock) when a watched key changes; read by its client.
+using WatchFlag = std::atomic<bool>;
 
 struct ShardStats {
   uint64_t keyspace_hits = 0;
@@ -39,7 +53,7 @@ class Shard {
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  std::mutex& mu() { return mu_; }
+  ShardMutex& mu() { return mu_; }
   uint32_t order() const { return order_; }
 
   // The live entry for `key`, or nullptr (an expired one is reclaimed first).
@@ -82,10 +96,20 @@ class Shard {
   // A uniformly-ish random live entry, or nullptr when empty.
   Entry* Random(uint64_t random_bits, int64_t now_ms);
 
-  // Removes every key.
+  // Registers `flag` as a watcher of `key` (present or not). The flag is set
+  // at the key's next change; the registration is then dropped.
+  void Watch(std::string_view key, std::shared_ptr<WatchFlag> flag);
+  // Drops the registration of `flag` for `key`, if it is still there.
+  void Unwatch(std::string_view key, const WatchFlag* flag);
+  // Keys with at least one watcher.
+  size_t watched_key_count() const;
+
+  // Removes every key (setting the flags of watched keys that existed).
   void Clear();
   // Exchanges all contents (keys, wheel, counts) with `other`, for SWAPDB and
   // for FLUSHALL ASYNC (swap with an empty shard, free it elsewhere).
+  // Watch registries stay where they are: a watched key of either shard that
+  // exists on either side counts as changed.
   // REQUIRES: both locks held.
   void SwapContents(Shard& other);
 
@@ -100,7 +124,7 @@ class Shard {
 
  private:
   struct Impl;
-  std::mutex mu_;
+  ShardMutex mu_;
   uint32_t order_;
   std::unique_ptr<Impl> impl_;
   ShardStats stats_;

@@ -108,7 +108,7 @@ TEST(EntryTest, AddingExpiryThatDoesNotFitReallocatesAndKeepsEverything) {
   Entry* e = nullptr;
   for (size_t n = 1; n < 64; ++n) {
     e = Entry::CreateString(key, std::string(n, 'v'), 0);
-    if (malloc_usable_size(e) - (10 + 1 + 1 + 1 + n) < 8) {
+    if (malloc_usable_size(e) - e->UsedBytes() < 6) {  // a TTL takes 6 bytes
       key = std::string(1, 'k');
       e->set_next(reinterpret_cast<Entry*>(0x1230));
       e->set_access(7);
@@ -228,10 +228,10 @@ TEST(EntryTest, SixteenByteKeyAndValueFitA64ByteChunk) {
   const std::string value(16, 'v');
   Entry* with_ttl = Entry::CreateString(key, value, 1'700'000'000'000);
   Entry* without = Entry::CreateString(key, value, 0);
-  // 52 and 44 bytes of layout; glibc hands out 56 usable bytes for both.
+  // 48 and 42 bytes of layout; glibc hands out 56 usable bytes for both.
   EXPECT_LE(with_ttl->AllocatedBytes(), 56u);
   EXPECT_LE(without->AllocatedBytes(), 56u);
-  const bool has_room = malloc_usable_size(without) >= 52;  // glibc yes, ASan no
+  const bool has_room = malloc_usable_size(without) >= 48;  // glibc yes, ASan no
   Entry* ttl_added = Entry::WithExpiry(without, 5);
   if (has_room) {
     EXPECT_EQ(ttl_added, without);  // the expiry was added in place
@@ -251,6 +251,116 @@ TEST(EntryTest, AccessByteAndNextLink) {
   a->set_access(200);
   EXPECT_EQ(a->next(), b);
   EXPECT_EQ(a->access(), 200);
+  Entry::Destroy(a);
+  Entry::Destroy(b);
+}
+
+TEST(EntryTest, SixteenByteKeyValueAndTtlTake48Bytes) {
+  // The size classes that matter (see docs/memory.md): 48 bytes holds the
+  // common session-cache entry, with or without a TTL.
+  const std::string key(16, 'k');
+  Entry* with_ttl = Entry::CreateString(key, std::string(16, 'v'), 1'700'000'000'000);
+  Entry* without = Entry::CreateString(key, std::string(16, 'v'), 0);
+  Entry* counter = Entry::CreateInt(key, 1, 1'700'000'000'000);
+  Entry* hundred = Entry::CreateString(key, std::string(100, 'v'), 0);
+  EXPECT_EQ(with_ttl->UsedBytes(), 48u);
+  EXPECT_EQ(without->UsedBytes(), 42u);
+  EXPECT_EQ(counter->UsedBytes(), 39u);
+  EXPECT_EQ(hundred->UsedBytes(), 126u);
+  for (Entry* e : {with_ttl, without, counter, hundred}) {
+    EXPECT_LE(e->UsedBytes(), malloc_usable_size(e));
+    Entry::Destroy(e);
+  }
+}
+
+TEST(EntryTest, ExpiryRoundTripsAcrossTheWholeRange) {
+  constexpr int64_t kNarrowLimit = int64_t{1} << 48;  // 6 bytes up to here, 8 beyond
+  const int64_t cases[] = {1,
+                           42,
+                           1'700'000'000'123,
+                           kNarrowLimit - 1,
+                           kNarrowLimit,
+                           std::numeric_limits<int64_t>::max(),
+                           -1,
+                           std::numeric_limits<int64_t>::min()};
+  for (const int64_t at : cases) {
+    Entry* e = Entry::CreateString("key", "value", at);
+    EXPECT_TRUE(e->has_expiry()) << at;
+    EXPECT_EQ(e->expire_at_ms(), at);
+    EXPECT_EQ(e->key(), "key");
+    EXPECT_EQ(Value(e), "value");
+    const bool narrow = at > 0 && at < kNarrowLimit;
+    EXPECT_EQ(e->UsedBytes(), 8 + 1 + (narrow ? 6 : 8) + 3 + 1 + 5u) << at;
+    Entry::Destroy(e);
+    e = Entry::CreateInt("n", -5, at);
+    EXPECT_EQ(e->expire_at_ms(), at);
+    EXPECT_EQ(e->int_value(), -5);
+    Entry::Destroy(e);
+  }
+}
+
+TEST(EntryTest, ExpiryWidthChangesKeepKeyValueLinkAndAccess) {
+  constexpr int64_t kFar = int64_t{1} << 50;  // needs the 8-byte form
+  Entry* link = Entry::CreateString("other", "x", 0);
+  auto check = [&](Entry* e, int64_t at, const std::string& value) {
+    EXPECT_EQ(e->expire_at_ms(), at);
+    EXPECT_EQ(e->has_expiry(), at != 0);
+    EXPECT_EQ(e->key(), "some:key");
+    EXPECT_EQ(Value(e), value);
+    EXPECT_EQ(e->next(), link);
+    EXPECT_EQ(e->access(), 0xa5);
+    EXPECT_EQ(e->type(), ValueType::kString);
+  };
+  for (const std::string& value : {std::string("abc"), std::string("123"), std::string(200, 'z')}) {
+    Entry* e = Entry::CreateString("some:key", value, 0);
+    e->set_next(link);
+    e->set_access(0xa5);
+    for (const int64_t at : {int64_t{5}, kFar, int64_t{1'700'000'000'000}, int64_t{-7}, int64_t{0},
+                             kFar, int64_t{0}, int64_t{9}, kFar - 1}) {
+      e = Entry::WithExpiry(e, at);
+      check(e, at, value);
+    }
+    e = Entry::Append(e, "!");  // buffer encoding, wide expiry
+    check(e, kFar - 1, value + "!");
+    e = Entry::WithExpiry(e, 3);
+    check(e, 3, value + "!");
+    e->set_next(nullptr);
+    Entry::Destroy(e);
+  }
+  Entry::Destroy(link);
+}
+
+TEST(EntryTest, LongKeysAndValuesUseLongerVarints) {
+  // 2^21 needs a 4-byte varint, 2^14 a 3-byte one.
+  const std::string key(size_t{1} << 14, 'k');
+  const std::string value((size_t{1} << 21) + 3, 'v');
+  Entry* e = Entry::CreateString(key, value, int64_t{1} << 60);
+  EXPECT_EQ(e->key(), key);
+  EXPECT_EQ(Value(e), value);
+  EXPECT_EQ(e->string_length(), value.size());
+  EXPECT_EQ(e->expire_at_ms(), int64_t{1} << 60);
+  EXPECT_EQ(e->UsedBytes(), 8 + 3 + 8 + key.size() + 4 + value.size());
+  e = Entry::WithExpiry(e, 77);
+  EXPECT_EQ(e->key(), key);
+  EXPECT_EQ(Value(e), value);
+  EXPECT_EQ(e->expire_at_ms(), 77);
+  Entry::Destroy(e);
+}
+
+TEST(EntryTest, NextLinkKeepsMetaAndAccessBytes) {
+  // The link shares its 8-byte word with the meta and access bytes.
+  Entry* a = Entry::CreateInt("a", 1, 1234);
+  Entry* b = Entry::CreateString("b", "two", 0);
+  a->set_access(0xff);
+  a->set_next(b);
+  EXPECT_EQ(a->next(), b);
+  EXPECT_TRUE(a->is_int());
+  EXPECT_EQ(a->expire_at_ms(), 1234);
+  EXPECT_EQ(a->access(), 0xff);
+  a->set_next(nullptr);
+  EXPECT_EQ(a->next(), nullptr);
+  EXPECT_EQ(a->access(), 0xff);
+  EXPECT_EQ(a->int_value(), 1);
   Entry::Destroy(a);
   Entry::Destroy(b);
 }

@@ -21,13 +21,13 @@ std::string Key(int i) { return "key:" + std::to_string(i); }
 
 void Put(Database& db, const std::string& key, int64_t value, int64_t expire_at_ms = 0) {
   Shard& shard = db.ShardFor(key);
-  std::lock_guard<std::mutex> lock(shard.mu());
+  std::lock_guard<ShardMutex> lock(shard.mu());
   shard.Insert(Entry::CreateInt(key, value, expire_at_ms));
 }
 
 bool Has(Database& db, const std::string& key) {
   Shard& shard = db.ShardFor(key);
-  std::lock_guard<std::mutex> lock(shard.mu());
+  std::lock_guard<ShardMutex> lock(shard.mu());
   return shard.Find(key, kNow) != nullptr;
 }
 
@@ -169,7 +169,7 @@ TEST(KeyspaceTest, MultiLockKeepsIncrementsExact) {
   int64_t sum = 0;
   for (const auto& k : keys) {
     Shard& s = db.ShardFor(k);
-    std::lock_guard<std::mutex> lock(s.mu());
+    std::lock_guard<ShardMutex> lock(s.mu());
     Entry* e = s.Find(k, kNow);
     if (e != nullptr) sum += e->int_value();
   }
@@ -177,7 +177,7 @@ TEST(KeyspaceTest, MultiLockKeepsIncrementsExact) {
   int64_t total = 0;
   for (size_t j = 0; j < db.shard_count(); ++j) {
     Shard& s = db.shard(j);
-    std::lock_guard<std::mutex> lock(s.mu());
+    std::lock_guard<ShardMutex> lock(s.mu());
     if (Entry* e = s.Find("total", kNow)) total += e->int_value();
   }
   EXPECT_EQ(total, kThreads * kRounds);
@@ -194,7 +194,7 @@ TEST(KeyspaceTest, ConcurrentCountersAcrossShards) {
         Database& db = ks.db(i % 2);
         const std::string key = "counter:" + std::to_string(i % 37);
         Shard& s = db.ShardFor(key);
-        std::lock_guard<std::mutex> lock(s.mu());
+        std::lock_guard<ShardMutex> lock(s.mu());
         ASSERT_TRUE(IncrementBy(s, key, 1, kNow).ok());
       }
       if (t == 0) ks.ActiveExpire(0, 8, kNow, 100);
@@ -206,7 +206,7 @@ TEST(KeyspaceTest, ConcurrentCountersAcrossShards) {
     for (int k = 0; k < 37; ++k) {
       const std::string key = "counter:" + std::to_string(k);
       Shard& s = ks.db(d).ShardFor(key);
-      std::lock_guard<std::mutex> lock(s.mu());
+      std::lock_guard<ShardMutex> lock(s.mu());
       if (Entry* e = s.Find(key, kNow)) total += e->int_value();
     }
   }
@@ -218,7 +218,7 @@ TEST(KeyspaceTest, StatsAndMemory) {
   Put(ks.db(0), "a", 1, kNow + 1);
   {
     Shard& s = ks.db(0).ShardFor("a");
-    std::lock_guard<std::mutex> lock(s.mu());
+    std::lock_guard<ShardMutex> lock(s.mu());
     EXPECT_NE(s.FindForRead("a", kNow), nullptr);
     EXPECT_EQ(s.FindForRead("zz", kNow), nullptr);
     EXPECT_EQ(s.FindForRead("a", kNow + 1), nullptr);

@@ -32,7 +32,7 @@ void Measure(size_t shards, bool ttl) {
     const std::string value = Fixed16("val:", i);
     ASSERT_EQ(key.size(), 16u);
     Shard& shard = db.ShardFor(key);
-    std::lock_guard<std::mutex> lock(shard.mu());
+    std::lock_guard<ShardMutex> lock(shard.mu());
     // TTLs between one and two hours, as a session cache would have.
     shard.Insert(Entry::CreateString(key, value, ttl ? kNow + 3'600'000 + i % 3'600'000 : 0));
   }
