@@ -23,6 +23,8 @@ GROUP_TITLES = [
     ("connection", "Connection"),
     ("server", "Server"),
     ("ratelimit", "Rate limiting"),
+    ("scripting", "Scripting"),
+    ("transactions", "Transactions"),
 ]
 
 

@@ -34,7 +34,9 @@ std::string ClientState::Describe(int64_t now_ms) const {
     lib_ver = lib_ver_;
   }
   std::string flags;
+  const int64_t multi = transaction_.multi_count();
   if (subscribed()) flags += 'P';
+  if (multi >= 0) flags += 'x';
   if (no_evict()) flags += 'e';
   if (no_touch()) flags += 'T';
   if (flags.empty()) flags = "N";
@@ -46,7 +48,7 @@ std::string ClientState::Describe(int64_t now_ms) const {
                       " name=", name, " age=", age, " idle=", idle < 0 ? 0 : idle,
                       " flags=", flags, " db=", db(), " sub=", subscribed_channels(),
                       " psub=", subscribed_patterns(), " ssub=", subscribed_shard_channels(),
-                      " multi=-1 qbuf=", qbuf,
+                      " multi=", multi, " qbuf=", qbuf,
                       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=",
                       omem, " tot-mem=", qbuf + omem + 16384, " events=r cmd=",
                       last_command_.load(std::memory_order_relaxed),

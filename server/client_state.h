@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/transaction.h"
+
 namespace sluice::server {
 
 enum class ReplyMode : uint8_t { kOn, kOff, kSkipNext, kSkipThis };
@@ -82,6 +84,10 @@ class ClientState {
     return subscribed_channels() + subscribed_patterns() + subscribed_shard_channels() > 0;
   }
 
+  // MULTI queue and WATCHed keys (connection thread only, but multi_count()).
+  Transaction& transaction() { return transaction_; }
+  const Transaction& transaction() const { return transaction_; }
+
   // One CLIENT LIST / CLIENT INFO line, without the trailing newline.
   std::string Describe(int64_t now_ms) const;
 
@@ -108,6 +114,7 @@ class ClientState {
   // Only the connection's thread touches these.
   bool authenticated_ = true;
   ReplyMode reply_mode_ = ReplyMode::kOn;
+  Transaction transaction_;
 
   mutable std::mutex mu_;
   std::string name_;

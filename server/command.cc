@@ -59,6 +59,8 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterServerFamily(*table);
   RegisterPubSubFamily(*table);
   RegisterRateLimitFamily(*table);
+  RegisterScriptFamily(*table);
+  RegisterTransactionFamily(*table);
   return table;
 }
 

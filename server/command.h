@@ -42,6 +42,12 @@ enum CommandFlag : uint32_t {
   kBlocking = 1u << 14,
   // Allowed while a RESP2 connection is in subscribed state.
   kAllowedInSubscribe = 1u << 15,
+  // Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD,
+  // WATCH, QUIT, RESET).
+  kRunsInMulti = 1u << 16,
+  // May lock shards beyond its key positions in the selected database (MOVE,
+  // COPY ... DB): EXEC then locks every shard, as for a keyless command.
+  kWholeKeyspace = 1u << 17,
 };
 
 // Everything a handler needs for one invocation.
@@ -113,6 +119,13 @@ void RegisterPubSubFamily(CommandTable& table);
 // Leaves every pub/sub subscription of the calling connection (RESET).
 void LeaveAllSubscriptions(CommandContext& ctx);
 void RegisterRateLimitFamily(CommandTable& table);
+void RegisterScriptFamily(CommandTable& table);
+void RegisterTransactionFamily(CommandTable& table);
+
+// Inside MULTI: queues the command and replies QUEUED, or refuses it (kNoMulti)
+// and marks the transaction failed; returns true either way. Returns false
+// when the command runs now (outside MULTI, or flagged kRunsInMulti).
+bool QueueInTransaction(CommandContext& ctx, const CommandSpec& spec);
 
 // Builds the full table of every family.
 std::unique_ptr<CommandTable> BuildCommandTable();

@@ -121,6 +121,14 @@ std::string OutputLimitsText(const Config& c) {
   return out;
 }
 
+std::string BusyThresholdText(const Config& c) {
+  return std::to_string(c.busy_reply_threshold_ms);
+}
+
+absl::Status SetBusyThreshold(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, 0, kIntMax, &c.busy_reply_threshold_ms);
+}
+
 const std::vector<Param>& Params() {
   static const std::vector<Param> params = {
       {"port", false, [](const Config& c) { return std::to_string(c.port); },
@@ -191,6 +199,9 @@ const std::vector<Param>& Params() {
          return absl::OkStatus();
        }},
       {"client-output-buffer-limit", true, OutputLimitsText, SetOutputLimits},
+      // lua-time-limit is the older name of busy-reply-threshold.
+      {"busy-reply-threshold", true, BusyThresholdText, SetBusyThreshold},
+      {"lua-time-limit", true, BusyThresholdText, SetBusyThreshold},
       // Read-only values that clients commonly query; sluice keeps no disk
       // state and does not evict yet (docs/compatibility.md).
       {"save", false, [](const Config&) { return std::string(); }, nullptr},
@@ -320,6 +331,7 @@ void ServerConfig::Mirror() {
   timeout_.store(config_.timeout);
   loglevel_.store(config_.loglevel);
   notify_keyspace_events_.store(config_.notify_keyspace_events);
+  busy_reply_threshold_ms_.store(config_.busy_reply_threshold_ms);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);

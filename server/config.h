@@ -47,6 +47,8 @@ struct Config {
   LogLevel loglevel = LogLevel::kNotice;
   std::string config_file;
   uint32_t notify_keyspace_events = 0;  // KeyspaceEventFlag bits
+  // A script running longer than this is busy: SCRIPT KILL may stop it.
+  int busy_reply_threshold_ms = 5000;
   OutputBufferLimit output_limits[kClientClasses] = {
       {0, 0, 0}, {256ull << 20, 64ull << 20, 60}, {32ull << 20, 8ull << 20, 60}};
 };
@@ -85,6 +87,9 @@ class ServerConfig {
   uint32_t notify_keyspace_events() const {
     return notify_keyspace_events_.load(std::memory_order_relaxed);
   }
+  int busy_reply_threshold_ms() const {
+    return busy_reply_threshold_ms_.load(std::memory_order_relaxed);
+  }
   OutputBufferLimit output_limit(ClientClass c) const {
     const MirroredLimit& m = output_limits_[static_cast<int>(c)];
     return OutputBufferLimit{m.hard.load(std::memory_order_relaxed),
@@ -105,6 +110,7 @@ class ServerConfig {
   std::atomic<int> timeout_;
   std::atomic<LogLevel> loglevel_;
   std::atomic<uint32_t> notify_keyspace_events_{0};
+  std::atomic<int> busy_reply_threshold_ms_{5000};
   MirroredLimit output_limits_[kClientClasses];
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/dispatch.h"
 #include "server/keyspace_events.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -115,42 +116,25 @@ void Connection::Execute() {
   thread_.commands_processed.fetch_add(1, std::memory_order_relaxed);
   const size_t mark = out_.size();
   const int64_t now_ms = storage::NowMs();
-  const CommandSpec* spec = server_.commands().Find(args_[0]);
-  if (spec == nullptr) {
-    std::vector<std::string_view> rest;
-    for (size_t i = 1; i < args_.size(); ++i) rest.push_back(args_[i]);
-    writer_.Error(protocol::errors::UnknownCommand(args_[0], rest.data(), rest.size()));
-  } else if (!spec->CheckArity(args_.size())) {
-    writer_.Error(protocol::errors::WrongArity(spec->name));
-  } else {
-    if (!spec->subcommands.empty() && (args_.size() > 1 || spec->handler == nullptr)) {
-      const CommandSpec* sub = spec->FindSubcommand(args_[1]);
-      if (sub == nullptr) {
-        writer_.Error(protocol::errors::UnknownSubcommand(spec->name, args_[1]));
-        spec = nullptr;
-      } else if (!sub->CheckArity(args_.size())) {
-        writer_.Error(protocol::errors::WrongArity(sub->name));
-        spec = nullptr;
-      } else {
-        spec = sub;
-      }
-    }
-    if (spec != nullptr) {
-      if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
-        writer_.Error(protocol::errors::kNoAuth);
-      } else if (state_.resp() == 2 && !(spec->flags & kAllowedInSubscribe) &&
-                 state_.subscribed()) {
-        writer_.Error(StrCat("ERR Can't execute '", spec->name,
-                             "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
-                             "are allowed in this context"));
-      } else {
-        state_.Touch(now_ms, spec->name.c_str());
-        CommandContext ctx{server_, state_, args_, writer_, now_ms, this};
-        spec->handler(ctx);
-        parser_.set_authenticated(state_.authenticated());
-      }
+  const CommandSpec* spec = ResolveCommand(server_.commands(), args_, writer_);
+  bool refused = true;  // inside MULTI, a refused command makes EXEC abort
+  if (spec != nullptr) {
+    if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
+      writer_.Error(protocol::errors::kNoAuth);
+    } else if (state_.resp() == 2 && !(spec->flags & kAllowedInSubscribe) &&
+               state_.subscribed()) {
+      writer_.Error(StrCat("ERR Can't execute '", spec->name,
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                           "are allowed in this context"));
+    } else {
+      refused = false;
+      state_.Touch(now_ms, spec->name.c_str());
+      CommandContext ctx{server_, state_, args_, writer_, now_ms, this};
+      if (!QueueInTransaction(ctx, *spec)) spec->handler(ctx);
+      parser_.set_authenticated(state_.authenticated());
     }
   }
+  if (refused) state_.transaction().Reject();
   if (out_.size() > mark && out_[mark] == '-') {
     server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
@@ -263,6 +247,7 @@ void Connection::Close() {
   thread_.connections().erase(this);
   server_.pubsub().UnsubscribeAll(*this);
   state_.set_subscriptions(0, 0, 0);
+  state_.transaction().UnwatchAll(server_.keyspace());
   server_.UnregisterClient(state_.id());
 }
 

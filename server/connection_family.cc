@@ -116,12 +116,15 @@ void CmdHello(CommandContext& ctx) {
 }
 
 void CmdQuit(CommandContext& ctx) {
+  ctx.client.transaction().End();  // the watches go when the connection closes
   ctx.w.Ok();
   ctx.client.set_close_after_reply();
 }
 
 void CmdReset(CommandContext& ctx) {
   LeaveAllSubscriptions(ctx);
+  ctx.client.transaction().End();
+  ctx.client.transaction().UnwatchAll(ctx.server.keyspace());
   ctx.client.set_db(0);
   ctx.client.set_resp(2);
   ctx.w.set_protocol(2);
@@ -361,10 +364,12 @@ void RegisterConnectionFamily(CommandTable& t) {
             "6.0.0"));
   t.Add(Row("auth", -2, kConn | kNoAuth | kNoScript, CmdAuth,
             "Authenticate the connection.", "1.0.0"));
-  t.Add(Row("quit", -1, kConn | kNoAuth | kNoScript | kAllowBusy | kAllowedInSubscribe,
+  t.Add(Row("quit", -1,
+            kConn | kNoAuth | kNoScript | kAllowBusy | kAllowedInSubscribe | kRunsInMulti,
             CmdQuit,
             "Close the connection after this reply.", "1.0.0"));
-  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript | kAllowedInSubscribe, CmdReset,
+  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript | kAllowedInSubscribe | kRunsInMulti,
+            CmdReset,
             "Return the connection to its initial state.", "6.2.0"));
   CommandSpec& client = t.Add(Row("client", -2, kStale, nullptr,
                                   "Inspect and manage client connections.", "2.4.0"));

@@ -427,10 +427,10 @@ void RegisterKeyFamily(CommandTable& t) {
   t.Add(Row("renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRename<true>,
             "Give a key a new name only if that name is free.", "1.0.0", "O(1)",
             "@keyspace @write @fast"));
-  t.Add(Row("copy", -3, kWrite | kDenyOom, 1, 2, 1, CmdCopy,
+  t.Add(Row("copy", -3, kWrite | kDenyOom | kWholeKeyspace, 1, 2, 1, CmdCopy,
             "Copy a key's value, optionally to another database.", "6.2.0",
             "O(N) worst case for collections", "@keyspace @write @slow"));
-  t.Add(Row("move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "Move a key to another database.",
+  t.Add(Row("move", 3, kWrite | kFast | kWholeKeyspace, 1, 1, 1, CmdMove, "Move a key to another database.",
             "1.0.0", "O(1)", "@keyspace @write @fast"));
   t.Add(Row("dbsize", 1, kReadOnly | kFast, 0, 0, 0, CmdDbSize,
             "Number of keys in the selected database.", "1.0.0", "O(1)",

@@ -13,6 +13,7 @@
 #include "server/connection.h"
 #include "server/io_thread.h"
 #include "server/keyspace_events.h"
+#include "server/scripting.h"
 #include "storage/clock.h"
 
 namespace sluice::server {
@@ -49,6 +50,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Config config) {
 Server::Server(Config config) : config_(config), listeners_(std::make_unique<Listeners>()) {
   keyspace_ = std::make_unique<storage::Keyspace>(config.databases, config.shards);
   commands_ = BuildCommandTable();
+  scripts_ = std::make_unique<ScriptEngine>(*this);
   for (int i = 0; i < config.threads; ++i) threads_.push_back(std::make_unique<IoThread>(i));
   // A publish hands each I/O thread one batch: run at once when that thread
   // is the caller's own, else posted to its loop (in order per publisher).
@@ -197,6 +199,7 @@ void Server::Wait() {
 
 void Server::Shutdown() {
   if (stopping_.exchange(true)) return;
+  scripts_->KillAll();  // a looping script would keep its thread from stopping
   for (auto& t : threads_) t->Stop();
 }
 

@@ -27,6 +27,7 @@ namespace sluice::server {
 
 class Connection;
 class IoThread;
+class ScriptEngine;
 
 // Counters for INFO stats; written with relaxed atomics from any thread.
 struct ServerStats {
@@ -56,6 +57,7 @@ class Server {
   ServerConfig& config() { return config_; }
   ServerStats& stats() { return stats_; }
   PubSubHub& pubsub() { return *pubsub_; }
+  ScriptEngine& scripts() { return *scripts_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t thread_count() const { return threads_.size(); }
   const std::string& run_id() const { return run_id_; }
@@ -92,6 +94,7 @@ class Server {
   std::unique_ptr<CommandTable> commands_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::unique_ptr<PubSubHub> pubsub_;
+  std::unique_ptr<ScriptEngine> scripts_;
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;

@@ -1,7 +1,6 @@
 // Server commands: COMMAND (generated from the command table), INFO, CONFIG,
 // TIME, LASTSAVE and SHUTDOWN.
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "protocol/arg_reader.h"
 #include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/allocator.h"
 #include "server/command.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -222,11 +222,6 @@ uint64_t ResidentBytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-uint64_t AllocatedBytes() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
 void InfoServer(CommandContext& ctx, std::string& out) {
   utsname u;
   uname(&u);
@@ -263,7 +258,7 @@ void InfoClients(CommandContext& ctx, std::string& out) {
 
 void InfoMemory(CommandContext& ctx, std::string& out) {
   static std::atomic<uint64_t> peak{0};
-  const uint64_t used = AllocatedBytes();
+  const uint64_t used = AllocatorAllocatedBytes();
   uint64_t p = peak.load();
   while (used > p && !peak.compare_exchange_weak(p, used)) {
   }
@@ -277,7 +272,7 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
                   "maxmemory_human:0B\r\n", "maxmemory_policy:noeviction\r\n",
                   "mem_fragmentation_ratio:",
                   used ? StrCat(static_cast<double>(rss) / static_cast<double>(used)) : "0",
-                  "\r\n", "mem_allocator:libc\r\n");
+                  "\r\n", "mem_allocator:", AllocatorName(), "\r\n");
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {

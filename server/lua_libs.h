@@ -1,0 +1,19 @@
+#pragma once
+// The helper libraries Redis exposes to scripts, written for sluice:
+//   bit    — LuaBitOp's functions on 32-bit integers (tobit, tohex, bnot,
+//            band, bor, bxor, lshift, rshift, arshift, rol, ror, bswap).
+//   cjson  — encode / decode between Lua values and JSON, with cjson.null,
+//            following lua-cjson's default behaviour (numbers as %.14g,
+//            '/' escaped, excessively sparse arrays rejected, depth 1000).
+// Each Open* leaves the library table as a global of that name.
+
+extern "C" {
+#include <lua.h>
+}
+
+namespace sluice::server {
+
+void OpenBitLibrary(lua_State* L);
+void OpenJsonLibrary(lua_State* L);
+
+}  // namespace sluice::server
