@@ -41,7 +41,9 @@ want() { [[ " $STAGES " == *" $1 "* ]]; }
 configure() {  # configure DIR [cmake args...]
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  # Explicit options: a reused build directory may have cached other values.
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_TESTS=ON -DSLUICE_SERVER=ON \
+    -DSLUICE_BENCH=ON -DSLUICE_FUZZ=OFF -DSLUICE_SANITIZE= "$@" >/dev/null
 }
 
 build_release() {

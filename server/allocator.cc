@@ -4,6 +4,11 @@
 
 #include <cstddef>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// From the sanitizer runtime (its header is not installed with GCC).
+extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
 #include "absl/strings/str_cat.h"
 
 // Weak references: null unless the allocator that defines them is linked in
@@ -83,6 +88,10 @@ uint64_t AllocatorAllocatedBytes() {
     case Kind::kLibc:
       break;
   }
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizers replace malloc, so glibc's statistics stay at zero.
+  return __sanitizer_get_current_allocated_bytes();
+#endif
   const struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
 }
