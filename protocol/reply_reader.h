@@ -33,16 +33,15 @@ enum class ReplyType {
 
 struct ReplyValue {
   ReplyType type = ReplyType::kNull;
-  std::string str;  // status, error, bulk, big number and verbatim text
-  std::string format;  // verbatim only
-  int64_t integer = 0;  // integer; bool as 0/1
-  double number = 0;    // double
+  std::string str;                   // status, error, bulk, big number and verbatim text
+  std::string format;                // verbatim only
+  int64_t integer = 0;               // integer; bool as 0/1
+  double number = 0;                 // double
   std::vector<ReplyValue> elements;  // array, map, set, push
 };
 
 // Parses one complete reply from the front of `input`; on success sets
 // `*consumed` to its length. Nesting deeper than `max_depth` is an error.
-bool ReadReply(std::string_view input, ReplyValue* out, size_t* consumed,
-               int max_depth = 128);
+bool ReadReply(std::string_view input, ReplyValue* out, size_t* consumed, int max_depth = 128);
 
 }  // namespace sluice::protocol

@@ -54,11 +54,16 @@ int BitShift(lua_State* L) {
   const uint32_t v = static_cast<uint32_t>(ToBit(L, 1));
   const int n = ToBit(L, 2) & 31;
   switch (kOp) {
-    case 0: return PushBit(L, v << n);
-    case 1: return PushBit(L, v >> n);
-    case 2: return PushBit(L, static_cast<uint32_t>(static_cast<int32_t>(v) >> n));
-    case 3: return PushBit(L, n == 0 ? v : (v << n) | (v >> (32 - n)));
-    default: return PushBit(L, n == 0 ? v : (v >> n) | (v << (32 - n)));
+    case 0:
+      return PushBit(L, v << n);
+    case 1:
+      return PushBit(L, v >> n);
+    case 2:
+      return PushBit(L, static_cast<uint32_t>(static_cast<int32_t>(v) >> n));
+    case 3:
+      return PushBit(L, n == 0 ? v : (v << n) | (v >> (32 - n)));
+    default:
+      return PushBit(L, n == 0 ? v : (v >> n) | (v << (32 - n)));
   }
 }
 
@@ -122,14 +127,30 @@ void EncodeString(lua_State* L, int idx, std::string* out) {
   for (size_t i = 0; i < len; ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '/': out->append("\\/"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '/':
+        out->append("\\/");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -211,11 +232,21 @@ void EncodeTable(lua_State* L, int idx, int depth, std::string* out) {
 
 void EncodeValue(lua_State* L, int idx, int depth, std::string* out) {
   switch (lua_type(L, idx)) {
-    case LUA_TNIL: out->append("null"); return;
-    case LUA_TBOOLEAN: out->append(lua_toboolean(L, idx) ? "true" : "false"); return;
-    case LUA_TNUMBER: EncodeNumber(L, lua_tonumber(L, idx), out); return;
-    case LUA_TSTRING: EncodeString(L, idx, out); return;
-    case LUA_TTABLE: EncodeTable(L, idx, depth, out); return;
+    case LUA_TNIL:
+      out->append("null");
+      return;
+    case LUA_TBOOLEAN:
+      out->append(lua_toboolean(L, idx) ? "true" : "false");
+      return;
+    case LUA_TNUMBER:
+      EncodeNumber(L, lua_tonumber(L, idx), out);
+      return;
+    case LUA_TSTRING:
+      EncodeString(L, idx, out);
+      return;
+    case LUA_TTABLE:
+      EncodeTable(L, idx, depth, out);
+      return;
     case LUA_TLIGHTUSERDATA:
       if (IsNull(L, idx)) {
         out->append("null");
@@ -311,12 +342,26 @@ struct Decoder {
       if (pos >= len) Fail("escape");
       const char e = s[pos++];
       switch (e) {
-        case '"': case '\\': case '/': scratch->push_back(e); break;
-        case 'b': scratch->push_back('\b'); break;
-        case 'f': scratch->push_back('\f'); break;
-        case 'n': scratch->push_back('\n'); break;
-        case 'r': scratch->push_back('\r'); break;
-        case 't': scratch->push_back('\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+          scratch->push_back(e);
+          break;
+        case 'b':
+          scratch->push_back('\b');
+          break;
+        case 'f':
+          scratch->push_back('\f');
+          break;
+        case 'n':
+          scratch->push_back('\n');
+          break;
+        case 'r':
+          scratch->push_back('\r');
+          break;
+        case 't':
+          scratch->push_back('\t');
+          break;
         case 'u': {
           unsigned cp;
           if (!Hex4(&cp)) Fail("unicode escape");
@@ -330,7 +375,8 @@ struct Decoder {
           AppendUtf8(cp);
           break;
         }
-        default: Fail("escape");
+        default:
+          Fail("escape");
       }
     }
     lua_pushlstring(L, scratch->data(), scratch->size());
@@ -436,12 +482,10 @@ int JsonDecode(lua_State* L) {
 
 void OpenBitLibrary(lua_State* L) {
   static const luaL_Reg kFuncs[] = {
-      {"tobit", BitToBit},           {"bnot", BitNot},
-      {"band", BitFold<0>},          {"bor", BitFold<1>},
-      {"bxor", BitFold<2>},          {"lshift", BitShift<0>},
-      {"rshift", BitShift<1>},       {"arshift", BitShift<2>},
-      {"rol", BitShift<3>},          {"ror", BitShift<4>},
-      {"bswap", BitSwap},            {"tohex", BitToHex},
+      {"tobit", BitToBit},     {"bnot", BitNot},         {"band", BitFold<0>},
+      {"bor", BitFold<1>},     {"bxor", BitFold<2>},     {"lshift", BitShift<0>},
+      {"rshift", BitShift<1>}, {"arshift", BitShift<2>}, {"rol", BitShift<3>},
+      {"ror", BitShift<4>},    {"bswap", BitSwap},       {"tohex", BitToHex},
       {nullptr, nullptr}};
   luaL_register(L, "bit", kFuncs);
   lua_pop(L, 1);

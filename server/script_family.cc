@@ -84,8 +84,16 @@ constexpr std::string_view kAcl = "@slow @scripting";
 
 CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
                 std::string_view summary, std::string_view since, std::string_view complexity) {
-  return CommandSpec{std::move(name), arity, flags, 0, 0, 0, h,
-                     CommandDoc{summary, since, "scripting", complexity}, kAcl, {}};
+  return CommandSpec{std::move(name),
+                     arity,
+                     flags,
+                     0,
+                     0,
+                     0,
+                     h,
+                     CommandDoc{summary, since, "scripting", complexity},
+                     kAcl,
+                     {}};
 }
 
 }  // namespace
@@ -103,28 +111,28 @@ void RegisterScriptFamily(CommandTable& t) {
   t.Add(Row("evalsha_ro", -3, kEval | kReadOnly, CmdEval<true, true>,
             "Run a cached Lua script that may only read.", "7.0.0", kDepends));
 
-  CommandSpec& script = t.Add(Row("script", -2, 0, nullptr, "Manage the Lua script cache.",
-                                  "2.6.0", "Depends on subcommand."));
+  CommandSpec& script = t.Add(Row("script", -2, 0, nullptr, "Manage the Lua script cache.", "2.6.0",
+                                  "Depends on subcommand."));
   t.AddSubcommand(script, Row("load", 3, kNoScript | kStale, CmdScriptLoad,
                               "Compile and cache a script without running it.", "2.6.0",
                               "O(N) with N the length in bytes of the script body."));
   t.AddSubcommand(script, Row("exists", -3, kNoScript, CmdScriptExists,
                               "Tell whether scripts are in the cache.", "2.6.0",
                               "O(N) with N the number of scripts to check."));
-  t.AddSubcommand(script, Row("flush", -2, kNoScript, CmdScriptFlush,
-                              "Remove every script from the cache.", "2.6.0",
-                              "O(N) with N the number of scripts in cache."));
+  t.AddSubcommand(script,
+                  Row("flush", -2, kNoScript, CmdScriptFlush, "Remove every script from the cache.",
+                      "2.6.0", "O(N) with N the number of scripts in cache."));
   t.AddSubcommand(script, Row("kill", 2, kNoScript | kAllowBusy, CmdScriptKill,
                               "Stop the busy scripts that have not written.", "2.6.0", "O(1)"));
   t.AddSubcommand(script, Row("help", 2, kLoading | kStale, CmdScriptHelp,
                               "Show SCRIPT's subcommands.", "5.0.0", "O(1)"));
 
-  CommandSpec& function = t.Add(Row("function", -2, 0, nullptr,
-                                    "Manage function libraries (sluice has none).", "7.0.0",
-                                    "Depends on subcommand."));
-  t.AddSubcommand(function, Row("flush", -2, kNoScript | kWrite, CmdFunctionFlush,
-                                "Remove every function library (there are none: a no-op).",
-                                "7.0.0", "O(1)"));
+  CommandSpec& function =
+      t.Add(Row("function", -2, 0, nullptr, "Manage function libraries (sluice has none).", "7.0.0",
+                "Depends on subcommand."));
+  t.AddSubcommand(function,
+                  Row("flush", -2, kNoScript | kWrite, CmdFunctionFlush,
+                      "Remove every function library (there are none: a no-op).", "7.0.0", "O(1)"));
 }
 
 }  // namespace sluice::server

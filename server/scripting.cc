@@ -49,8 +49,8 @@ constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
 // Commands that lock every shard (one at a time or all together) rather than
 // the shards of key arguments; a script holding key locks cannot run them.
 bool ReachesWholeKeyspace(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"keys",    "scan",   "randomkey", "dbsize",
-                                                "flushdb", "flushall", "swapdb",  "info"};
+  static constexpr std::string_view kNames[] = {"keys",    "scan",     "randomkey", "dbsize",
+                                                "flushdb", "flushall", "swapdb",    "info"};
   return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
@@ -489,7 +489,8 @@ int LuaSha1Hex(lua_State* L) {
 int LuaLog(lua_State* L) {
   const int argc = lua_gettop(L);
   if (argc < 2) return RaiseError(L, "ERR redis.log() requires two arguments or more.");
-  if (lua_type(L, 1) != LUA_TNUMBER) return RaiseError(L, "ERR First argument must be a number (log level).");
+  if (lua_type(L, 1) != LUA_TNUMBER)
+    return RaiseError(L, "ERR First argument must be a number (log level).");
   const int level = static_cast<int>(lua_tonumber(L, 1));
   if (level < 0 || level > 3) return RaiseError(L, "ERR Invalid debug level.");
   // The message: the other arguments joined by spaces.
@@ -507,8 +508,8 @@ int LuaLog(lua_State* L) {
   lua_concat(L, lua_gettop(L) - 1);
   ScriptRun* run = t_run;
   if (run != nullptr) {
-    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose,
-                                           LogLevel::kNotice, LogLevel::kWarning};
+    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
+                                           LogLevel::kWarning};
     size_t len;
     const char* msg = lua_tolstring(L, -1, &len);
     run->ctx->server.Log(kLevels[level], std::string_view(msg, len));
@@ -588,8 +589,8 @@ int ScriptPcall(lua_State* L) {
 // empty table whose metatable reads through to it and refuses writes.
 void MakeReadonlyProxy(lua_State* L, int protected_set) {
   const int target = lua_gettop(L);
-  lua_newtable(L);                 // proxy
-  lua_createtable(L, 0, 3);        // its metatable
+  lua_newtable(L);           // proxy
+  lua_createtable(L, 0, 3);  // its metatable
   lua_pushvalue(L, target);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, ReadonlyNewIndex);
@@ -832,9 +833,11 @@ class LuaVm {
     SetFunction("breakpoint", LuaReturnFalse);
     SetFunction("debug", LuaNothing);
     const std::pair<const char*, int> kConstants[] = {
-        {"LOG_DEBUG", 0},   {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2},  {"LOG_WARNING", 3},
-        {"REPL_NONE", 0},   {"REPL_SLAVE", 1},  {"REPL_REPLICA", 1}, {"REPL_AOF", 2},
-        {"REPL_ALL", 3},    {"REDIS_VERSION_NUM", kRedisVersionNum}};
+        {"LOG_DEBUG", 0},    {"LOG_VERBOSE", 1},
+        {"LOG_NOTICE", 2},   {"LOG_WARNING", 3},
+        {"REPL_NONE", 0},    {"REPL_SLAVE", 1},
+        {"REPL_REPLICA", 1}, {"REPL_AOF", 2},
+        {"REPL_ALL", 3},     {"REDIS_VERSION_NUM", kRedisVersionNum}};
     for (const auto& [name, value] : kConstants) {
       lua_pushinteger(L_, value);
       lua_setfield(L_, -2, name);
@@ -1049,7 +1052,7 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   protocol::ReplyWriter out(&result);
   out.set_protocol(ctx.w.protocol());
   lua_pushcfunction(L, RunAndConvert);
-  lua_insert(L, 2);               // [1] handler [2] RunAndConvert [3] function
+  lua_insert(L, 2);                // [1] handler [2] RunAndConvert [3] function
   lua_pushlightuserdata(L, &out);  // [4] writer
 
   AddRunning(&run.running);

@@ -82,8 +82,10 @@ TEST_F(ScriptingTest, LuaToRespConversions) {
   EXPECT_EQ(Eval("return redis.error_reply('-MYERR x')"), "-MYERR x\r\n");
   EXPECT_EQ(Eval("return redis.status_reply('-x')"), "+-x\r\n");
   EXPECT_EQ(Eval("return redis.error_reply()"), "-ERR wrong number or type of arguments\r\n");
-  EXPECT_EQ(Eval("return print"), "-ERR user_script:1: Script attempted to access nonexistent "
-                                  "global variable 'print'" + At("return print") + "\r\n");
+  EXPECT_EQ(Eval("return print"),
+            "-ERR user_script:1: Script attempted to access nonexistent "
+            "global variable 'print'" +
+                At("return print") + "\r\n");
   // A table that contains itself stops at the nesting limit.
   std::string deep = Eval("local t = {} t[1] = t return t");
   EXPECT_NE(deep.find("-ERR reached lua stack limit\r\n"), std::string::npos);
@@ -107,8 +109,7 @@ TEST_F(ScriptingTest, RespToLuaConversions) {
   EXPECT_EQ(Run({"SET", "s", "str"}), "+OK\r\n");
   EXPECT_EQ(Eval("return type(redis.call('get', 'nokey'))"), "$7\r\nboolean\r\n");
   EXPECT_EQ(Eval("redis.setresp(3) return type(redis.call('get', 'nokey'))"), "$3\r\nnil\r\n");
-  EXPECT_EQ(Eval("local t = redis.call('ping') return type(t) .. t['ok']"),
-            "$9\r\ntablePONG\r\n");
+  EXPECT_EQ(Eval("local t = redis.call('ping') return type(t) .. t['ok']"), "$9\r\ntablePONG\r\n");
   EXPECT_EQ(Eval("return redis.call('get', KEYS[1])", {"s"}), "$3\r\nstr\r\n");
   EXPECT_EQ(Eval("return redis.pcall('incr', KEYS[1])['err']", {"s"}),
             "$43\r\nERR value is not an integer or out of range\r\n");
@@ -151,9 +152,9 @@ TEST_F(ScriptingTest, RedisCallErrors) {
             "-ERR This Redis command is not allowed from script\r\n");
   EXPECT_EQ(Run({"EVAL_RO", "return redis.pcall('set', KEYS[1], 'v')", "1", "k"}),
             "-ERR Write commands are not allowed from read-only scripts.\r\n");
-  EXPECT_EQ(Run({"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('set', KEYS[1], 'v')", "1",
-                 "k"}),
-            "-ERR Write commands are not allowed from read-only scripts.\r\n");
+  EXPECT_EQ(
+      Run({"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('set', KEYS[1], 'v')", "1", "k"}),
+      "-ERR Write commands are not allowed from read-only scripts.\r\n");
 }
 
 TEST_F(ScriptingTest, ScriptErrorsCarryTheLine) {
@@ -162,10 +163,11 @@ TEST_F(ScriptingTest, ScriptErrorsCarryTheLine) {
   const std::string table = "error({err='FOO bar'})";
   EXPECT_EQ(Eval(table), "-FOO bar" + At(table) + "\r\n");
   const std::string index = "local a = {}\n\na.b.c = 1";
-  EXPECT_EQ(Eval(index), "-ERR user_script:3: attempt to index field 'b' (a nil value)" +
-                             At(index, 3) + "\r\n");
-  EXPECT_EQ(Eval("local x = "), "-ERR Error compiling script (new function): user_script:1: "
-                                "unexpected symbol near '<eof>'\r\n");
+  EXPECT_EQ(Eval(index),
+            "-ERR user_script:3: attempt to index field 'b' (a nil value)" + At(index, 3) + "\r\n");
+  EXPECT_EQ(Eval("local x = "),
+            "-ERR Error compiling script (new function): user_script:1: "
+            "unexpected symbol near '<eof>'\r\n");
   const std::string resp = "redis.setresp(4)";
   EXPECT_EQ(Eval(resp), "-ERR RESP version must be 2 or 3." + At(resp) + "\r\n");
 }
@@ -175,12 +177,12 @@ TEST_F(ScriptingTest, SandboxRefusesGlobalsAndSystemAccess) {
                            "package", "module", "newproxy"}) {
     const std::string script = std::string("return ") + name;
     EXPECT_EQ(Eval(script), std::string("-ERR user_script:1: Script attempted to access "
-                                         "nonexistent global variable '") +
+                                        "nonexistent global variable '") +
                                 name + "'" + At(script) + "\r\n")
         << name;
   }
-  for (const char* script : {"x = 1", "function f() end", "redis.call = nil", "string.x = 1",
-                             "KEYS = {}"}) {
+  for (const char* script :
+       {"x = 1", "function f() end", "redis.call = nil", "string.x = 1", "KEYS = {}"}) {
     EXPECT_EQ(Eval(script),
               "-ERR user_script:1: Attempt to modify a readonly table" + At(script) + "\r\n")
         << script;
@@ -222,8 +224,7 @@ TEST_F(ScriptingTest, KeysArgvAndHelpers) {
             "$26\r\n[1.5,\"x\\\"y\",true,{\"b\":{}}]\r\n");
   EXPECT_EQ(Eval("return cjson.encode({a=cjson.null})"), "$10\r\n{\"a\":null}\r\n");
   EXPECT_EQ(Eval("return cjson.decode('[1,2,{\"a\":\"b\"}]')[3].a"), "$1\r\nb\r\n");
-  EXPECT_EQ(Eval("return cjson.decode('{\"a\":[1,2,null,true]}').a[3] == cjson.null"),
-            ":1\r\n");
+  EXPECT_EQ(Eval("return cjson.decode('{\"a\":[1,2,null,true]}').a[3] == cjson.null"), ":1\r\n");
   EXPECT_EQ(Eval("return cjson.decode('\"\\\\u00e9\"')"), "$2\r\n\xc3\xa9\r\n");
   EXPECT_EQ(Eval("return cjson.decode('[1,')").substr(0, 45),
             "-ERR user_script:1: Expected value but found ");

@@ -106,6 +106,11 @@ TEST(TransactionConcurrencyTest, WatchRetryLoopsCountExactly) {
 
 TEST(TransactionConcurrencyTest, ReadersNeverSeeHalfATransaction) {
   auto server = MakeServer();
+  {
+    // Start with both keys set: the reply parsing below expects two non-null bulks.
+    TestClient init(*server, 0);
+    ASSERT_EQ(init.Run({"MSET", "a", "-1", "b", "-1"}), "+OK\r\n");
+  }
   std::atomic<bool> stop{false};
   std::atomic<int64_t> reads{0};
   std::thread writer([&] {
