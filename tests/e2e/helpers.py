@@ -6,6 +6,7 @@ hides the wire format). Every socket operation has a timeout.
 """
 
 import socket
+import threading
 import time
 
 DEFAULT_TIMEOUT = 10.0
@@ -273,3 +274,22 @@ OVERFLOW = "ERR increment or decrement would overflow"
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 INT64_MAX = 9223372036854775807
 INT64_MIN = -9223372036854775808
+
+
+def run_threads(target, n, timeout=120):
+    """Runs target(i) for i in range(n) on n threads; re-raises the first failure."""
+    errors = []
+
+    def wrapper(i):
+        try:
+            target(i)
+        except BaseException as e:  # reported in the main thread
+            errors.append(e)
+    threads = [threading.Thread(target=wrapper, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "threads did not finish in %ds" % timeout
+    if errors:
+        raise errors[0]

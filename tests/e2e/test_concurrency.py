@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from conftest import SANITIZER
-from helpers import RawConn, encode_command
+from helpers import RawConn, encode_command, run_threads
 
 pytestmark = pytest.mark.concurrency
 
@@ -16,22 +16,6 @@ pytestmark = pytest.mark.concurrency
 SCALE = 4 if SANITIZER else 1
 
 
-def run_threads(target, n, timeout=120):
-    errors = []
-
-    def wrapper(i):
-        try:
-            target(i)
-        except BaseException as e:  # reported in the main thread
-            errors.append(e)
-    threads = [threading.Thread(target=wrapper, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "threads did not finish in %ds" % timeout
-    if errors:
-        raise errors[0]
 
 
 def test_incr_from_many_threads_is_exact(server, r):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import SANITIZER
-from helpers import NOT_FLOAT, NOT_INT, SYNTAX, arity_error, error_of
+from helpers import NOT_FLOAT, NOT_INT, SYNTAX, arity_error, error_of, run_threads
 
 pytestmark = pytest.mark.sluice_only
 
@@ -244,22 +244,6 @@ def test_rate_limit_in_a_pipeline(r):
 
 # ---- Concurrency ------------------------------------------------------------------------------
 
-def _run_threads(target, n, timeout=120):
-    errors = []
-
-    def wrapper(i):
-        try:
-            target(i)
-        except BaseException as e:  # reported in the main thread
-            errors.append(e)
-    threads = [threading.Thread(target=wrapper, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "threads did not finish in %ds" % timeout
-    if errors:
-        raise errors[0]
 
 
 @pytest.mark.concurrency
@@ -282,7 +266,7 @@ def test_many_threads_never_exceed_the_limit(server, r, command):
                         admitted.append(reply[2])
         finally:
             c.close()
-    _run_threads(work, 16)
+    run_threads(work, 16)
     assert len(admitted) == 20
     # Each admission saw a different number of tokens left: 19 down to 0.
     assert sorted(admitted) == list(range(20))
@@ -306,7 +290,7 @@ def test_many_threads_follow_the_rate(server, r):
                         admitted.append(time.monotonic())
         finally:
             c.close()
-    _run_threads(work, 8)
+    run_threads(work, 8)
     elapsed = time.monotonic() - start
     # GCRA's bound: the burst plus one token per elapsed interval.
     assert len(admitted) <= 5 + int(elapsed / 0.1) + 1

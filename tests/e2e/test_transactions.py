@@ -11,28 +11,12 @@ import pytest
 import redis
 
 from conftest import IS_REDIS, SANITIZER
-from helpers import RespError
+from helpers import RespError, run_threads
 
 SCALE = 4 if SANITIZER else 1
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 
 
-def run_threads(target, n, timeout=120):
-    errors = []
-
-    def wrapper(i):
-        try:
-            target(i)
-        except BaseException as e:  # reported in the main thread
-            errors.append(e)
-    threads = [threading.Thread(target=wrapper, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "threads did not finish in %ds" % timeout
-    if errors:
-        raise errors[0]
 
 
 # ---- queueing and EXEC ------------------------------------------------------
