@@ -325,6 +325,19 @@ def ensure_running(server, rec, preload=None):
         preload(server)
 
 
+def sluice_threads_for(cores, bench_threads):
+    """I/O threads for sluice: the cores the benchmark client leaves free.
+
+    redis-benchmark runs on the same machine and keeps a core busy per thread.
+    More server threads than free cores only makes them preempt each other and
+    the client: on 2 cores, 2 I/O threads measured 0.97x the requests/s of 1
+    thread with pipelining, 2-3x the p99, and 3x the kernel CPU per MSET
+    (futex waits on shared shard locks). redis-server is single-threaded
+    anyway, so both servers get the same free cores.
+    """
+    return max(1, cores - max(1, bench_threads))
+
+
 def requests_for(opt, pipeline):
     """Unpipelined runs get half the requests: at 10-30k requests/s on a busy 2-core
     machine they dominate the run time, and 50k samples still fix p99 well."""
@@ -610,8 +623,9 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
     L.append(f"# sluice vs redis-server, {info['date']}\n")
     L.append(f"- Machine: {info['nproc']} CPUs, {info['cpu']}, {info['mem_gib']} GiB, "
              f"Linux {info['kernel']}; load average at start {info['load_start']}")
-    L.append(f"- sluice: git {info['git']}, Release build (build-release/), default "
-             f"io-threads (one per core){', args: ' + ' '.join(opt.sluice_args) if opt.sluice_args else ''}")
+    L.append(f"- sluice: git {info['git']}, Release build (build-release/), "
+             f"`--io-threads {opt.sluice_threads}` (the cores redis-benchmark leaves free)"
+             f"{', args: ' + ' '.join(opt.sluice_args) if opt.sluice_args else ''}")
     L.append(f"- redis: {info['redis']}, single-threaded defaults")
     L.append("- Both: 127.0.0.1, `--save \"\" --appendonly no`; no CPU pinning; "
              f"redis-benchmark {'--threads ' + str(opt.bench_threads) if opt.bench_threads > 1 else 'single-threaded'}")
@@ -835,6 +849,9 @@ def main():
     p.add_argument("--no-build", action="store_true", help="use build-release/ as it is")
     p.add_argument("--sluice-bin", default=os.path.join(BUILD_DIR, "sluice-server"))
     p.add_argument("--redis-bin", default=shutil.which("redis-server") or "redis-server")
+    p.add_argument("--sluice-threads", type=int, default=0,
+                   help="sluice io-threads (0: the cores redis-benchmark leaves free, at "
+                        "least 1; redis-benchmark runs on this machine too)")
     p.add_argument("--sluice-args", nargs=argparse.REMAINDER, default=[],
                    help="extra sluice-server arguments (must come last)")
     p.add_argument("--out", help="results folder (default bench/results, or "
@@ -875,8 +892,11 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
     rec = Recorder()
+    if opt.sluice_threads <= 0:
+        opt.sluice_threads = sluice_threads_for(os.cpu_count() or 1, opt.bench_threads)
+    sluice_args = ["--io-threads", str(opt.sluice_threads)] + opt.sluice_args
     servers = {
-        "sluice": Server("sluice", opt.sluice_bin, workdir, opt.sluice_args),
+        "sluice": Server("sluice", opt.sluice_bin, workdir, sluice_args),
         "redis": Server("redis", opt.redis_bin, workdir, []),
     }
 
