@@ -12,21 +12,23 @@ subscriber is sampled).
 
 Rounds alternate between the servers (sluice, redis, sluice, redis, ...) so
 that machine noise hits both alike; the table shows medians over rounds and
-the sluice/redis ratios. Standalone:
+the sluice/redis ratios. `make bench` runs the same scenarios as its "pubsub"
+section (bench/run.py); standalone:
 
-    bench/pubsub_bench.py [--sluice build-pubsub/sluice-server] [--redis /usr/bin/redis-server]
+    bench/pubsub_bench.py [--sluice build/sluice-server] [--redis /usr/bin/redis-server]
                           [--rounds 3] [--messages 20000] [--depth 32]
 """
 import argparse
 import multiprocessing as mp
 import os
-import re
 import selectors
 import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
+
+from common import Server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYLOAD = 64  # bytes: a 20-digit monotonic stamp, padded
@@ -46,42 +48,15 @@ FRAME_HEAD = b"*3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$%d\r\n" % (len(CHANNEL), CHA
 FRAME = len(FRAME_HEAD) + PAYLOAD + 2
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Subscribers that fall behind must not be disconnected mid-measurement.
+NO_PUBSUB_LIMIT = ["--client-output-buffer-limit", "pubsub 0 0 0"]
 
 
-class Server:
-    def __init__(self, kind, binary):
-        self.kind = kind
-        if kind == "redis":
-            self.port = free_port()
-            cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no"]
-        else:
-            cmd = [binary, "--port", "0", "--bind", "127.0.0.1"]
-        cmd += ["--client-output-buffer-limit", "pubsub 0 0 0"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        text = b""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            text += line
-            if b"Ready to accept connections" in line:
-                m = re.search(rb"tcp on port (\d+)", line)
-                if kind != "redis" and m:
-                    self.port = int(m.group(1))
-                break
-        else:
-            raise RuntimeError("%s did not start: %s" % (kind, text.decode(errors="replace")))
-        # Keep draining the log so the server never blocks on it.
-        import threading
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(20)
+def measure(port, n_subs, messages, depth, latency_messages, pace_us):
+    """(messages delivered per second, p99 delivery latency in us) for one server."""
+    rate, _ = run_scenario(port, n_subs, messages, depth)
+    _, p99 = run_scenario(port, n_subs, latency_messages, 1, pace_us)
+    return rate, p99
 
 
 def subscriber_proc(port, n_socks, n_messages, ready, go, results):
@@ -186,7 +161,7 @@ def run_scenario(port, n_subs, n_messages, depth, pace_us=0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sluice", default=os.environ.get(
-        "SLUICE_SERVER", os.path.join(ROOT, "build-pubsub", "sluice-server")))
+        "SLUICE_SERVER", os.path.join(ROOT, "build", "sluice-server")))
     ap.add_argument("--redis", default="/usr/bin/redis-server")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--messages", type=int, default=20000)
@@ -198,16 +173,19 @@ def main():
     if not os.path.exists(args.sluice):
         sys.exit("no sluice binary at %s (build it or pass --sluice)" % args.sluice)
 
-    servers = {"sluice": Server("sluice", args.sluice), "redis": Server("redis", args.redis)}
+    workdir = tempfile.mkdtemp(prefix="sluice-pubsub-bench-")
+    servers = {"sluice": Server("sluice", args.sluice, workdir, NO_PUBSUB_LIMIT),
+               "redis": Server("redis", args.redis, workdir, NO_PUBSUB_LIMIT)}
     scenarios = [int(x) for x in args.subscribers.split(",")]
     samples = {(kind, n): [] for kind in servers for n in scenarios}
     try:
+        for s in servers.values():
+            s.start()
         for rnd in range(args.rounds):
             for n in scenarios:
                 for kind in ("sluice", "redis") if rnd % 2 == 0 else ("redis", "sluice"):
-                    rate, _ = run_scenario(servers[kind].port, n, args.messages, args.depth)
-                    _, p99 = run_scenario(servers[kind].port, n, args.latency_messages, 1,
-                                          args.pace_us)
+                    rate, p99 = measure(servers[kind].port, n, args.messages, args.depth,
+                                        args.latency_messages, args.pace_us)
                     samples[(kind, n)].append((rate, p99))
                     print("round %d  %-6s %3d subscriber(s): %10.0f msg/s delivered, p99 %8.0f us"
                           % (rnd + 1, kind, n, rate, p99), flush=True)

@@ -15,6 +15,11 @@ rounds so that drift on a shared machine hits both servers alike:
   expiry      1M keys with a 1-hour TTL plus 100k with a 1-second TTL: how
               many of the 100k are gone 3 s after the load, the RSS change,
               and p99 of a GET load running meanwhile against a quiet p99.
+  pubsub      PUBLISH fan-out to 1 and to 100 subscribers: messages delivered
+              per second and paced delivery p99 (bench/pubsub_bench.py).
+  scripting   EVALSHA of rate-limiter-flexible's script, sluice's CL.THROTTLE
+              against the same GCRA as a Lua script on redis-server, that Lua
+              script on both (bench/scripting_bench.py).
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -29,8 +34,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,16 +41,19 @@ import tempfile
 import threading
 import time
 
+import pubsub_bench
+import scripting_bench
+from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVERS = ("sluice", "redis")
+SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting")
 
 # redis-benchmark rows: (label, arguments that select the command).
 # -t tests use the key names redis-benchmark documents: key:<12 digits> for
 # SET/GET/MSET, counter:<12 digits> for INCR.
-VALUE_SIZE = 32
 COMMANDS = [
     ("SET", ["-t", "set"]),
     ("GET", ["-t", "get"]),
@@ -61,174 +67,6 @@ LOADS = [
     ("50 clients, pipeline 16", 50, 16),
     ("500 clients", 500, 1),
 ]
-
-
-class BenchError(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-# ---------------------------------------------------------------------------
-# Processes
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_cpu_ticks(pid):
-    """utime + stime of `pid` in clock ticks."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return int(fields[11]) + int(fields[12])
-
-
-def proc_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise BenchError(f"no VmRSS for pid {pid}")
-
-
-class Server:
-    """One server process (sluice or redis-server) on a loopback port."""
-
-    def __init__(self, kind, binary, workdir, extra_args):
-        self.kind = kind
-        self.binary = binary
-        self.workdir = workdir
-        self.extra_args = extra_args
-        self.proc = None
-        self.port = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        logpath = os.path.join(self.workdir, f"{self.kind}-{self.starts}.log")
-        self.logpath = logpath
-        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        if self.kind == "sluice":
-            args = [self.binary, "--port", "0"] + common + self.extra_args
-        else:
-            self.port = free_port()
-            args = [self.binary, "--port", str(self.port), "--daemonize", "no",
-                    "--dir", self.workdir, "--protected-mode", "no"] + common + self.extra_args
-        with open(logpath, "wb") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(f"{self.kind} exited at start (rc {self.proc.returncode}): "
-                                 f"{self.log_tail()}")
-            if self.kind == "sluice" and self.port is None:
-                with open(logpath, errors="replace") as f:
-                    for line in f:
-                        if "Ready to accept connections tcp on port" in line:
-                            self.port = int(line.rsplit(" ", 1)[1])
-            if self.port and self.ping():
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise BenchError(f"{self.kind} did not become ready: {self.log_tail()}")
-
-    def log_tail(self, n=5):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return " | ".join(f.read().splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def ping(self):
-        try:
-            return self.cli("PING", timeout=2).strip() == "PONG"
-        except BenchError:
-            return False
-
-    def cli(self, *args, timeout=30):
-        try:
-            r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
-                               capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BenchError(f"{self.kind}: redis-cli {' '.join(args)} timed out")
-        if r.returncode != 0 or r.stdout.startswith("Error:"):
-            died = "" if self.alive() else (f" ({self.kind} died, rc {self.proc.returncode}; "
-                                            f"log: {self.log_tail()})")
-            raise BenchError(f"{self.kind}: redis-cli {' '.join(args)}: "
-                             f"{(r.stderr or r.stdout).strip()}{died}")
-        return r.stdout
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def dbsize(self):
-        return int(self.cli("DBSIZE").strip())
-
-    def cpu_ticks(self):
-        return proc_cpu_ticks(self.proc.pid)
-
-    def rss_kb(self):
-        return proc_rss_kb(self.proc.pid)
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        if self.kind == "sluice":
-            self.port = None
-
-
-# ---------------------------------------------------------------------------
-# Tools
-
-def redis_benchmark(server, cmd_args, requests, clients, pipeline, keyspace, threads,
-                    timeout=300):
-    """Runs one redis-benchmark test; returns rps, p50/p99 (ms), server CPU us/request."""
-    args = ["redis-benchmark", "-p", str(server.port), "-n", str(requests), "-c", str(clients),
-            "-P", str(pipeline), "-r", str(keyspace), "-d", str(VALUE_SIZE), "--csv"]
-    if threads > 1:
-        args += ["--threads", str(threads)]
-    args += cmd_args
-    ticks0 = server.cpu_ticks()
-    t0 = time.time()
-    try:
-        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"{server.kind}: redis-benchmark timed out after {timeout}s "
-                         f"({' '.join(args[1:])})")
-    wall = time.time() - t0
-    if not server.alive():
-        raise BenchError(f"{server.kind} died during redis-benchmark "
-                         f"(rc {server.proc.returncode}): {server.log_tail()}")
-    ticks1 = server.cpu_ticks()
-    rows = [l for l in r.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
-    if r.returncode != 0 or not rows:
-        raise BenchError(f"{server.kind}: redis-benchmark failed (rc {r.returncode}): "
-                         f"{(r.stderr or r.stdout).strip()[-300:]}")
-    cols = [c.strip('"') for c in rows[-1].split('","')]
-    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
-    # "p99_latency_ms","max_latency_ms"
-    return {
-        "rps": float(cols[1]),
-        "p50": float(cols[4]),
-        "p99": float(cols[6]),
-        "cpu_us": (ticks1 - ticks0) / CLK_TCK * 1e6 / requests,
-        "wall": wall,
-        "errors": r.stderr.strip()[-300:],
-    }
 
 
 def resp(*args):
@@ -486,6 +324,58 @@ def run_expiry(servers, opt, rec, loadfiles):
                     kind, busy["res"]["rps"], r)
 
 
+def run_pubsub(servers, opt, rec):
+    """bench/pubsub_bench.py's scenarios: fan-out rate and paced delivery p99."""
+    counts = [1, 100]
+    total = opt.rounds * len(counts) * len(SERVERS)
+    step = 0
+    for r in range(opt.rounds):
+        for n in counts:
+            for kind in order_for_round(r):
+                step += 1
+                server = servers[kind]
+                label = f"PUBLISH to {n} subscriber{'' if n == 1 else 's'}"
+                try:
+                    ensure_running(server, rec)
+                    server.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0")
+                    rate, p99 = pubsub_bench.measure(server.port, n, opt.pubsub_messages, 32,
+                                                     opt.pubsub_messages // 10, 500)
+                except (BenchError, OSError, RuntimeError) as e:
+                    rec.problem(f"pubsub {label}, round {r + 1}: {e}")
+                    continue
+                log(f"[{step}/{total}] round {r + 1} {label:<34} {kind:<6} "
+                    f"{rate:>10,.0f} msg/s delivered  p99 {p99:,.0f} us")
+                rec.add("pubsub", label, "delivered", "msg/s", "higher", kind, rate, r)
+                rec.add("pubsub", label, "p99 delivery, paced", "us", "lower", kind, p99, r)
+
+
+def run_scripting(servers, opt, rec):
+    """bench/scripting_bench.py's scenarios through redis-benchmark, pipeline 16."""
+    total = opt.rounds * len(scripting_bench.SCENARIOS) * len(SERVERS)
+    step = 0
+    for r in range(opt.rounds):
+        for name, label in scripting_bench.SCENARIOS:
+            for kind in order_for_round(r):
+                step += 1
+                server = servers[kind]
+                try:
+                    ensure_running(server, rec)
+                    server.cli("FLUSHALL")
+                    cmd = scripting_bench.commands(server)[name]
+                    res = redis_benchmark(server, cmd, opt.requests, 50, 16, 100000,
+                                          opt.bench_threads)
+                except BenchError as e:
+                    rec.problem(f"scripting {label}, round {r + 1}: {e}")
+                    continue
+                log(f"[{step}/{total}] round {r + 1} {name:<12} {kind:<6} "
+                    f"{res['rps']:>10,.0f} rps  p99 {res['p99']:.3f} ms  "
+                    f"cpu {res['cpu_us']:.2f} us/req")
+                rec.add("scripting", label, "rps", "req/s", "higher", kind, res["rps"], r)
+                rec.add("scripting", label, "p50", "ms", "lower", kind, res["p50"], r)
+                rec.add("scripting", label, "p99", "ms", "lower", kind, res["p99"], r)
+                rec.add("scripting", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
+
+
 def run_micro(opt, rec):
     """Runs build-release/bench/*_bench; returns [(binary, benchmark, time, unit, extra)]."""
     out = []
@@ -576,7 +466,7 @@ def machine_info():
 def fmt(value, unit):
     if value is None:
         return "–"
-    if unit in ("req/s", "keys/s"):
+    if unit in ("req/s", "keys/s", "msg/s", "us"):
         return f"{value:,.0f}"
     if unit == "ms":
         return f"{value:.3f}"
@@ -618,6 +508,41 @@ def spread(row):
     return f"{min(rr):.2f}–{max(rr):.2f}"
 
 
+def request_table(first_column, rows):
+    """Markdown lines: a row per label with rps, p50, p99 and CPU per request."""
+    L = [f"| {first_column} | rps sluice | rps redis | ratio | (rounds) | p50 ms sluice | redis "
+         "| ratio | p99 ms sluice | redis | ratio | CPU µs/req sluice | redis | ratio |",
+         "|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    by_label = {}
+    for r in rows:
+        by_label.setdefault(r["label"], {})[r["metric"]] = r
+    for label, m in by_label.items():
+        cells = [label]
+        for metric in ("rps", "p50", "p99", "cpu"):
+            r = m.get(metric)
+            if r is None:
+                cells += ["–", "–", "–"]
+                continue
+            cells += [fmt(r["median"]["sluice"], r["unit"]), fmt(r["median"]["redis"], r["unit"]),
+                      ratio_str(r)]
+            if metric == "rps":
+                cells.append(spread(r))
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    return L
+
+
+def metric_table(rows):
+    """Markdown lines: a row per (label, metric) with both medians and the ratio."""
+    L = ["| Row | Metric | sluice | redis | ratio | (rounds) |", "|---|---|--:|--:|--:|:-:|"]
+    for r in rows:
+        L.append(f"| {r['label']} | {r['metric']} ({r['unit']}) | "
+                 f"{fmt(r['median']['sluice'], r['unit'])} | {fmt(r['median']['redis'], r['unit'])} "
+                 f"| {ratio_str(r)} | {spread(r) if r['ratio'] is not None else ''} |")
+    L.append("")
+    return L
+
+
 def markdown(info, opt, rows, micro, problems, elapsed, png_name):
     L = []
     L.append(f"# sluice vs redis-server, {info['date']}\n")
@@ -642,25 +567,7 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
                  "a 100k keyspace (`-r 100000 -d 32`), 100k keys preloaded so GETs hit. "
                  "CPU = server utime+stime per request (from /proc/<pid>/stat, 10 ms ticks). "
                  "Higher rps is better; lower latency and CPU are better.\n")
-        L.append("| Command, load | rps sluice | rps redis | ratio | (rounds) | p50 ms sluice | redis "
-                 "| ratio | p99 ms sluice | redis | ratio | CPU µs/req sluice | redis | ratio |")
-        L.append("|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        by_label = {}
-        for r in thr:
-            by_label.setdefault(r["label"], {})[r["metric"]] = r
-        for label, m in by_label.items():
-            cells = [label]
-            for metric in ("rps", "p50", "p99", "cpu"):
-                r = m.get(metric)
-                if r is None:
-                    cells += ["–", "–", "–"]
-                    continue
-                cells += [fmt(r["median"]["sluice"], r["unit"]), fmt(r["median"]["redis"], r["unit"]),
-                          ratio_str(r)]
-                if metric == "rps":
-                    cells.append(spread(r))
-            L.append("| " + " | ".join(cells) + " |")
-        L.append("")
+        L += request_table("Command, load", thr)
 
     mem = [r for r in rows if r["section"] == "memory"]
     if mem:
@@ -683,21 +590,32 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
             L.append("| " + " | ".join(cells) + " |")
         L.append("")
 
-    exp = [r for r in rows if r["section"] == "expiry"]
-    if exp:
-        L.append("## Expiry\n")
-        L.append(f"Load {opt.keys:,} keys with a 1-hour TTL, then {opt.keys // 10:,} keys with a "
-                 "1-second TTL; 3 s after that load, read DBSIZE and VmRSS. A GET load "
-                 f"(redis-benchmark, 50 clients, sized to the 3 s window) runs meanwhile; the quiet "
-                 f"p99 is the same GET load ({opt.expiry_requests:,} requests) before the 1 s keys "
-                 "exist. RSS change is negative when memory is returned to the OS.\n")
-        L.append("| Row | Metric | sluice | redis | ratio | (rounds) |")
-        L.append("|---|---|--:|--:|--:|:-:|")
-        for r in exp:
-            L.append(f"| {r['label']} | {r['metric']} ({r['unit']}) | "
-                     f"{fmt(r['median']['sluice'], r['unit'])} | {fmt(r['median']['redis'], r['unit'])} "
-                     f"| {ratio_str(r)} | {spread(r) if r['ratio'] is not None else ''} |")
-        L.append("")
+    for section, heading, intro, table in (
+        ("expiry", "Expiry",
+         f"Load {opt.keys:,} keys with a 1-hour TTL, then {opt.keys // 10:,} keys with a "
+         "1-second TTL; 3 s after that load, read DBSIZE and VmRSS. A GET load "
+         "(redis-benchmark, 50 clients, sized to the 3 s window) runs meanwhile; the quiet "
+         f"p99 is the same GET load ({opt.expiry_requests:,} requests) before the 1 s keys "
+         "exist. RSS change is negative when memory is returned to the OS.", metric_table),
+        ("pubsub", "Pub/sub fan-out (bench/pubsub_bench.py)",
+         f"One channel, 64-byte messages. Delivered: {opt.pubsub_messages:,} PUBLISHes "
+         "pipelined 32 deep, subscribers in 4 processes read every message; msg/s counts "
+         f"all subscribers together. p99 delivery: {opt.pubsub_messages // 10:,} "
+         "PUBLISHes 500 µs apart, delay from the publisher's stamp to a subscriber "
+         "reading it. Both servers with `client-output-buffer-limit pubsub 0 0 0`.",
+         metric_table),
+        ("scripting", "Scripting and rate limiting (bench/scripting_bench.py)",
+         f"redis-benchmark, 50 clients, pipeline 16, {opt.requests:,} requests, random "
+         "keys over 100k, keyspace flushed before each run. The GCRA row compares "
+         "sluice's native CL.THROTTLE with redis-server running the same algorithm as "
+         "a Lua script (what a Redis user has to do); the next row runs that script on "
+         "both.", lambda rs: request_table("Scenario", rs)),
+    ):
+        selected = [r for r in rows if r["section"] == section]
+        if selected:
+            L.append(f"## {heading}\n")
+            L.append(intro + "\n")
+            L += table(selected)
 
     if micro is not None:
         L.append("## Micro-benchmarks (Google Benchmark, sluice only)\n")
@@ -722,14 +640,18 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
 
 
 def chart(rows, png_path, title, workdir):
-    """A PNG of sluice/redis ratios on a log scale: one panel for the throughput
-    rows (rps, p99, CPU per request), one for memory per key and expiry p99."""
+    """A PNG of sluice/redis ratios on a log scale: one panel for the throughput,
+    pub/sub and scripting rows (rate, p99, CPU per request), one for memory per
+    key and expiry p99."""
     if not shutil.which("gnuplot"):
         return False
     thr, other = {}, []
     for r in rows:
-        if r["section"] == "throughput":
+        if r["section"] in ("throughput", "scripting"):
             thr.setdefault(r["label"], {})[r["metric"]] = r["ratio"]
+        elif r["section"] == "pubsub":  # delivered msg/s with rps, delivery p99 with p99
+            metric = "rps" if r["metric"] == "delivered" else "p99"
+            thr.setdefault(r["label"], {})[metric] = r["ratio"]
         elif r["section"] == "memory" and r["metric"] == "bytes/key":
             other.append((f"memory/key: {r['label']}", r["ratio"]))
         elif r["section"] == "expiry" and r["unit"] == "ms":
@@ -750,6 +672,8 @@ def chart(rows, png_path, title, workdir):
     series = [("rps", "requests/s (higher is better)", "#2a7ab0"),
               ("p99", "p99 latency (lower is better)", "#e08a2c"),
               ("cpu", "server CPU per request (lower is better)", "#7a7a7a")]
+    # A series with no point at all (pub/sub alone has no CPU figure) breaks the plot.
+    series = [x for x in series if any(m.get(x[0]) is not None for m in thr.values())]
     panels = []
     if thr:
         path = os.path.join(workdir, "throughput.dat")
@@ -767,7 +691,8 @@ def chart(rows, png_path, title, workdir):
             off = (j - (n - 1) / 2) / (n + gap)
             plots.append(f"'{path}' using ($1+{off:.4f}):(clip(${3 + j})):{3 + n + j} "
                          "with labels rotate by 90 left font 'sans,7' notitle")
-        panels.append(("throughput and latency, redis-benchmark (sluice / redis)",
+        panels.append(("throughput and latency: redis-benchmark, pub/sub, scripting "
+                       "(sluice / redis)",
                        f"set style histogram clustered gap {gap}", plots))
     if other:
         path = os.path.join(workdir, "other.dat")
@@ -838,8 +763,10 @@ def main():
                         "between rounds; each round costs about a minute)")
     p.add_argument("--expiry-requests", type=int, default=50000,
                    help="requests of the quiet GET load in the expiry test (50000)")
-    p.add_argument("--sections", default="throughput,memory,expiry",
-                   help="comma-separated subset of throughput,memory,expiry")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help="comma-separated subset of " + ",".join(SECTIONS))
+    p.add_argument("--pubsub-messages", type=int, default=20000,
+                   help="PUBLISHes per pub/sub throughput run; a tenth for the paced p99 (20000)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -862,12 +789,13 @@ def main():
         opt.requests = 10000 if "--requests" not in sys.argv else opt.requests
         opt.keys = 100000 if "--keys" not in sys.argv else opt.keys
         opt.expiry_requests = 10000 if "--expiry-requests" not in sys.argv else opt.expiry_requests
+        opt.pubsub_messages = 2000 if "--pubsub-messages" not in sys.argv else opt.pubsub_messages
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
     out_dir = opt.out or (os.path.join(RESULTS_DIR, "tmp") if opt.quick else RESULTS_DIR)
     sections = [s.strip() for s in opt.sections.split(",") if s.strip()]
     for s in sections:
-        if s not in ("throughput", "memory", "expiry"):
+        if s not in SECTIONS:
             p.error(f"unknown section {s!r}")
     for tool in ("redis-benchmark", "redis-cli"):
         if not shutil.which(tool):
@@ -917,6 +845,12 @@ def main():
         if "expiry" in sections:
             log("== expiry")
             run_expiry(servers, opt, rec, loadfiles)
+        if "pubsub" in sections:
+            log("== pub/sub")
+            run_pubsub(servers, opt, rec)
+        if "scripting" in sections:
+            log("== scripting and rate limiting")
+            run_scripting(servers, opt, rec)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

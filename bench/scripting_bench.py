@@ -13,7 +13,8 @@ Scenarios (requests per second, measured with redis-benchmark, random keys):
 
 Rounds alternate between the servers (sluice, redis, sluice, redis, ...) so that machine
 noise hits both alike; the table shows the median of each over the rounds and the
-sluice/redis ratio. Standalone:
+sluice/redis ratio. `make bench` runs the same scenarios as its "scripting" section
+(bench/run.py); standalone:
 
     bench/scripting_bench.py [--sluice build/sluice-server] [--redis /usr/bin/redis-server]
                              [--rounds 3] [--requests 200000] [--clients 50] [--pipeline 16]
@@ -21,12 +22,11 @@ sluice/redis ratio. Standalone:
 import argparse
 import json
 import os
-import re
-import socket
 import statistics
-import subprocess
 import sys
-import time
+import tempfile
+
+from common import Server, redis_benchmark
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,63 +67,19 @@ return {0, burst + 1, math.floor(margin / interval), -1, math.ceil((new_tat - no
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# (name, label) of each scenario, in report order.
+SCENARIOS = [
+    ("rlf-evalsha", "EVALSHA rate-limiter-flexible consume script"),
+    ("gcra", "GCRA limiter: sluice CL.THROTTLE, redis Lua script"),
+    ("gcra-lua", "GCRA Lua script on both"),
+    ("incr", "INCR (for scale)"),
+]
 
 
-class Server:
-    def __init__(self, kind, binary):
-        self.kind = kind
-        if kind == "redis":
-            self.port = free_port()
-            cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no"]
-        else:
-            cmd = [binary, "--port", "0", "--bind", "127.0.0.1"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            line = self.proc.stdout.readline().decode(errors="replace")
-            if not line and self.proc.poll() is not None:
-                sys.exit("%s did not start" % binary)
-            m = re.search(r"Ready to accept connections tcp on port (\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-            if kind == "redis" and "Ready to accept connections" in line:
-                break
-            if time.monotonic() > deadline:
-                sys.exit("%s did not start in time" % binary)
-        # Keep draining the log so the server never blocks on a full pipe.
-        subprocess.Popen(["cat"], stdin=self.proc.stdout, stdout=subprocess.DEVNULL)
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)],
-                              check=True, capture_output=True, text=True).stdout.strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(20)
-
-
-def requests_per_second(server, command, args):
-    out = subprocess.run(
-        ["redis-benchmark", "-p", str(server.port), "-c", str(args.clients), "-n",
-         str(args.requests), "-P", str(args.pipeline), "-r", "100000", "--csv", *command],
-        check=True, capture_output=True, text=True).stdout
-    # "name","rps",...: the second field of the data line.
-    for line in out.splitlines():
-        fields = [f.strip('"') for f in line.split(",")]
-        if len(fields) > 1 and fields[0] != "test":
-            return float(fields[1])
-    raise RuntimeError("no result from redis-benchmark: %r" % out)
-
-
-def scenarios(server):
-    rlf = server.cli("SCRIPT", "LOAD", RLF_SCRIPT)
-    gcra = server.cli("SCRIPT", "LOAD", GCRA_SCRIPT)
+def commands(server):
+    """redis-benchmark arguments of every scenario on `server` (loads the scripts)."""
+    rlf = server.cli("SCRIPT", "LOAD", RLF_SCRIPT).strip()
+    gcra = server.cli("SCRIPT", "LOAD", GCRA_SCRIPT).strip()
     key = "__rand_int__"
     rows = {
         "rlf-evalsha": ["EVALSHA", rlf, "1", "rlf:" + key, "1", "60", "100", "60"],
@@ -148,28 +104,32 @@ def main():
     p.add_argument("--json", help="also write the raw numbers here")
     args = p.parse_args()
 
-    servers = [Server("sluice", args.sluice), Server("redis", args.redis)]
-    names = ["rlf-evalsha", "gcra", "gcra-lua", "incr"]
+    workdir = tempfile.mkdtemp(prefix="sluice-scripting-bench-")
+    servers = [Server("sluice", args.sluice, workdir, []),
+               Server("redis", args.redis, workdir, [])]
+    names = [name for name, _ in SCENARIOS]
     results = {s.kind: {n: [] for n in names} for s in servers}
     try:
+        for s in servers:
+            s.start()
         for rnd in range(args.rounds):
             for name in names:
-                for s in servers:
+                for s in servers if rnd % 2 == 0 else reversed(servers):
                     s.cli("FLUSHALL")
-                    rps = requests_per_second(s, scenarios(s)[name], args)
-                    results[s.kind][name].append(rps)
-                    print("round %d %-12s %-6s %10.0f req/s" % (rnd + 1, name, s.kind, rps),
-                          file=sys.stderr)
+                    res = redis_benchmark(s, commands(s)[name], args.requests, args.clients,
+                                          args.pipeline, 100000)
+                    results[s.kind][name].append(res["rps"])
+                    print("round %d %-12s %-6s %10.0f req/s" % (rnd + 1, name, s.kind,
+                                                               res["rps"]), file=sys.stderr)
     finally:
         for s in servers:
             s.stop()
 
     print("| scenario | sluice req/s | redis req/s | sluice/redis |")
     print("|---|---|---|---|")
-    for name in names:
+    for name, label in SCENARIOS:
         a = statistics.median(results["sluice"][name])
         b = statistics.median(results["redis"][name])
-        label = "gcra (sluice CL.THROTTLE vs redis Lua)" if name == "gcra" else name
         print("| %s | %.0f | %.0f | %.2f |" % (label, a, b, a / b))
     print("\n%d rounds, medians; %d requests, %d clients, pipeline %d, random keys." %
           (args.rounds, args.requests, args.clients, args.pipeline))
