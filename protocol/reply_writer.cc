@@ -77,6 +77,15 @@ void ReplyWriter::SetHeader(size_t n) { Header(resp3() ? '~' : '*', static_cast<
 
 void ReplyWriter::PushHeader(size_t n) { Header(resp3() ? '>' : '*', static_cast<int64_t>(n)); }
 
+void ReplyWriter::EncodedPush(std::string_view resp2_array) {
+  if (!resp3()) {
+    out_->append(resp2_array);
+    return;
+  }
+  out_->push_back('>');
+  out_->append(resp2_array.substr(1));
+}
+
 void ReplyWriter::Double(double v) {
   char text[kMaxDoubleChars];
   const size_t len = FormatDoubleTo(v, text);

@@ -35,6 +35,9 @@ class ReplyWriter {
   void MapHeader(size_t n);  // n key/value pairs
   void SetHeader(size_t n);
   void PushHeader(size_t n);  // RESP3 `>`; RESP2 array
+  // A push encoded once as a RESP2 array (`*...`, see EncodeArray) and copied
+  // to many clients: written as is, or as a RESP3 push (`>...`).
+  void EncodedPush(std::string_view resp2_array);
   // Formats like Redis 7.2 (FormatDouble in arg_reader.h: the shortest text
   // that reads back as the same double, "inf", "-inf", "nan"): RESP3
   // `,<text>`, RESP2 a bulk string of the same text.

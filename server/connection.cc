@@ -166,13 +166,27 @@ void Connection::Deliver(const PubSubMessage& message, const std::string* patter
                                              : std::string_view(message.channel))) {
     return;
   }
-  writer_.PushHeader(pattern != nullptr ? 4 : 3);
-  writer_.Bulk(pattern != nullptr ? "pmessage" : message.sharded ? "smessage" : "message");
-  if (pattern != nullptr) writer_.Bulk(*pattern);
-  writer_.Bulk(message.channel);
-  writer_.Bulk(message.payload);
+  if (pattern == nullptr) {
+    writer_.EncodedPush(message.frame);
+  } else {
+    writer_.PushHeader(4);
+    writer_.Bulk("pmessage");
+    writer_.Bulk(*pattern);
+    writer_.Bulk(message.channel);
+    writer_.Bulk(message.payload);
+  }
   if (EnforceOutputLimit()) return;
-  if (!executing_) Flush();
+  if (!executing_) ScheduleFlush();
+}
+
+void Connection::ScheduleFlush() {
+  // A write in flight already picks up the new output when it completes.
+  if (flush_scheduled_ || write_in_flight_) return;
+  flush_scheduled_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->Flush();
+  });
 }
 
 bool Connection::EnforceOutputLimit() {

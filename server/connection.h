@@ -53,6 +53,9 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Execute();
   void Flush();
+  // Flushes after the handler now running returns, so that every message
+  // delivered meanwhile (a pipelined batch of PUBLISHes) leaves in one write.
+  void ScheduleFlush();
   void OnWrite(const boost::system::error_code& ec);
   void Close();
   // Closes the connection (and returns true) when its pending output is over
@@ -73,6 +76,7 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   bool write_in_flight_ = false;
   bool closed_ = false;
   bool executing_ = false;   // inside OnRead's command loop: Deliver must not flush
+  bool flush_scheduled_ = false;
   int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
 };
 

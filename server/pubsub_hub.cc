@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocol/reply_writer.h"
 #include "storage/glob.h"
 
 namespace sluice::server {
@@ -206,6 +207,11 @@ size_t PubSubHub::Publish(bool sharded, std::string_view channel, std::string_vi
   message->sharded = sharded;
   message->channel.assign(channel);
   message->payload.assign(payload);
+  protocol::ReplyWriter frame(&message->frame);
+  frame.ArrayHeader(3);
+  frame.Bulk(sharded ? "smessage" : "message");
+  frame.Bulk(channel);
+  frame.Bulk(payload);
   for (size_t t = 0; t < threads_; ++t) {
     if (batches[t].parts.empty()) continue;
     batches[t].message = message;

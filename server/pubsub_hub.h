@@ -39,6 +39,9 @@ struct PubSubMessage {
   bool sharded = false;  // SPUBLISH: delivered as "smessage"
   std::string channel;
   std::string payload;
+  // The channel subscribers' reply, ["message" or "smessage", channel,
+  // payload], encoded once as a RESP2 array (ReplyWriter::EncodedPush).
+  std::string frame;
 };
 
 class PubSubHub;

@@ -90,6 +90,24 @@ TEST(ReplyWriterTest, AggregateHeaders) {
   EXPECT_EQ(Both([](ReplyWriter& w) { w.PushHeader(3); }), Bytes("*3\r\n", ">3\r\n"));
 }
 
+TEST(ReplyWriterTest, EncodedPushMatchesThePushWrittenPieceByPiece) {
+  std::string frame;
+  ReplyWriter encoder(&frame);
+  encoder.ArrayHeader(3);
+  encoder.Bulk("message");
+  encoder.Bulk("news");
+  encoder.Bulk("");
+  const auto piece_by_piece = Both([](ReplyWriter& w) {
+    w.PushHeader(3);
+    w.Bulk("message");
+    w.Bulk("news");
+    w.Bulk("");
+  });
+  EXPECT_EQ(Both([&](ReplyWriter& w) { w.EncodedPush(frame); }), piece_by_piece);
+  EXPECT_EQ(piece_by_piece, Bytes("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$0\r\n\r\n",
+                                  ">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$0\r\n\r\n"));
+}
+
 TEST(ReplyWriterTest, Double) {
   EXPECT_EQ(Both([](ReplyWriter& w) { w.Double(1.5); }), Bytes("$3\r\n1.5\r\n", ",1.5\r\n"));
   EXPECT_EQ(Both([](ReplyWriter& w) { w.Double(3.0); }), Bytes("$1\r\n3\r\n", ",3\r\n"));
