@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from common import Server
+from common import Server, sluice_args_for_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYLOAD = 64  # bytes: a 20-digit monotonic stamp, padded
@@ -174,7 +174,8 @@ def main():
         sys.exit("no sluice binary at %s (build it or pass --sluice)" % args.sluice)
 
     workdir = tempfile.mkdtemp(prefix="sluice-pubsub-bench-")
-    servers = {"sluice": Server("sluice", args.sluice, workdir, NO_PUBSUB_LIMIT),
+    servers = {"sluice": Server("sluice", args.sluice, workdir,
+                                 sluice_args_for_bench() + NO_PUBSUB_LIMIT),
                "redis": Server("redis", args.redis, workdir, NO_PUBSUB_LIMIT)}
     scenarios = [int(x) for x in args.subscribers.split(",")]
     samples = {(kind, n): [] for kind in servers for n in scenarios}

@@ -43,7 +43,7 @@ import time
 
 import pubsub_bench
 import scripting_bench
-from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark
+from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
@@ -163,19 +163,6 @@ def ensure_running(server, rec, preload=None):
         preload(server)
 
 
-def sluice_threads_for(cores, bench_threads):
-    """I/O threads for sluice: the cores the benchmark client leaves free.
-
-    redis-benchmark runs on the same machine and keeps a core busy per thread.
-    More server threads than free cores only makes them preempt each other and
-    the client: on 2 cores, 2 I/O threads measured 0.97x the requests/s of 1
-    thread with pipelining, 2-3x the p99, and 3x the kernel CPU per MSET
-    (futex waits on shared shard locks). redis-server is single-threaded
-    anyway, so both servers get the same free cores.
-    """
-    return max(1, cores - max(1, bench_threads))
-
-
 def requests_for(opt, pipeline):
     """Unpipelined runs get half the requests: at 10-30k requests/s on a busy 2-core
     machine they dominate the run time, and 50k samples still fix p99 well."""
@@ -218,6 +205,8 @@ def run_throughput(servers, opt, rec, loadfiles):
                     rec.add("throughput", label, "p50", "ms", "lower", kind, res["p50"], r)
                     rec.add("throughput", label, "p99", "ms", "lower", kind, res["p99"], r)
                     rec.add("throughput", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
+                    rec.add("throughput", label, "user", "us/req", "lower", kind, res["user_us"],
+                            r)
 
 
 def settle_rss(server, wait=0.3):
@@ -374,6 +363,7 @@ def run_scripting(servers, opt, rec):
                 rec.add("scripting", label, "p50", "ms", "lower", kind, res["p50"], r)
                 rec.add("scripting", label, "p99", "ms", "lower", kind, res["p99"], r)
                 rec.add("scripting", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
+                rec.add("scripting", label, "user", "us/req", "lower", kind, res["user_us"], r)
 
 
 def run_micro(opt, rec):
@@ -511,14 +501,15 @@ def spread(row):
 def request_table(first_column, rows):
     """Markdown lines: a row per label with rps, p50, p99 and CPU per request."""
     L = [f"| {first_column} | rps sluice | rps redis | ratio | (rounds) | p50 ms sluice | redis "
-         "| ratio | p99 ms sluice | redis | ratio | CPU µs/req sluice | redis | ratio |",
-         "|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+         "| ratio | p99 ms sluice | redis | ratio | CPU µs/req sluice | redis | ratio "
+         "| user µs/req sluice | redis | ratio |",
+         "|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     by_label = {}
     for r in rows:
         by_label.setdefault(r["label"], {})[r["metric"]] = r
     for label, m in by_label.items():
         cells = [label]
-        for metric in ("rps", "p50", "p99", "cpu"):
+        for metric in ("rps", "p50", "p99", "cpu", "user"):
             r = m.get(metric)
             if r is None:
                 cells += ["–", "–", "–"]
@@ -565,7 +556,8 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
         L.append(f"{opt.requests:,} requests per pipelined run, {requests_for(opt, 1):,} per "
                  f"unpipelined run, {VALUE_SIZE}-byte values, random keys over "
                  "a 100k keyspace (`-r 100000 -d 32`), 100k keys preloaded so GETs hit. "
-                 "CPU = server utime+stime per request (from /proc/<pid>/stat, 10 ms ticks). "
+                 "CPU = server utime+stime per request (from /proc/<pid>/stat, 10 ms ticks); user = "
+                 "utime alone, the server's own code without the kernel's socket work. "
                  "Higher rps is better; lower latency and CPU are better.\n")
         L += request_table("Command, load", thr)
 

@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 
-from common import Server, redis_benchmark
+from common import Server, redis_benchmark, sluice_args_for_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -105,7 +105,7 @@ def main():
     args = p.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="sluice-scripting-bench-")
-    servers = [Server("sluice", args.sluice, workdir, []),
+    servers = [Server("sluice", args.sluice, workdir, sluice_args_for_bench()),
                Server("redis", args.redis, workdir, [])]
     names = [name for name, _ in SCENARIOS]
     results = {s.kind: {n: [] for n in names} for s in servers}
