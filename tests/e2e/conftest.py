@@ -342,7 +342,18 @@ def r(server):
         pytest.fail("before this test: " + problem, pytrace=False)
     c = server.client()
     c.flushall()
+    clients_before = c.info("clients")["connected_clients"]
     yield c
+    # The fixtures built on this one (raw, rb) have closed their connections by
+    # now; wait until the server has seen those closes, so that the next test
+    # does not count this one's clients or subscriptions.
+    deadline = time.monotonic() + 5
+    try:
+        while (c.info("clients")["connected_clients"] > clients_before and
+               time.monotonic() < deadline):
+            time.sleep(0.01)
+    except Exception:  # the server may be gone; restart_if_unhealthy says why
+        pass
     c.close()
     problem = server.restart_if_unhealthy()
     if problem:
