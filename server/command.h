@@ -92,6 +92,38 @@ struct CommandSpec {
   }
 };
 
+// Builds the rows of one family's table, all in one COMMAND DOCS group:
+//   constexpr FamilyRows Row("string");
+//   t.Add(Row("get", 2, kReadOnly | kFast, 1, 1, 1, CmdGet, "summary", "1.0.0", "O(1)", acl));
+class FamilyRows {
+ public:
+  explicit constexpr FamilyRows(std::string_view group) : group_(group) {}
+
+  CommandSpec operator()(std::string name, int arity, uint32_t flags, int first, int last,
+                         int step, CommandHandler h, std::string_view summary,
+                         std::string_view since, std::string_view complexity,
+                         std::string_view acl) const {
+    return CommandSpec{std::move(name), arity, flags, first, last, step, h,
+                       CommandDoc{summary, since, group_, complexity}, acl, {}};
+  }
+  // A command without keys.
+  CommandSpec operator()(std::string name, int arity, uint32_t flags, CommandHandler h,
+                         std::string_view summary, std::string_view since,
+                         std::string_view complexity, std::string_view acl) const {
+    return (*this)(std::move(name), arity, flags, 0, 0, 0, h, summary, since, complexity, acl);
+  }
+
+ private:
+  std::string_view group_;
+};
+
+// A HELP subcommand's reply: one simple string per line.
+template <size_t N>
+void WriteHelp(protocol::ReplyWriter& w, const std::string_view (&lines)[N]) {
+  w.ArrayHeader(N);
+  for (std::string_view line : lines) w.SimpleString(line);
+}
+
 class CommandTable {
  public:
   // Adds a command; returns it so subcommands can be attached.

@@ -342,8 +342,7 @@ void CmdClientHelp(CommandContext& ctx) {
       "NO-TOUCH ON|OFF", "    Accepted; key access times are not tracked yet.",
       "REPLY ON|OFF|SKIP", "    Control whether the server replies to this connection.",
       "HELP", "    Print this help."};
-  ctx.w.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.w.SimpleString(l);
+  WriteHelp(ctx.w, kLines);
 }
 
 CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,

@@ -122,13 +122,7 @@ void CmdExpire(CommandContext& ctx) {
   if ((flags & kXx) && !has) return ctx.w.Integer(0);
   if ((flags & kGt) && (!has || deadline <= current)) return ctx.w.Integer(0);
   if ((flags & kLt) && has && deadline >= current) return ctx.w.Integer(0);
-  if (deadline <= ctx.now_ms) {
-    (void)shard.Erase(ctx.arg(1), ctx.now_ms);
-    NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
-  } else {
-    shard.SetExpiry(e, deadline);
-    NotifyKeyspace(ctx, kNotifyGeneric, "expire", ctx.arg(1));
-  }
+  ApplyDeadline(ctx, shard, ctx.arg(1), e, deadline);
   ctx.w.Integer(1);
 }
 
@@ -369,12 +363,7 @@ void CmdSelect(CommandContext& ctx) {
   ctx.w.Ok();
 }
 
-CommandSpec Row(std::string name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  return CommandSpec{std::move(name), arity, flags, first, last, step, h,
-                     CommandDoc{summary, since, "generic", complexity}, acl, {}};
-}
+constexpr FamilyRows Row("generic");
 
 }  // namespace
 

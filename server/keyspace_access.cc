@@ -4,6 +4,7 @@
 
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
+#include "server/keyspace_events.h"
 
 namespace sluice::server {
 
@@ -65,6 +66,17 @@ bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::stri
   }
   *deadline_ms = value;
   return true;
+}
+
+void ApplyDeadline(CommandContext& ctx, storage::Shard& shard, std::string_view key,
+                   storage::Entry* e, int64_t deadline_ms) {
+  if (deadline_ms <= ctx.now_ms) {
+    (void)shard.Erase(key, ctx.now_ms);
+    NotifyKeyspace(ctx, kNotifyGeneric, "del", key);
+  } else {
+    shard.SetExpiry(e, deadline_ms);
+    NotifyKeyspace(ctx, kNotifyGeneric, "expire", key);
+  }
 }
 
 }  // namespace sluice::server

@@ -46,4 +46,10 @@ enum class TimeUnit { kSeconds, kMilliseconds, kUnixSeconds, kUnixMilliseconds }
 bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::string_view arg,
                    TimeUnit unit, int64_t now_ms, int64_t* deadline_ms);
 
+// Gives the entry `e` of `key` the expiry `deadline_ms`, or deletes it when
+// that is not in the future (as Redis does), and notifies "expire" or "del".
+// REQUIRES: `shard` holds `key` and is locked.
+void ApplyDeadline(CommandContext& ctx, storage::Shard& shard, std::string_view key,
+                   storage::Entry* e, int64_t deadline_ms);
+
 }  // namespace sluice::server

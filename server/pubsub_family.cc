@@ -145,16 +145,10 @@ void CmdPubSubHelp(CommandContext& ctx) {
       "    Number of subscribers of each shard channel.",
       "HELP",
       "    Print this help."};
-  ctx.w.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.w.SimpleString(l);
+  WriteHelp(ctx.w, kLines);
 }
 
-CommandSpec Row(std::string name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  return CommandSpec{std::move(name), arity, flags, first, last, step, h,
-                     CommandDoc{summary, since, "pubsub", complexity}, acl, {}};
-}
+constexpr FamilyRows Row("pubsub");
 
 }  // namespace
 

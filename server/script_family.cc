@@ -69,8 +69,7 @@ void CmdScriptHelp(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.w.ArrayHeader(std::size(kLines));
-  for (auto line : kLines) ctx.w.SimpleString(line);
+  WriteHelp(ctx.w, kLines);
 }
 
 void CmdFunctionFlush(CommandContext& ctx) {

@@ -195,8 +195,7 @@ void CmdCommandHelp(CommandContext& ctx) {
       "LIST [FILTERBY (ACLCAT <category> | PATTERN <pattern>)]", "    Command names.",
       "GETKEYS <full-command>", "    Key names of a full command.",
       "HELP", "    Print this help."};
-  ctx.w.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.w.SimpleString(l);
+  WriteHelp(ctx.w, kLines);
 }
 
 // ---- INFO -------------------------------------------------------------------
@@ -418,8 +417,7 @@ void CmdConfigHelp(CommandContext& ctx) {
       "SET <parameter> <value> [<parameter> <value> ...]", "    Change parameters at run time.",
       "RESETSTAT", "    Reset the counters INFO prints.",
       "HELP", "    Print this help."};
-  ctx.w.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.w.SimpleString(l);
+  WriteHelp(ctx.w, kLines);
 }
 
 // ---- misc -------------------------------------------------------------------
@@ -446,12 +444,7 @@ void CmdShutdown(CommandContext& ctx) {
   ctx.server.Shutdown();
 }
 
-CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
-                std::string_view summary, std::string_view since, std::string_view complexity,
-                std::string_view acl) {
-  return CommandSpec{std::move(name), arity, flags, 0, 0, 0, h,
-                     CommandDoc{summary, since, "server", complexity}, acl, {}};
-}
+constexpr FamilyRows Row("server");
 
 }  // namespace
 

@@ -192,13 +192,7 @@ void CmdGetEx(CommandContext& ctx) {
   std::string scratch;
   ctx.w.Bulk(e->string_value(&scratch));
   if (action == Action::kSet) {
-    if (deadline <= ctx.now_ms) {
-      (void)shard.Erase(ctx.arg(1), ctx.now_ms);
-      NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
-    } else {
-      shard.SetExpiry(e, deadline);
-      NotifyKeyspace(ctx, kNotifyGeneric, "expire", ctx.arg(1));
-    }
+    ApplyDeadline(ctx, shard, ctx.arg(1), e, deadline);
   } else if (action == Action::kPersist && e->has_expiry()) {
     shard.SetExpiry(e, 0);
     NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
@@ -354,12 +348,7 @@ void CmdIncrByFloat(CommandContext& ctx) {
 
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
-CommandSpec Row(std::string name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  return CommandSpec{std::move(name), arity, flags, first, last, step, h,
-                     CommandDoc{summary, since, "string", complexity}, acl, {}};
-}
+constexpr FamilyRows Row("string");
 
 }  // namespace
 

@@ -119,20 +119,7 @@ void CmdUnwatch(CommandContext& ctx) {
   ctx.w.Ok();
 }
 
-CommandSpec Row(std::string name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  return CommandSpec{std::move(name),
-                     arity,
-                     flags,
-                     first,
-                     last,
-                     step,
-                     h,
-                     CommandDoc{summary, since, "transactions", complexity},
-                     acl,
-                     {}};
-}
+constexpr FamilyRows Row("transactions");
 
 }  // namespace
 
