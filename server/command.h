@@ -46,7 +46,8 @@ enum CommandFlag : uint32_t {
   // WATCH, QUIT, RESET).
   kRunsInMulti = 1u << 16,
   // May lock shards beyond its key positions in the selected database (MOVE,
-  // COPY ... DB): EXEC then locks every shard, as for a keyless command.
+  // COPY ... DB, SELECT, EVAL): EXEC then locks every shard, as it does for
+  // a keyless command flagged kWrite or kReadOnly (KEYS, FLUSHALL, ...).
   kWholeKeyspace = 1u << 17,
 };
 

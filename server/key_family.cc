@@ -434,7 +434,9 @@ void RegisterKeyFamily(CommandTable& t) {
   t.Add(Row("swapdb", 3, kWrite | kFast, 0, 0, 0, CmdSwapDb, "Exchange two databases.",
             "4.0.0", "O(N) where N is the count of clients watching or blocking on keys",
             "@keyspace @write @fast @dangerous"));
-  CommandSpec select = Row("select", 2, kLoading | kStale | kFast, 0, 0, 0, CmdSelect,
+  // kWholeKeyspace: the commands queued after it in MULTI use another database.
+  CommandSpec select = Row("select", 2, kLoading | kStale | kFast | kWholeKeyspace, 0, 0, 0,
+                           CmdSelect,
                            "Change the selected database.", "1.0.0", "O(1)",
                            "@keyspace @fast");
   select.doc.group = "connection";

@@ -98,7 +98,8 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 }  // namespace
 
 void RegisterScriptFamily(CommandTable& t) {
-  constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor;
+  // kWholeKeyspace: in MULTI, the script's keys are only known when it runs.
+  constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor | kWholeKeyspace;
   constexpr std::string_view kDepends = "Depends on the script that is executed.";
   t.Add(Row("eval", -3, kEval, CmdEval<false, false>,
             "Run a Lua script on the server, atomically, with its keys and arguments.", "2.6.0",

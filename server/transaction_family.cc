@@ -17,10 +17,13 @@ constexpr std::string_view kExecAbort =
     "EXECABORT Transaction discarded because of previous errors.";
 
 // Whether running `spec` may lock shards other than those of its key
-// positions in the selected database: a command without key positions
-// (KEYS, FLUSHALL, SELECT, INFO, ...) or one flagged kWholeKeyspace.
+// positions in the selected database: one flagged kWholeKeyspace (MOVE, COPY,
+// SELECT, scripts), or a command without key positions that reads or writes
+// data (KEYS, DBSIZE, FLUSHALL, ...). The other keyless commands (PING, ECHO,
+// INFO, CLIENT, CONFIG, PUBLISH, ...) touch no key and need no lock.
 bool ReachesWholeKeyspace(const CommandSpec& spec) {
-  return spec.first_key <= 0 || (spec.flags & kWholeKeyspace);
+  if (spec.flags & kWholeKeyspace) return true;
+  return spec.first_key <= 0 && (spec.flags & (kWrite | kReadOnly)) != 0;
 }
 
 // Appends the shards of `args`' keys, as the row's first/last/step positions

@@ -4,6 +4,7 @@ expiry, by FLUSHALL and SWAPDB), redis-py's transactional pipelines, and
 atomicity against concurrent readers and writers. Every expectation here was
 checked against redis-server 7.0."""
 
+import ctypes
 import threading
 import time
 
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from conftest import IS_REDIS, SANITIZER
-from helpers import RespError, run_threads
+from helpers import RespError, run_threads, wait_until
 
 SCALE = 4 if SANITIZER else 1
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
@@ -509,3 +510,54 @@ def test_concurrent_transfers_keep_the_total(start_server):
     run_threads(work, 8)
     assert sum(int(v) for v in r.mget(accounts)) == 1600
     r.close()
+
+
+# ---- what EXEC locks ---------------------------------------------------------------------------
+
+BUSY_SCRIPT = ("local t = redis.call('time') "
+               "local deadline = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 + 2000 "
+               "local i = 0 while true do i = i + 1 if i % 10000 == 0 then "
+               "local n = redis.call('time') if tonumber(n[1]) * 1000 + tonumber(n[2]) / 1000 > "
+               "deadline then break end end end return redis.call('get', KEYS[1])")
+
+
+def shard_of(key, shards):
+    """sluice's shard of `key`: XXH3_64bits(key) & (shards - 1) (DESIGN.md), computed
+    with the same libxxhash the server links."""
+    xxh = ctypes.CDLL("libxxhash.so.0")
+    xxh.XXH3_64bits.restype = ctypes.c_uint64
+    xxh.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return xxh.XXH3_64bits(key.encode(), len(key)) & (shards - 1)
+
+
+@pytest.mark.sluice_only  # redis-server runs nothing else while a script runs
+def test_exec_locks_only_the_shards_of_its_keys(start_server):
+    # A script holds the shard of "held" for about 2 s on one I/O thread; a
+    # transaction from the other thread must not wait for it: PING, ECHO and
+    # PUBLISH need no lock, and the keys below are in other shards. (A lock
+    # wait blocks the waiting I/O thread, so nothing here may touch that shard.)
+    s = start_server("--io-threads", "2", "--shards", "4")
+    keys = [k for k in ("k%d" % i for i in range(20)) if shard_of(k, 4) != shard_of("held", 4)]
+    runner = s.client()
+    runner.ping()
+    other = s.client()
+    other.ping()
+    result = {}
+
+    def run():
+        result["reply"] = runner.eval(BUSY_SCRIPT, 1, "held")
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    wait_until(lambda: any(c.get("cmd") == "eval" for c in other.client_list()),
+               timeout=10, message="the script to start")
+    pipe = other.pipeline(transaction=True)
+    pipe.ping().echo("x").publish("ch", "m")
+    assert pipe.execute() == [True, "x", 0]
+    assert t.is_alive(), "the keyless transaction waited for the script"
+    pipe = other.pipeline(transaction=True)
+    pipe.ping().set(keys[0], "v").incr(keys[1]).get(keys[0])
+    assert pipe.execute() == [True, True, 1, "v"]
+    assert t.is_alive(), "the transaction waited for a shard it does not use"
+    t.join(15)
+    assert result["reply"] is None
