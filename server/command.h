@@ -47,8 +47,13 @@ enum CommandFlag : uint32_t {
   kRunsInMulti = 1u << 16,
   // May lock shards beyond its key positions in the selected database (MOVE,
   // COPY ... DB, SELECT, EVAL): EXEC then locks every shard, as it does for
-  // a keyless command flagged kWrite or kReadOnly (KEYS, FLUSHALL, ...).
+  // a keyless command without kNoKeyspace.
   kWholeKeyspace = 1u << 17,
+  // Touches no key of any database and takes no shard lock (PING, ECHO,
+  // PUBLISH, CLIENT, COMMAND, CONFIG GET, ...): EXEC locks nothing for it.
+  // A keyless command without it (KEYS, FLUSHALL, INFO, SELECT, ...) makes
+  // EXEC lock every shard, since it may lock shards in any order.
+  kNoKeyspace = 1u << 18,
 };
 
 // Everything a handler needs for one invocation.

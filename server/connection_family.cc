@@ -354,7 +354,7 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 }  // namespace
 
 void RegisterConnectionFamily(CommandTable& t) {
-  constexpr uint32_t kConn = kLoading | kStale | kFast;
+  constexpr uint32_t kConn = kLoading | kStale | kFast | kNoKeyspace;
   t.Add(Row("ping", -1, kConn | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
             "1.0.0"));
   t.Add(Row("echo", 2, kConn, CmdEcho, "Reply with the given message.", "1.0.0"));
@@ -372,30 +372,31 @@ void RegisterConnectionFamily(CommandTable& t) {
             "Return the connection to its initial state.", "6.2.0"));
   CommandSpec& client = t.Add(Row("client", -2, kStale, nullptr,
                                   "Inspect and manage client connections.", "2.4.0"));
-  constexpr uint32_t kAdminish = kAdmin | kNoScript | kLoading | kStale;
-  t.AddSubcommand(client, Row("id", 2, kNoScript | kLoading | kStale, CmdClientId,
+  constexpr uint32_t kAdminish = kAdmin | kNoScript | kLoading | kStale | kNoKeyspace;
+  constexpr uint32_t kSelf = kNoScript | kLoading | kStale | kNoKeyspace;
+  t.AddSubcommand(client, Row("id", 2, kSelf, CmdClientId,
                               "The current connection's ID.", "5.0.0"));
-  t.AddSubcommand(client, Row("setname", 3, kNoScript | kLoading | kStale, CmdClientSetName,
+  t.AddSubcommand(client, Row("setname", 3, kSelf, CmdClientSetName,
                               "Name the current connection.", "2.6.9"));
-  t.AddSubcommand(client, Row("getname", 2, kNoScript | kLoading | kStale, CmdClientGetName,
+  t.AddSubcommand(client, Row("getname", 2, kSelf, CmdClientGetName,
                               "The current connection's name.", "2.6.9"));
   t.AddSubcommand(client, Row("list", -2, kAdminish, CmdClientList,
                               "List the connected clients.", "2.4.0"));
-  t.AddSubcommand(client, Row("info", 2, kNoScript | kLoading | kStale, CmdClientInfo,
+  t.AddSubcommand(client, Row("info", 2, kSelf, CmdClientInfo,
                               "Describe the current connection.", "6.2.0"));
   t.AddSubcommand(client, Row("kill", -3, kAdminish, CmdClientKill,
                               "Close client connections.", "2.4.0"));
-  t.AddSubcommand(client, Row("setinfo", 4, kNoScript | kLoading | kStale, CmdClientSetInfo,
+  t.AddSubcommand(client, Row("setinfo", 4, kSelf, CmdClientSetInfo,
                               "Record the client library's name or version.", "7.2.0"));
   t.AddSubcommand(client, Row("no-evict", 3, kAdminish, CmdClientOnOff<true>,
                               "Exempt this connection from client eviction.", "7.0.0"));
-  t.AddSubcommand(client, Row("no-touch", 3, kNoScript | kLoading | kStale,
+  t.AddSubcommand(client, Row("no-touch", 3, kSelf,
                               CmdClientOnOff<false>,
                               "Keep this connection's reads from changing access times.",
                               "7.2.0"));
-  t.AddSubcommand(client, Row("reply", 3, kNoScript | kLoading | kStale, CmdClientReply,
+  t.AddSubcommand(client, Row("reply", 3, kSelf, CmdClientReply,
                               "Turn replies to this connection on or off.", "3.2.0"));
-  t.AddSubcommand(client, Row("help", 2, kLoading | kStale, CmdClientHelp,
+  t.AddSubcommand(client, Row("help", 2, kLoading | kStale | kNoKeyspace, CmdClientHelp,
                               "Show the CLIENT subcommands.", "5.0.0"));
 }
 

@@ -449,29 +449,30 @@ constexpr FamilyRows Row("server");
 }  // namespace
 
 void RegisterServerFamily(CommandTable& t) {
-  constexpr uint32_t kInfoFlags = kLoading | kStale;
-  CommandSpec& command = t.Add(Row("command", -1, kInfoFlags, CmdCommand,
+  constexpr uint32_t kInfoFlags = kLoading | kStale;  // INFO locks shards (keyspace section)
+  constexpr uint32_t kCommandFlags = kInfoFlags | kNoKeyspace;
+  CommandSpec& command = t.Add(Row("command", -1, kCommandFlags, CmdCommand,
                                    "Describe the server's commands.", "2.8.13",
                                    "O(N) where N is the total number of commands",
                                    "@slow @connection"));
-  t.AddSubcommand(command, Row("count", 2, kInfoFlags, CmdCommandCount, "Number of commands.",
+  t.AddSubcommand(command, Row("count", 2, kCommandFlags, CmdCommandCount, "Number of commands.",
                                "2.8.13", "O(1)", "@slow @connection"));
-  t.AddSubcommand(command, Row("info", -2, kInfoFlags, CmdCommandInfo,
+  t.AddSubcommand(command, Row("info", -2, kCommandFlags, CmdCommandInfo,
                                "Describe the named commands.", "2.8.13",
                                "O(N) where N is the number of commands to look up",
                                "@slow @connection"));
-  t.AddSubcommand(command, Row("docs", -2, kInfoFlags, CmdCommandDocs,
+  t.AddSubcommand(command, Row("docs", -2, kCommandFlags, CmdCommandDocs,
                                "Documentation of the named commands.", "7.0.0",
                                "O(N) where N is the number of commands to look up",
                                "@slow @connection"));
-  t.AddSubcommand(command, Row("list", -2, kInfoFlags, CmdCommandList, "List command names.",
+  t.AddSubcommand(command, Row("list", -2, kCommandFlags, CmdCommandList, "List command names.",
                                "7.0.0", "O(N) where N is the total number of commands",
                                "@slow @connection"));
-  t.AddSubcommand(command, Row("getkeys", -3, kInfoFlags, CmdCommandGetKeys,
+  t.AddSubcommand(command, Row("getkeys", -3, kCommandFlags, CmdCommandGetKeys,
                                "Extract the key names of a full command.", "2.8.13",
                                "O(N) where N is the number of arguments to the command",
                                "@slow @connection"));
-  t.AddSubcommand(command, Row("help", 2, kInfoFlags, CmdCommandHelp,
+  t.AddSubcommand(command, Row("help", 2, kCommandFlags, CmdCommandHelp,
                                "Show the COMMAND subcommands.", "5.0.0", "O(1)",
                                "@slow @connection"));
   // "command" with subcommands is dispatched by subcommand; plain COMMAND is
@@ -481,11 +482,11 @@ void RegisterServerFamily(CommandTable& t) {
   CommandSpec& config = t.Add(Row("config", -2, 0, nullptr, "Read and change configuration.",
                                   "2.0.0", "Depends on subcommand.", "@slow"));
   constexpr uint32_t kCfg = kAdmin | kNoScript | kLoading | kStale;
-  t.AddSubcommand(config, Row("get", -3, kCfg, CmdConfigGet,
+  t.AddSubcommand(config, Row("get", -3, kCfg | kNoKeyspace, CmdConfigGet,
                               "Values of the parameters matching glob patterns.", "2.0.0",
                               "O(N) when N is the number of configuration parameters provided",
                               "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("set", -4, kCfg, CmdConfigSet, "Change parameters at run time.",
+  t.AddSubcommand(config, Row("set", -4, kCfg | kNoKeyspace, CmdConfigSet, "Change parameters at run time.",
                               "2.0.0", "O(N) when N is the number of parameters provided",
                               "@admin @slow @dangerous"));
   t.AddSubcommand(config, Row("resetstat", 2, kCfg, CmdConfigResetStat,
@@ -494,11 +495,11 @@ void RegisterServerFamily(CommandTable& t) {
   t.AddSubcommand(config, Row("rewrite", 2, kCfg, CmdConfigRewrite,
                               "Write the running configuration to the file (unsupported).",
                               "2.8.0", "O(1)", "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("help", 2, kLoading | kStale, CmdConfigHelp,
+  t.AddSubcommand(config, Row("help", 2, kLoading | kStale | kNoKeyspace, CmdConfigHelp,
                               "Show the CONFIG subcommands.", "5.0.0", "O(1)", "@slow"));
-  t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0",
+  t.Add(Row("time", 1, kLoading | kStale | kFast | kNoKeyspace, CmdTime, "The server's clock.", "2.6.0",
             "O(1)", "@fast"));
-  t.Add(Row("lastsave", 1, kLoading | kStale | kFast, CmdLastSave,
+  t.Add(Row("lastsave", 1, kLoading | kStale | kFast | kNoKeyspace, CmdLastSave,
             "Unix time of the last save (sluice does not persist: its start time).", "1.0.0",
             "O(1)", "@admin @fast @dangerous"));
   t.Add(Row("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,

@@ -18,12 +18,13 @@ constexpr std::string_view kExecAbort =
 
 // Whether running `spec` may lock shards other than those of its key
 // positions in the selected database: one flagged kWholeKeyspace (MOVE, COPY,
-// SELECT, scripts), or a command without key positions that reads or writes
-// data (KEYS, DBSIZE, FLUSHALL, ...). The other keyless commands (PING, ECHO,
-// INFO, CLIENT, CONFIG, PUBLISH, ...) touch no key and need no lock.
+// SELECT, scripts), or a command without key positions (KEYS, DBSIZE,
+// FLUSHALL, INFO, ...) unless it is flagged kNoKeyspace (PING, ECHO, PUBLISH,
+// CLIENT, ...: no key, no lock). A command that locks shards one after another
+// must be here: inside EXEC it would take them out of the global order.
 bool ReachesWholeKeyspace(const CommandSpec& spec) {
   if (spec.flags & kWholeKeyspace) return true;
-  return spec.first_key <= 0 && (spec.flags & (kWrite | kReadOnly)) != 0;
+  return spec.first_key <= 0 && !(spec.flags & kNoKeyspace);
 }
 
 // Appends the shards of `args`' keys, as the row's first/last/step positions
