@@ -741,7 +741,7 @@ def chart(rows, png_path, title, workdir):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=3, help="rounds of A B interleaving (3)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds of A B interleaving (5)")
     p.add_argument("--quick", action="store_true",
                    help="fast smoke run: 1 round, 10k requests, 100k keys; writes to "
                         "bench/results/tmp/")
