@@ -4,6 +4,7 @@
 #include "protocol/errors.h"
 #include "server/dispatch.h"
 #include "server/keyspace_events.h"
+#include "server/scripting.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -126,6 +127,8 @@ void Connection::Execute() {
       writer_.Error(StrCat("ERR Can't execute '", spec->name,
                            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
                            "are allowed in this context"));
+    } else if (!(spec->flags & kAllowBusy) && server_.scripts().BusyPastThreshold(now_ms)) {
+      writer_.Error(protocol::errors::kBusyScript);
     } else {
       refused = false;
       state_.Touch(now_ms, spec->name.c_str());

@@ -944,11 +944,23 @@ void ScriptEngine::Flush() {
 void ScriptEngine::AddRunning(RunningScript* r) {
   std::lock_guard lock(running_mu_);
   running_.push_back(r);
+  running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
 }
 
 void ScriptEngine::RemoveRunning(RunningScript* r) {
   std::lock_guard lock(running_mu_);
   running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
+  running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
+}
+
+bool ScriptEngine::BusyPastThreshold(int64_t now_ms) {
+  if (running_count_.load(std::memory_order_relaxed) == 0) return false;
+  const int64_t threshold = server_.config().busy_reply_threshold_ms();
+  std::lock_guard lock(running_mu_);
+  for (const RunningScript* r : running_) {
+    if (now_ms - r->start_ms >= threshold) return true;
+  }
+  return false;
 }
 
 ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms) {

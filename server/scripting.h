@@ -70,6 +70,10 @@ class ScriptEngine {
   KillOutcome Kill(int64_t now_ms);
   // Stops every running script, written or not (server shutdown).
   void KillAll();
+  // Whether a script has run for longer than busy-reply-threshold: the other
+  // clients' commands then get BUSY (unless flagged kAllowBusy), as in Redis.
+  // One relaxed atomic load while no script runs.
+  bool BusyPastThreshold(int64_t now_ms);
 
   // Used by the per-thread Lua states.
   Server& server() { return server_; }
@@ -87,6 +91,7 @@ class ScriptEngine {
   std::atomic<uint64_t> epoch_{1};
   std::mutex running_mu_;
   std::vector<RunningScript*> running_;
+  std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
 };
 
 // The keys of an EVAL-family command (args[3 .. 3+numkeys)), for callers that

@@ -281,6 +281,31 @@ def test_script_kill_refuses_a_script_that_wrote(start_server):
     assert result.get("reply") == 1
 
 
+BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+
+def test_other_clients_get_busy_past_the_threshold(start_server):
+    s = start_server("--io-threads", "2")
+    runner = s.client()
+    runner.ping()
+    other = s.raw()  # the next connection: served by the other I/O thread
+    assert other.call("CONFIG", "SET", "busy-reply-threshold", "200") == "OK"
+    t, result = _run_in_thread(runner, "while true do end", 0)
+
+    def get_error():
+        reply = other.call("GET", "k")
+        return str(reply) if isinstance(reply, RespError) else None
+    # Before the threshold the command runs (on Redis it waits for the script).
+    assert wait_until(get_error, timeout=10, message="BUSY") == BUSY
+    assert error_of(other, "PING") == BUSY
+    assert error_of(other, "EVAL", "return 1", "0") == BUSY
+    assert other.call("SCRIPT", "KILL") == "OK"
+    t.join(10)
+    assert "Script killed by user with SCRIPT KILL" in result["error"]
+    assert other.call("GET", "k") is None
+    assert other.call("PING") == "PONG"
+
+
 def _try_kill(client):
     try:
         return "OK" if client.script_kill() else "?"
