@@ -31,11 +31,11 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
   std::string quoted;
   for (size_t i = 0; i < nargs && quoted.size() < kMaxQuoted; ++i) {
     quoted += '\'';
-    quoted += args[i].substr(0, kMaxQuoted - quoted.size() + 1);
+    quoted += UserText(args[i]).substr(0, kMaxQuoted - quoted.size() + 1);
     quoted += "' ";
   }
   std::string out = "ERR unknown command '";
-  out += name.substr(0, kMaxQuoted);
+  out += UserText(name).substr(0, kMaxQuoted);
   out += "', with args beginning with: ";
   out += quoted;
   return out;
@@ -43,7 +43,7 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 
 std::string UnknownSubcommand(std::string_view command, std::string_view sub) {
   std::string out = "ERR unknown subcommand '";
-  out += sub.substr(0, kMaxQuoted);
+  out += UserText(sub).substr(0, kMaxQuoted);
   out += "'. Try ";
   out += Upper(command);
   out += " HELP.";

@@ -34,6 +34,10 @@ inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of rang
 inline constexpr std::string_view kNegativeCount = "ERR value is out of range, must be positive";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 
+// A client's argument as Redis's error messages show it: up to its first NUL
+// byte (Redis formats them as C strings). Use it wherever an error quotes input.
+inline std::string_view UserText(std::string_view arg) { return arg.substr(0, arg.find('\0')); }
+
 // "ERR unknown command 'foo', with args beginning with: 'a' 'b' ", where
 // `args` are the arguments after the name. As in Redis, the name is cut to 128
 // bytes and the quoted arguments stop once they reach 128 bytes together.

@@ -80,7 +80,8 @@ void CmdHello(CommandContext& ctx) {
       name = ctx.arg(++i);
       setname = true;
     } else {
-      return ctx.w.Error(StrCat("ERR Syntax error in HELLO option '", ctx.arg(i), "'"));
+      return ctx.w.Error(
+          StrCat("ERR Syntax error in HELLO option '", errors::UserText(ctx.arg(i)), "'"));
     }
   }
   if (!auth && !ctx.client.authenticated()) {
@@ -170,7 +171,7 @@ void CmdClientList(CommandContext& ctx) {
       if (EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "replica")) {
         return ctx.w.Verbatim("txt", "");
       }
-      return ctx.w.Error(StrCat("ERR Unknown client type '", type, "'"));
+      return ctx.w.Error(StrCat("ERR Unknown client type '", errors::UserText(type), "'"));
     } else if (EqualsIgnoreCase(ctx.arg(i), "ID") && i + 1 < ctx.argc()) {
       while (i + 1 < ctx.argc()) {
         auto id = protocol::ParseInt64(ctx.arg(++i));
@@ -247,7 +248,7 @@ void CmdClientKill(CommandContext& ctx) {
         none = true;
         continue;
       }
-      return ctx.w.Error(StrCat("ERR Unknown client type '", val, "'"));
+      return ctx.w.Error(StrCat("ERR Unknown client type '", errors::UserText(val), "'"));
     } else if (EqualsIgnoreCase(opt, "SKIPME")) {
       if (EqualsIgnoreCase(val, "yes")) {
         skipme = true;
@@ -281,7 +282,7 @@ void CmdClientSetInfo(CommandContext& ctx) {
   std::string_view attr = ctx.arg(2), value = ctx.arg(3);
   const bool lib_name = EqualsIgnoreCase(attr, "LIB-NAME");
   if (!lib_name && !EqualsIgnoreCase(attr, "LIB-VER")) {
-    return ctx.w.Error(StrCat("ERR Unrecognized option '", attr, "'"));
+    return ctx.w.Error(StrCat("ERR Unrecognized option '", errors::UserText(attr), "'"));
   }
   if (!ValidName(value)) {
     return ctx.w.Error(StrCat("ERR ", lib_name ? "lib-name" : "lib-ver",

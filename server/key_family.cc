@@ -3,6 +3,7 @@
 // FLUSHALL, SWAPDB).
 
 #include <limits>
+#include <optional>
 #include <mutex>
 #include <random>
 
@@ -72,8 +73,6 @@ void CmdExpire(CommandContext& ctx) {
                                 : kUnit == TimeUnit::kMilliseconds ? "pexpire"
                                 : kUnit == TimeUnit::kUnixSeconds  ? "expireat"
                                                                    : "pexpireat";
-  auto when = ParseInt64(ctx.arg(2));
-  if (!when) return ctx.w.Error(errors::kNotInteger);
   uint8_t flags = 0;
   for (size_t i = 3; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
@@ -86,7 +85,7 @@ void CmdExpire(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(a, "LT")) {
       flags |= kLt;
     } else {
-      return ctx.w.Error(StrCat("ERR Unsupported option ", a));
+      return ctx.w.Error(StrCat("ERR Unsupported option ", errors::UserText(a)));
     }
   }
   if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
@@ -95,6 +94,9 @@ void CmdExpire(CommandContext& ctx) {
   if ((flags & kGt) && (flags & kLt)) {
     return ctx.w.Error("ERR GT and LT options at the same time are not compatible");
   }
+  // The time is read after the options, as in Redis (an option error wins).
+  auto when = ParseInt64(ctx.arg(2));
+  if (!when) return ctx.w.Error(errors::kNotInteger);
   int64_t deadline = *when;
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
@@ -262,12 +264,28 @@ void CmdRename(CommandContext& ctx) {
 }
 
 // Parses a database index argument; replies with the error and returns -1.
-int ParseDbIndex(CommandContext& ctx, std::string_view arg) {
+// A database index is read as a C int, as Redis does: a number outside the
+// int range gets Redis's int-range error (or `bad_int` when given), a
+// non-number kNotInteger (or `bad_int`).
+std::optional<int64_t> ParseDbInt(CommandContext& ctx, std::string_view arg,
+                                  std::string_view bad_int = {}) {
   auto v = ParseInt64(arg);
-  if (!v) {
-    ctx.w.Error(errors::kNotInteger);
-    return -1;
+  if (v && *v >= std::numeric_limits<int32_t>::min() && *v <= std::numeric_limits<int32_t>::max()) {
+    return v;
   }
+  if (!bad_int.empty()) {
+    ctx.w.Error(bad_int);
+  } else if (!v) {
+    ctx.w.Error(errors::kNotInteger);
+  } else {
+    ctx.w.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
+  return std::nullopt;
+}
+
+int ParseDbIndex(CommandContext& ctx, std::string_view arg) {
+  auto v = ParseDbInt(ctx, arg);
+  if (!v) return -1;
   if (*v < 0 || *v >= static_cast<int64_t>(ctx.server.keyspace().database_count())) {
     ctx.w.Error(errors::kDbIndexOutOfRange);
     return -1;
@@ -346,10 +364,10 @@ void CmdFlush(CommandContext& ctx) {
 }
 
 void CmdSwapDb(CommandContext& ctx) {
-  auto a = ParseInt64(ctx.arg(1));
-  if (!a) return ctx.w.Error("ERR invalid first DB index");
-  auto b = ParseInt64(ctx.arg(2));
-  if (!b) return ctx.w.Error("ERR invalid second DB index");
+  auto a = ParseDbInt(ctx, ctx.arg(1), "ERR invalid first DB index");
+  if (!a) return;
+  auto b = ParseDbInt(ctx, ctx.arg(2), "ERR invalid second DB index");
+  if (!b) return;
   const int64_t n = static_cast<int64_t>(ctx.server.keyspace().database_count());
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return ctx.w.Error(errors::kDbIndexOutOfRange);
   if (*a != *b) ctx.server.keyspace().SwapDatabases(*a, *b);

@@ -65,6 +65,11 @@ std::optional<TimeUnit> ExpiryUnit(std::string_view a) {
 bool ParseSetOptions(CommandContext& ctx, storage::SetOptions* opts) {
   using Cond = storage::SetOptions::Condition;
   std::string_view unit_seen;  // "EX", "PX", "EXAT" or "PXAT" once one was given
+  // The expiry value is checked after every option has been read, as Redis
+  // does: a syntax error wins over a bad number, and a repeated unit's last
+  // value is the one that counts.
+  std::string_view expiry_arg;
+  TimeUnit expiry_unit = TimeUnit::kSeconds;
   for (size_t i = 3; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
     const bool has_next = i + 1 < ctx.argc();
@@ -80,16 +85,16 @@ bool ParseSetOptions(CommandContext& ctx, storage::SetOptions* opts) {
     } else if (std::optional<TimeUnit> unit = ExpiryUnit(a);
                unit && !opts->keep_ttl && has_next &&
                (unit_seen.empty() || protocol::EqualsIgnoreCase(unit_seen, a))) {
-      if (!ParseDeadline(ctx.w, "set", ctx.arg(++i), *unit, ctx.now_ms, &opts->expire_at_ms)) {
-        return false;
-      }
+      expiry_arg = ctx.arg(++i);
+      expiry_unit = *unit;
       unit_seen = a;
     } else {
       ctx.w.Error(errors::kSyntax);
       return false;
     }
   }
-  return true;
+  return unit_seen.empty() ||
+         ParseDeadline(ctx.w, "set", expiry_arg, expiry_unit, ctx.now_ms, &opts->expire_at_ms);
 }
 
 void ReplySetOutcome(CommandContext& ctx, const storage::SetOutcome& out, bool return_old) {
@@ -169,7 +174,8 @@ void CmdGetEx(CommandContext& ctx) {
   // The same option may repeat (the last wins); different ones conflict.
   enum class Action { kNone, kSet, kPersist } action = Action::kNone;
   std::string_view unit_seen;
-  int64_t deadline = 0;
+  std::string_view expiry_arg;
+  TimeUnit expiry_unit = TimeUnit::kSeconds;
   for (size_t i = 2; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
     if (protocol::EqualsIgnoreCase(a, "PERSIST") && action != Action::kSet) {
@@ -177,7 +183,8 @@ void CmdGetEx(CommandContext& ctx) {
     } else if (std::optional<TimeUnit> unit = ExpiryUnit(a);
                unit && action != Action::kPersist && i + 1 < ctx.argc() &&
                (unit_seen.empty() || protocol::EqualsIgnoreCase(unit_seen, a))) {
-      if (!ParseDeadline(ctx.w, "getex", ctx.arg(++i), *unit, ctx.now_ms, &deadline)) return;
+      expiry_arg = ctx.arg(++i);
+      expiry_unit = *unit;
       action = Action::kSet;
       unit_seen = a;
     } else {
@@ -189,6 +196,12 @@ void CmdGetEx(CommandContext& ctx) {
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Null();
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
+  // As in Redis, the expiry value is only checked once the key is found.
+  int64_t deadline = 0;
+  if (action == Action::kSet &&
+      !ParseDeadline(ctx.w, "getex", expiry_arg, expiry_unit, ctx.now_ms, &deadline)) {
+    return;
+  }
   std::string scratch;
   ctx.w.Bulk(e->string_value(&scratch));
   if (action == Action::kSet) {

@@ -38,6 +38,16 @@ TEST(ErrorsTest, UnknownCommandTruncatesLikeRedis) {
                 std::string(25, 'y') + "' ");
 }
 
+TEST(ErrorsTest, QuotedInputStopsAtNulLikeRedis) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(UserText("a\0b"sv), "a");
+  EXPECT_EQ(UserText("\0"sv), "");
+  EXPECT_EQ(UserText("plain"), "plain");
+  EXPECT_EQ(Unknown("a\0b"sv, {"x\0y"sv}),
+            "ERR unknown command 'a', with args beginning with: 'x' ");
+  EXPECT_EQ(UnknownSubcommand("client", "x\0y"sv), "ERR unknown subcommand 'x'. Try CLIENT HELP.");
+}
+
 TEST(ErrorsTest, UnknownSubcommand) {
   EXPECT_EQ(UnknownSubcommand("config", "foo"), "ERR unknown subcommand 'foo'. Try CONFIG HELP.");
   EXPECT_EQ(UnknownSubcommand("Client", "x"), "ERR unknown subcommand 'x'. Try CLIENT HELP.");
