@@ -1,6 +1,7 @@
 #include "server/connection.h"
 
 #include "common/strings.h"
+#include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch.h"
 #include "server/keyspace_events.h"
@@ -137,7 +138,10 @@ void Connection::Execute() {
       parser_.set_authenticated(state_.authenticated());
     }
   }
-  if (refused) state_.transaction().Reject();
+  if (refused) {
+    state_.transaction().Reject();
+    if (!args_.empty() && protocol::EqualsIgnoreCase(args_[0], "exec")) AbortRefusedExec(mark);
+  }
   if (out_.size() > mark && out_[mark] == '-') {
     server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
@@ -157,6 +161,19 @@ void Connection::Execute() {
       break;
   }
   if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
+}
+
+void Connection::AbortRefusedExec(size_t mark) {
+  // As in Redis, an EXEC refused before it runs (wrong arity, NOAUTH, BUSY,
+  // ...) discards the transaction, in MULTI or not, and says why.
+  if (out_.size() < mark + 3 || out_[mark] != '-') return;
+  std::string_view why(out_.data() + mark + 1, out_.size() - mark - 3);
+  if (why.substr(0, 4) == "ERR ") why.remove_prefix(4);
+  std::string reply = StrCat("EXECABORT Transaction discarded because of: ", why);
+  out_.resize(mark);
+  writer_.Error(reply);
+  state_.transaction().End();
+  state_.transaction().UnwatchAll(server_.keyspace());
 }
 
 void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {

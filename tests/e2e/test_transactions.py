@@ -117,6 +117,39 @@ def test_exec_and_discard_without_multi(c):
     assert c.call("UNWATCH") == "OK"
 
 
+EXEC_ARITY_ABORT = RespError("EXECABORT Transaction discarded because of: wrong number of "
+                             "arguments for 'exec' command")
+
+
+def test_refused_exec_discards_the_transaction(server, c):
+    # In MULTI: the transaction is gone, its commands never run.
+    assert c.call("MULTI") == "OK"
+    assert c.call("SET", "x", "1") == "QUEUED"
+    assert c.call("EXEC", "extra") == EXEC_ARITY_ABORT
+    assert c.call("EXEC") == RespError("ERR EXEC without MULTI")
+    assert c.call("GET", "x") is None
+    # Outside MULTI it says the same, and drops the watched keys.
+    assert c.call("WATCH", "w") == "OK"
+    assert c.call("exec", "extra") == EXEC_ARITY_ABORT
+    other = server.raw()
+    try:
+        assert other.call("SET", "w", "changed") == "OK"
+    finally:
+        other.close()
+    assert c.call("MULTI") == "OK"
+    assert c.call("EXEC") == []
+
+
+def test_unauthenticated_exec_is_an_execabort(start_server):
+    s = start_server("--requirepass", "pw")
+    c = s.raw()
+    try:
+        assert c.call("EXEC") == RespError(
+            "EXECABORT Transaction discarded because of: NOAUTH Authentication required.")
+    finally:
+        c.close()
+
+
 def test_reset_leaves_multi(c):
     c.call("MULTI")
     c.call("SET", "a", "1")
