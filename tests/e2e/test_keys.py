@@ -149,7 +149,19 @@ def test_expire_unsupported_option(r, c):
     r.set("k", "v")
     assert error_of(c, "EXPIRE", "k", "10", "FOO") == "ERR Unsupported option FOO"
     assert error_of(c, "EXPIREAT", "k", "10", "NX", "bar") == "ERR Unsupported option bar"
+    # Redis quotes the option up to its first NUL byte.
+    assert error_of(c, "EXPIRE", "k", "10", "a\x00b") == "ERR Unsupported option a"
     assert c.call("TTL", "k") == -1
+
+
+def test_expire_option_errors_come_before_a_bad_time(r, c):
+    r.set("k", "v")
+    assert error_of(c, "EXPIRE", "k", "x", "GT", "LT") == \
+        "ERR GT and LT options at the same time are not compatible"
+    assert error_of(c, "PEXPIRE", "k", "1.5", "NX", "XX") == \
+        "ERR NX and XX, GT or LT options at the same time are not compatible"
+    assert error_of(c, "EXPIRE", "k", "x", "FOO") == "ERR Unsupported option FOO"
+    assert error_of(c, "EXPIRE", "k", "x", "NX") == NOT_INT
 
 
 @pytest.mark.parametrize("cmd", ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"])
@@ -492,6 +504,12 @@ def test_select_errors(c):
     assert error_of(c, "SELECT", "16") == "ERR DB index is out of range"
     assert error_of(c, "SELECT", "-1") == "ERR DB index is out of range"
     assert error_of(c, "SELECT", "abc") == NOT_INT
+    # Indexes are C ints in Redis: beyond that range the error says so.
+    out_of_int = "ERR value is out of range, value must between -2147483648 and 2147483647"
+    assert error_of(c, "SELECT", "2147483648") == out_of_int
+    assert error_of(c, "SELECT", str(INT64_MAX)) == out_of_int
+    assert error_of(c, "MOVE", "k", "-2147483649") == out_of_int
+    assert error_of(c, "COPY", "k", "k2", "DB", "2147483648") == out_of_int
 
 
 def test_databases_option(start_server):
@@ -559,6 +577,8 @@ def test_swapdb_errors(c):
     assert error_of(c, "SWAPDB", "0", "b") == "ERR invalid second DB index"
     assert error_of(c, "SWAPDB", "0", "16") == "ERR DB index is out of range"
     assert error_of(c, "SWAPDB", "-1", "0") == "ERR DB index is out of range"
+    assert error_of(c, "SWAPDB", "2147483648", "0") == "ERR invalid first DB index"
+    assert error_of(c, "SWAPDB", "0", str(INT64_MAX)) == "ERR invalid second DB index"
 
 
 # ---- active and lazy expiry ------------------------------------------------------------------

@@ -340,6 +340,22 @@ def test_getex_not_integer(r, c):
     assert error_of(c, "GETEX", "k", "EX", "soon") == NOT_INT
 
 
+def test_getex_checks_the_time_only_for_an_existing_key(c):
+    # As in Redis: a missing key answers nil before the expiry value is read.
+    assert c.call("GETEX", "missing", "EX", "soon") is None
+    assert c.call("GETEX", "missing", "PX", "-1") is None
+
+
+def test_set_option_errors_come_before_a_bad_time(r, c):
+    assert error_of(c, "SET", "k", "v", "EX", "-5", "KEEPTTL") == SYNTAX
+    assert error_of(c, "SET", "k", "v", "EX", "x", "PX", "10") == SYNTAX
+    # A repeated unit: only its last value counts.
+    assert c.call("SET", "k", "v", "EX", "x", "EX", "100") == "OK"
+    assert 0 < r.ttl("k") <= 100
+    assert error_of(c, "SET", "k", "v", "EX", "100", "EX", "0") == \
+        "ERR invalid expire time in 'set' command"
+
+
 # ---- APPEND / STRLEN / GETRANGE / SETRANGE ----------------------------------------------
 
 
