@@ -25,7 +25,7 @@ test: setup
 
 # Unit and end-to-end tests on the release build only.
 test-fast: setup
-	SLUICE_TEST_STAGES="build unit e2e node" bash scripts/test.sh
+	SLUICE_TEST_STAGES="layers build unit e2e node" bash scripts/test.sh
 
 # Side-by-side benchmark against redis-server (Release build in build-release/),
 # about 7 minutes; results in bench/results/. BENCH_ARGS="--quick" for a smoke

@@ -2,6 +2,7 @@
 # Runs every sluice test stage and prints one summary line at the end.
 #
 # Stages (SLUICE_TEST_STAGES picks a subset, in this order):
+#   layers no module includes one above it (scripts/check_layers.sh)
 #   build  release build of the server, unit tests and benchmarks
 #   unit   GoogleTest unit tests (ctest)
 #   e2e    end-to-end tests: redis-py, redis-cli, redis-benchmark, raw sockets
@@ -13,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-STAGES=${SLUICE_TEST_STAGES:-"build unit e2e node bench asan tsan fuzz"}
+STAGES=${SLUICE_TEST_STAGES:-"layers build unit e2e node bench asan tsan fuzz"}
 JOBS=$(nproc)
 PY=/usr/bin/python3  # Debian's Python, which has python3-redis and pytest
 REPORTS="$ROOT/build/test-reports"
@@ -96,6 +97,7 @@ fuzz() {
       2>&1 | tail -15
 }
 
+want layers && stage layers bash scripts/check_layers.sh
 want build && stage build build_release
 want unit && stage unit unit build unit
 want e2e && stage e2e e2e build/sluice-server e2e

@@ -3,7 +3,7 @@
 #include <set>
 #include <string>
 
-#include "server/command.h"
+#include "server/dispatch/command.h"
 
 namespace sluice::server {
 namespace {

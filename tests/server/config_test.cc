@@ -1,4 +1,4 @@
-#include "server/config.h"
+#include "server/process/config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/keyspace_events.h"
+#include "server/pubsub/keyspace_events.h"
 
 #include <gtest/gtest.h>
 

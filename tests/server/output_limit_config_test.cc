@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "server/config.h"
-#include "server/keyspace_events.h"
+#include "server/process/config.h"
+#include "server/pubsub/keyspace_events.h"
 
 namespace sluice::server {
 namespace {

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/pubsub_hub.h"
+#include "server/pubsub/pubsub_hub.h"
 
 namespace sluice::server {
 namespace {

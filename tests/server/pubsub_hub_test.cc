@@ -1,4 +1,4 @@
-#include "server/pubsub_hub.h"
+#include "server/pubsub/pubsub_hub.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // texts and the script cache, each checked against redis-server 7.0's replies
 // (raw RESP) unless a comment says otherwise.
 
-#include "server/scripting.h"
+#include "server/scripting/scripting.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "protocol/reply_reader.h"
-#include "server/dispatch.h"
-#include "server/server.h"
-#include "server/sha1.h"
+#include "server/dispatch/dispatch.h"
+#include "server/process/server.h"
+#include "server/scripting/sha1.h"
 #include "storage/clock.h"
 
 namespace sluice::server {

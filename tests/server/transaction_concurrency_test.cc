@@ -13,10 +13,10 @@
 #include "gtest/gtest.h"
 #include "protocol/parser.h"
 #include "protocol/reply_writer.h"
-#include "server/client_state.h"
-#include "server/command.h"
-#include "server/dispatch.h"
-#include "server/server.h"
+#include "server/net/client_state.h"
+#include "server/dispatch/command.h"
+#include "server/dispatch/dispatch.h"
+#include "server/process/server.h"
 #include "storage/clock.h"
 
 namespace sluice::server {

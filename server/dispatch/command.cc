@@ -1,0 +1,67 @@
+#include "server/dispatch/command.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sluice::server {
+namespace {
+
+// Lower-cases a command name into a small stack buffer; names longer than the
+// buffer are never valid commands.
+bool Lower(std::string_view in, char* buf, size_t cap, std::string_view* out) {
+  if (in.size() > cap) return false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(in[i])));
+  }
+  *out = std::string_view(buf, in.size());
+  return true;
+}
+
+}  // namespace
+
+const CommandSpec* CommandSpec::FindSubcommand(std::string_view sub) const {
+  char buf[64];
+  std::string_view lower;
+  if (!Lower(sub, buf, sizeof(buf), &lower)) return nullptr;
+  std::string full = name + "|" + std::string(lower);
+  for (const auto& s : subcommands) {
+    if (s->name == full) return s.get();
+  }
+  return nullptr;
+}
+
+CommandSpec& CommandTable::Add(CommandSpec spec) {
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  CommandSpec& ref = *owned;
+  commands_[ref.name] = std::move(owned);
+  return ref;
+}
+
+CommandSpec& CommandTable::AddSubcommand(CommandSpec& parent, CommandSpec sub) {
+  sub.name = parent.name + "|" + sub.name;
+  parent.subcommands.push_back(std::make_unique<CommandSpec>(std::move(sub)));
+  return *parent.subcommands.back();
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  std::string_view lower;
+  if (!Lower(name, buf, sizeof(buf), &lower)) return nullptr;
+  auto it = commands_.find(absl::string_view(lower.data(), lower.size()));
+  return it == commands_.end() ? nullptr : it->second.get();
+}
+
+std::unique_ptr<CommandTable> BuildCommandTable() {
+  auto table = std::make_unique<CommandTable>();
+  RegisterStringFamily(*table);
+  RegisterKeyFamily(*table);
+  RegisterConnectionFamily(*table);
+  RegisterServerFamily(*table);
+  RegisterPubSubFamily(*table);
+  RegisterRateLimitFamily(*table);
+  RegisterScriptFamily(*table);
+  RegisterTransactionFamily(*table);
+  return table;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,82 @@
+#include "server/dispatch/keyspace_access.h"
+
+#include <limits>
+
+#include "protocol/arg_reader.h"
+#include "protocol/errors.h"
+#include "server/pubsub/keyspace_events.h"
+
+namespace sluice::server {
+
+std::vector<storage::Shard*> KeyLocks::Collect(storage::Database& db,
+                                               const protocol::CommandArgs& args, size_t first,
+                                               size_t step) {
+  std::vector<storage::Shard*> shards;
+  shards.reserve((args.size() - first + step - 1) / step);
+  for (size_t i = first; i < args.size(); i += step) shards.push_back(&db.ShardFor(args[i]));
+  return shards;
+}
+
+std::string_view StatusError(storage::Status status) {
+  namespace e = protocol::errors;
+  switch (status) {
+    case storage::Status::kWrongType: return e::kWrongType;
+    case storage::Status::kNotInteger: return e::kNotInteger;
+    case storage::Status::kNotFloat: return e::kNotFloat;
+    case storage::Status::kOverflow: return e::kOverflow;
+    case storage::Status::kNanOrInf: return e::kIncrFloatNaN;
+    case storage::Status::kTooLarge: return e::kStringTooLong;
+    case storage::Status::kOk:
+    case storage::Status::kNotFound:
+    case storage::Status::kExists: return {};
+  }
+  return {};
+}
+
+void ReplyStatus(protocol::ReplyWriter& w, storage::Status status) {
+  w.Error(StatusError(status));
+}
+
+bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::string_view arg,
+                   TimeUnit unit, int64_t now_ms, int64_t* deadline_ms) {
+  std::optional<int64_t> v = protocol::ParseInt64(arg);
+  if (!v) {
+    w.Error(protocol::errors::kNotInteger);
+    return false;
+  }
+  int64_t value = *v;
+  if (value <= 0) {
+    w.Error(protocol::errors::InvalidExpire(command));
+    return false;
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (unit == TimeUnit::kSeconds || unit == TimeUnit::kUnixSeconds) {
+    if (value > kMax / 1000) {
+      w.Error(protocol::errors::InvalidExpire(command));
+      return false;
+    }
+    value *= 1000;
+  }
+  if (unit == TimeUnit::kSeconds || unit == TimeUnit::kMilliseconds) {
+    if (value > kMax - now_ms) {
+      w.Error(protocol::errors::InvalidExpire(command));
+      return false;
+    }
+    value += now_ms;
+  }
+  *deadline_ms = value;
+  return true;
+}
+
+void ApplyDeadline(CommandContext& ctx, storage::Shard& shard, std::string_view key,
+                   storage::Entry* e, int64_t deadline_ms) {
+  if (deadline_ms <= ctx.now_ms) {
+    (void)shard.Erase(key, ctx.now_ms);
+    NotifyKeyspace(ctx, kNotifyGeneric, "del", key);
+  } else {
+    shard.SetExpiry(e, deadline_ms);
+    NotifyKeyspace(ctx, kNotifyGeneric, "expire", key);
+  }
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,55 @@
+#pragma once
+// What command handlers share: the selected database, the shard locks of a
+// command's keys, storage statuses turned into Redis's error replies, and
+// expiry-time arguments (EX/PX/EXAT/PXAT) turned into deadlines.
+
+#include <cstdint>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "protocol/reply_writer.h"
+#include "server/dispatch/command.h"
+#include "server/process/server.h"
+#include "storage/keyspace.h"
+#include "storage/status.h"
+
+namespace sluice::server {
+
+inline storage::Database& SelectedDb(CommandContext& ctx) {
+  return ctx.server.keyspace().db(ctx.client.db());
+}
+
+// Locks the shards of args[first], args[first+step], ... (to the end).
+class KeyLocks {
+ public:
+  KeyLocks(storage::Database& db, const protocol::CommandArgs& args, size_t first, size_t step)
+      : lock_(Collect(db, args, first, step)) {}
+
+ private:
+  static std::vector<storage::Shard*> Collect(storage::Database& db,
+                                              const protocol::CommandArgs& args, size_t first,
+                                              size_t step);
+  storage::MultiLock lock_;
+};
+
+// The error text for a failed storage status (empty for kOk/kNotFound/kExists).
+std::string_view StatusError(storage::Status status);
+void ReplyStatus(protocol::ReplyWriter& w, storage::Status status);
+
+enum class TimeUnit { kSeconds, kMilliseconds, kUnixSeconds, kUnixMilliseconds };
+
+// Turns an expiry argument into an absolute deadline in ms. Replies with the
+// error and returns false for a non-integer, for <= 0 (relative units only
+// when `allow_non_positive` is false) or on overflow, naming `command` in
+// "invalid expire time in '<command>' command".
+bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::string_view arg,
+                   TimeUnit unit, int64_t now_ms, int64_t* deadline_ms);
+
+// Gives the entry `e` of `key` the expiry `deadline_ms`, or deletes it when
+// that is not in the future (as Redis does), and notifies "expire" or "del".
+// REQUIRES: `shard` holds `key` and is locked.
+void ApplyDeadline(CommandContext& ctx, storage::Shard& shard, std::string_view key,
+                   storage::Entry* e, int64_t deadline_ms);
+
+}  // namespace sluice::server

@@ -1,0 +1,464 @@
+// Generic key commands: deletion, existence, expiry, type, iteration,
+// renaming and copying, and whole-database commands (DBSIZE, FLUSHDB,
+// FLUSHALL, SWAPDB).
+
+#include <limits>
+#include <optional>
+#include <mutex>
+#include <random>
+
+#include "protocol/arg_reader.h"
+#include "common/strings.h"
+#include "protocol/errors.h"
+#include "server/dispatch/command.h"
+#include "server/dispatch/keyspace_access.h"
+#include "server/pubsub/keyspace_events.h"
+#include "storage/glob.h"
+
+namespace sluice::server {
+namespace {
+
+namespace errors = protocol::errors;
+using protocol::EqualsIgnoreCase;
+using protocol::ParseInt64;
+using storage::Entry;
+using storage::Shard;
+
+std::string_view TypeName(const Entry* e) {
+  if (e == nullptr) return "none";
+  switch (e->type()) {
+    case storage::ValueType::kString: return "string";
+  }
+  return "none";
+}
+
+// DEL and UNLINK: both free the memory at once (values are flat, so there is
+// nothing worth deferring to a background thread).
+void CmdDel(CommandContext& ctx) {
+  storage::Database& db = SelectedDb(ctx);
+  KeyLocks locks(db, ctx.args, 1, 1);
+  int64_t removed = 0;
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    if (db.ShardFor(ctx.arg(i)).Erase(ctx.arg(i), ctx.now_ms)) {
+      ++removed;
+      NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(i));
+    }
+  }
+  ctx.w.Integer(removed);
+}
+
+// EXISTS and TOUCH: count the keys that exist (a repeated key counts again).
+void CmdExists(CommandContext& ctx) {
+  storage::Database& db = SelectedDb(ctx);
+  KeyLocks locks(db, ctx.args, 1, 1);
+  int64_t found = 0;
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    found += db.ShardFor(ctx.arg(i)).Find(ctx.arg(i), ctx.now_ms) != nullptr ? 1 : 0;
+  }
+  ctx.w.Integer(found);
+}
+
+void CmdType(CommandContext& ctx) {
+  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  std::lock_guard lock(shard.mu());
+  ctx.w.SimpleString(TypeName(shard.Find(ctx.arg(1), ctx.now_ms)));
+}
+
+enum ExpireFlag : uint8_t { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
+
+// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT].
+template <TimeUnit kUnit>
+void CmdExpire(CommandContext& ctx) {
+  const std::string_view name = kUnit == TimeUnit::kSeconds        ? "expire"
+                                : kUnit == TimeUnit::kMilliseconds ? "pexpire"
+                                : kUnit == TimeUnit::kUnixSeconds  ? "expireat"
+                                                                   : "pexpireat";
+  uint8_t flags = 0;
+  for (size_t i = 3; i < ctx.argc(); ++i) {
+    std::string_view a = ctx.arg(i);
+    if (EqualsIgnoreCase(a, "NX")) {
+      flags |= kNx;
+    } else if (EqualsIgnoreCase(a, "XX")) {
+      flags |= kXx;
+    } else if (EqualsIgnoreCase(a, "GT")) {
+      flags |= kGt;
+    } else if (EqualsIgnoreCase(a, "LT")) {
+      flags |= kLt;
+    } else {
+      return ctx.w.Error(StrCat("ERR Unsupported option ", errors::UserText(a)));
+    }
+  }
+  if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
+    return ctx.w.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if ((flags & kGt) && (flags & kLt)) {
+    return ctx.w.Error("ERR GT and LT options at the same time are not compatible");
+  }
+  // The time is read after the options, as in Redis (an option error wins).
+  auto when = ParseInt64(ctx.arg(2));
+  if (!when) return ctx.w.Error(errors::kNotInteger);
+  int64_t deadline = *when;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  const bool seconds = kUnit == TimeUnit::kSeconds || kUnit == TimeUnit::kUnixSeconds;
+  if (seconds) {
+    if (deadline > kMax / 1000 || deadline < kMin / 1000) {
+      return ctx.w.Error(errors::InvalidExpire(name));
+    }
+    deadline *= 1000;
+  }
+  if (kUnit == TimeUnit::kSeconds || kUnit == TimeUnit::kMilliseconds) {
+    if ((deadline > 0 && deadline > kMax - ctx.now_ms) ||
+        (deadline < 0 && deadline < kMin + ctx.now_ms)) {
+      return ctx.w.Error(errors::InvalidExpire(name));
+    }
+    deadline += ctx.now_ms;
+  }
+  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  std::lock_guard lock(shard.mu());
+  Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
+  if (e == nullptr) return ctx.w.Integer(0);
+  const bool has = e->has_expiry();
+  const int64_t current = e->expire_at_ms();
+  if ((flags & kNx) && has) return ctx.w.Integer(0);
+  if ((flags & kXx) && !has) return ctx.w.Integer(0);
+  if ((flags & kGt) && (!has || deadline <= current)) return ctx.w.Integer(0);
+  if ((flags & kLt) && has && deadline >= current) return ctx.w.Integer(0);
+  ApplyDeadline(ctx, shard, ctx.arg(1), e, deadline);
+  ctx.w.Integer(1);
+}
+
+enum class TtlKind { kTtl, kPttl, kExpireTime, kPexpireTime };
+
+template <TtlKind kKind>
+void CmdTtl(CommandContext& ctx) {
+  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  std::lock_guard lock(shard.mu());
+  Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
+  if (e == nullptr) return ctx.w.Integer(-2);
+  if (!e->has_expiry()) return ctx.w.Integer(-1);
+  const int64_t at = e->expire_at_ms();
+  int64_t remaining = at - ctx.now_ms;
+  if (remaining < 0) remaining = 0;
+  switch (kKind) {
+    case TtlKind::kTtl: return ctx.w.Integer((remaining + 500) / 1000);
+    case TtlKind::kPttl: return ctx.w.Integer(remaining);
+    case TtlKind::kExpireTime: return ctx.w.Integer(at / 1000);
+    case TtlKind::kPexpireTime: return ctx.w.Integer(at);
+  }
+}
+
+void CmdPersist(CommandContext& ctx) {
+  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  std::lock_guard lock(shard.mu());
+  Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
+  if (e == nullptr || !e->has_expiry()) return ctx.w.Integer(0);
+  shard.SetExpiry(e, 0);
+  NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
+  ctx.w.Integer(1);
+}
+
+void CmdKeys(CommandContext& ctx) {
+  storage::Database& db = SelectedDb(ctx);
+  const std::string_view pattern = ctx.arg(1);
+  const bool all = pattern == "*";
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < db.shard_count(); ++i) {
+    Shard& shard = db.shard(i);
+    std::lock_guard lock(shard.mu());
+    shard.ForEach(ctx.now_ms, [&](const Entry& e) {
+      if (all || storage::GlobMatch(pattern, e.key())) keys.emplace_back(e.key());
+    });
+  }
+  ctx.w.BulkArray(keys);
+}
+
+void CmdScan(CommandContext& ctx) {
+  std::string_view cursor_text = ctx.arg(1);
+  uint64_t cursor = 0;
+  {
+    // An unsigned 64-bit decimal, as Redis's cursors are.
+    bool ok = !cursor_text.empty() && cursor_text.size() <= 20;
+    unsigned __int128 v = 0;
+    for (char c : cursor_text) {
+      if (c < '0' || c > '9') {
+        ok = false;
+        break;
+      }
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (!ok || v > std::numeric_limits<uint64_t>::max()) {
+      return ctx.w.Error("ERR invalid cursor");
+    }
+    cursor = static_cast<uint64_t>(v);
+  }
+  std::string_view pattern;
+  bool have_pattern = false;
+  std::string_view type;
+  bool have_type = false;
+  int64_t count = 10;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    std::string_view a = ctx.arg(i);
+    const bool has_next = i + 1 < ctx.argc();
+    if (EqualsIgnoreCase(a, "COUNT") && has_next) {
+      auto n = ParseInt64(ctx.arg(++i));
+      if (!n) return ctx.w.Error(errors::kNotInteger);
+      if (*n < 1) return ctx.w.Error(errors::kSyntax);
+      count = *n;
+    } else if (EqualsIgnoreCase(a, "MATCH") && has_next) {
+      pattern = ctx.arg(++i);
+      have_pattern = !(pattern.size() == 1 && pattern[0] == '*');
+    } else if (EqualsIgnoreCase(a, "TYPE") && has_next) {
+      type = ctx.arg(++i);
+      have_type = true;
+    } else {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  std::vector<std::string> keys;
+  const uint64_t next = SelectedDb(ctx).Scan(
+      cursor, static_cast<size_t>(count), ctx.now_ms, [&](const Entry& e) {
+        if (have_pattern && !storage::GlobMatch(pattern, e.key())) return;
+        if (have_type && !EqualsIgnoreCase(type, TypeName(&e))) return;
+        keys.emplace_back(e.key());
+      });
+  ctx.w.ArrayHeader(2);
+  ctx.w.Bulk(StrCat(next));
+  ctx.w.BulkArray(keys);
+}
+
+void CmdRandomKey(CommandContext& ctx) {
+  storage::Database& db = SelectedDb(ctx);
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const size_t n = db.shard_count();
+  const size_t start = rng() % n;
+  // Start at a random shard and take the first one that has keys; shards are
+  // filled evenly by hashing, so this is close to uniform.
+  for (size_t k = 0; k < n; ++k) {
+    Shard& shard = db.shard((start + k) % n);
+    std::lock_guard lock(shard.mu());
+    if (Entry* e = shard.Random(rng(), ctx.now_ms)) return ctx.w.Bulk(e->key());
+  }
+  ctx.w.Null();
+}
+
+// RENAME and RENAMENX.
+template <bool kOnlyIfAbsent>
+void CmdRename(CommandContext& ctx) {
+  storage::Database& db = SelectedDb(ctx);
+  const std::string_view from = ctx.arg(1), to = ctx.arg(2);
+  KeyLocks locks(db, ctx.args, 1, 1);
+  Shard& src = db.ShardFor(from);
+  Shard& dst = db.ShardFor(to);
+  if (src.Find(from, ctx.now_ms) == nullptr) return ctx.w.Error(errors::kNoSuchKey);
+  if (from == to) return kOnlyIfAbsent ? ctx.w.Integer(0) : ctx.w.Ok();
+  if (kOnlyIfAbsent && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
+  Entry* e = src.Detach(from, ctx.now_ms);
+  Entry* renamed = Entry::CloneAs(e, to);
+  Entry::Destroy(e);
+  dst.Insert(renamed);
+  NotifyKeyspace(ctx, kNotifyNew, "new", to);
+  NotifyKeyspace(ctx, kNotifyGeneric, "rename_from", from);
+  NotifyKeyspace(ctx, kNotifyGeneric, "rename_to", to);
+  return kOnlyIfAbsent ? ctx.w.Integer(1) : ctx.w.Ok();
+}
+
+// Parses a database index argument; replies with the error and returns -1.
+// A database index is read as a C int, as Redis does: a number outside the
+// int range gets Redis's int-range error (or `bad_int` when given), a
+// non-number kNotInteger (or `bad_int`).
+std::optional<int64_t> ParseDbInt(CommandContext& ctx, std::string_view arg,
+                                  std::string_view bad_int = {}) {
+  auto v = ParseInt64(arg);
+  if (v && *v >= std::numeric_limits<int32_t>::min() && *v <= std::numeric_limits<int32_t>::max()) {
+    return v;
+  }
+  if (!bad_int.empty()) {
+    ctx.w.Error(bad_int);
+  } else if (!v) {
+    ctx.w.Error(errors::kNotInteger);
+  } else {
+    ctx.w.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
+  return std::nullopt;
+}
+
+int ParseDbIndex(CommandContext& ctx, std::string_view arg) {
+  auto v = ParseDbInt(ctx, arg);
+  if (!v) return -1;
+  if (*v < 0 || *v >= static_cast<int64_t>(ctx.server.keyspace().database_count())) {
+    ctx.w.Error(errors::kDbIndexOutOfRange);
+    return -1;
+  }
+  return static_cast<int>(*v);
+}
+
+void CmdCopy(CommandContext& ctx) {
+  int target_db = ctx.client.db();
+  bool replace = false;
+  for (size_t i = 3; i < ctx.argc(); ++i) {
+    if (EqualsIgnoreCase(ctx.arg(i), "REPLACE")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.arg(i), "DB") && i + 1 < ctx.argc()) {
+      target_db = ParseDbIndex(ctx, ctx.arg(++i));
+      if (target_db < 0) return;
+    } else {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  const std::string_view from = ctx.arg(1), to = ctx.arg(2);
+  if (target_db == ctx.client.db() && from == to) return ctx.w.Error(errors::kSameObject);
+  storage::Database& sdb = SelectedDb(ctx);
+  storage::Database& ddb = ctx.server.keyspace().db(target_db);
+  Shard& src = sdb.ShardFor(from);
+  Shard& dst = ddb.ShardFor(to);
+  storage::MultiLock locks({&src, &dst});
+  Entry* e = src.Find(from, ctx.now_ms);
+  if (e == nullptr) return ctx.w.Integer(0);
+  if (!replace && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
+  dst.Insert(Entry::CloneAs(e, to));
+  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", to);
+  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "copy_to", to);
+  ctx.w.Integer(1);
+}
+
+void CmdMove(CommandContext& ctx) {
+  const int target_db = ParseDbIndex(ctx, ctx.arg(2));
+  if (target_db < 0) return;
+  if (target_db == ctx.client.db()) return ctx.w.Error(errors::kSameObject);
+  const std::string_view key = ctx.arg(1);
+  Shard& src = SelectedDb(ctx).ShardFor(key);
+  Shard& dst = ctx.server.keyspace().db(target_db).ShardFor(key);
+  storage::MultiLock locks({&src, &dst});
+  if (src.Find(key, ctx.now_ms) == nullptr) return ctx.w.Integer(0);
+  if (dst.Find(key, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
+  dst.Insert(src.Detach(key, ctx.now_ms));
+  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", key);
+  NotifyKeyspace(ctx, kNotifyGeneric, "move_from", key);
+  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "move_to", key);
+  ctx.w.Integer(1);
+}
+
+void CmdDbSize(CommandContext& ctx) {
+  ctx.w.Integer(static_cast<int64_t>(SelectedDb(ctx).Size()));
+}
+
+// FLUSHDB / FLUSHALL [ASYNC|SYNC].
+template <bool kAll>
+void CmdFlush(CommandContext& ctx) {
+  bool async = false;
+  if (ctx.argc() > 2) return ctx.w.Error(errors::kSyntax);
+  if (ctx.argc() == 2) {
+    if (EqualsIgnoreCase(ctx.arg(1), "ASYNC")) {
+      async = true;
+    } else if (!EqualsIgnoreCase(ctx.arg(1), "SYNC")) {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  if (kAll) {
+    ctx.server.keyspace().FlushAll(async);
+  } else {
+    ctx.server.keyspace().FlushDb(ctx.client.db(), async);
+  }
+  ctx.w.Ok();
+}
+
+void CmdSwapDb(CommandContext& ctx) {
+  auto a = ParseDbInt(ctx, ctx.arg(1), "ERR invalid first DB index");
+  if (!a) return;
+  auto b = ParseDbInt(ctx, ctx.arg(2), "ERR invalid second DB index");
+  if (!b) return;
+  const int64_t n = static_cast<int64_t>(ctx.server.keyspace().database_count());
+  if (*a < 0 || *a >= n || *b < 0 || *b >= n) return ctx.w.Error(errors::kDbIndexOutOfRange);
+  if (*a != *b) ctx.server.keyspace().SwapDatabases(*a, *b);
+  ctx.w.Ok();
+}
+
+void CmdSelect(CommandContext& ctx) {
+  const int db = ParseDbIndex(ctx, ctx.arg(1));
+  if (db < 0) return;
+  ctx.client.set_db(db);
+  ctx.w.Ok();
+}
+
+constexpr FamilyRows Row("generic");
+
+}  // namespace
+
+void RegisterKeyFamily(CommandTable& t) {
+  t.Add(Row("del", -2, kWrite, 1, -1, 1, CmdDel, "Delete keys.", "1.0.0",
+            "O(N) where N is the number of keys", "@keyspace @write @slow"));
+  t.Add(Row("unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel,
+            "Delete keys (memory is reclaimed at once).", "4.0.0",
+            "O(1) per key", "@keyspace @write @fast"));
+  t.Add(Row("exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists,
+            "Count how many of the given keys exist.", "1.0.0",
+            "O(N) where N is the number of keys", "@keyspace @read @fast"));
+  t.Add(Row("touch", -2, kReadOnly | kFast, 1, -1, 1, CmdExists,
+            "Mark keys as accessed; returns how many exist.", "3.2.1",
+            "O(N) where N is the number of keys", "@keyspace @read @fast"));
+  t.Add(Row("type", 2, kReadOnly | kFast, 1, 1, 1, CmdType, "Name the type of a key's value.",
+            "1.0.0", "O(1)", "@keyspace @read @fast"));
+  t.Add(Row("expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kSeconds>,
+            "Give a key a time to live in seconds.", "1.0.0", "O(1)",
+            "@keyspace @write @fast"));
+  t.Add(Row("pexpire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kMilliseconds>,
+            "Give a key a time to live in milliseconds.", "2.6.0", "O(1)",
+            "@keyspace @write @fast"));
+  t.Add(Row("expireat", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kUnixSeconds>,
+            "Make a key expire at a Unix time in seconds.", "1.2.0", "O(1)",
+            "@keyspace @write @fast"));
+  t.Add(Row("pexpireat", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kUnixMilliseconds>,
+            "Make a key expire at a Unix time in milliseconds.", "2.6.0", "O(1)",
+            "@keyspace @write @fast"));
+  t.Add(Row("ttl", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl<TtlKind::kTtl>,
+            "Seconds until a key expires.", "1.0.0", "O(1)", "@keyspace @read @fast"));
+  t.Add(Row("pttl", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl<TtlKind::kPttl>,
+            "Milliseconds until a key expires.", "2.6.0", "O(1)", "@keyspace @read @fast"));
+  t.Add(Row("expiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl<TtlKind::kExpireTime>,
+            "Unix time in seconds at which a key expires.", "7.0.0", "O(1)",
+            "@keyspace @read @fast"));
+  t.Add(Row("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl<TtlKind::kPexpireTime>,
+            "Unix time in milliseconds at which a key expires.", "7.0.0", "O(1)",
+            "@keyspace @read @fast"));
+  t.Add(Row("persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, "Remove a key's expiry.",
+            "2.2.0", "O(1)", "@keyspace @write @fast"));
+  t.Add(Row("keys", 2, kReadOnly, 0, 0, 0, CmdKeys, "List the keys that match a glob pattern.",
+            "1.0.0", "O(N) with N the number of keys in the database", "@keyspace @read @slow @dangerous"));
+  t.Add(Row("scan", -2, kReadOnly, 0, 0, 0, CmdScan, "Iterate over the keys with a cursor.",
+            "2.8.0", "O(1) for every call. O(N) for a complete iteration", "@keyspace @read @slow"));
+  t.Add(Row("randomkey", 1, kReadOnly, 0, 0, 0, CmdRandomKey, "Name a random existing key.",
+            "1.0.0", "O(1)", "@keyspace @read @slow"));
+  t.Add(Row("rename", 3, kWrite, 1, 2, 1, CmdRename<false>, "Give a key a new name.", "1.0.0",
+            "O(1)", "@keyspace @write @slow"));
+  t.Add(Row("renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRename<true>,
+            "Give a key a new name only if that name is free.", "1.0.0", "O(1)",
+            "@keyspace @write @fast"));
+  t.Add(Row("copy", -3, kWrite | kDenyOom | kWholeKeyspace, 1, 2, 1, CmdCopy,
+            "Copy a key's value, optionally to another database.", "6.2.0",
+            "O(N) worst case for collections", "@keyspace @write @slow"));
+  t.Add(Row("move", 3, kWrite | kFast | kWholeKeyspace, 1, 1, 1, CmdMove, "Move a key to another database.",
+            "1.0.0", "O(1)", "@keyspace @write @fast"));
+  t.Add(Row("dbsize", 1, kReadOnly | kFast, 0, 0, 0, CmdDbSize,
+            "Number of keys in the selected database.", "1.0.0", "O(1)",
+            "@keyspace @read @fast"));
+  t.Add(Row("flushdb", -1, kWrite, 0, 0, 0, CmdFlush<false>,
+            "Remove every key of the selected database.", "1.0.0",
+            "O(N) where N is the number of keys in the selected database",
+            "@keyspace @write @slow @dangerous"));
+  t.Add(Row("flushall", -1, kWrite, 0, 0, 0, CmdFlush<true>, "Remove every key of every database.",
+            "1.0.0", "O(N) where N is the total number of keys in all databases",
+            "@keyspace @write @slow @dangerous"));
+  t.Add(Row("swapdb", 3, kWrite | kFast, 0, 0, 0, CmdSwapDb, "Exchange two databases.",
+            "4.0.0", "O(N) where N is the count of clients watching or blocking on keys",
+            "@keyspace @write @fast @dangerous"));
+  // kWholeKeyspace: the commands queued after it in MULTI use another database.
+  CommandSpec select = Row("select", 2, kLoading | kStale | kFast | kWholeKeyspace, 0, 0, 0,
+                           CmdSelect,
+                           "Change the selected database.", "1.0.0", "O(1)",
+                           "@keyspace @fast");
+  select.doc.group = "connection";
+  t.Add(std::move(select));
+}
+
+}  // namespace sluice::server

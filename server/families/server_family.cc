@@ -1,0 +1,509 @@
+// Server commands: COMMAND (generated from the command table), INFO, CONFIG,
+// TIME, LASTSAVE and SHUTDOWN.
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "protocol/arg_reader.h"
+#include "common/strings.h"
+#include "protocol/errors.h"
+#include "server/process/allocator.h"
+#include "server/dispatch/command.h"
+#include "server/process/server.h"
+#include "storage/clock.h"
+#include "storage/glob.h"
+
+namespace sluice::server {
+namespace {
+
+namespace errors = protocol::errors;
+using protocol::EqualsIgnoreCase;
+
+constexpr std::string_view kSluiceVersion = "0.1.0";
+constexpr std::string_view kCompatibleRedisVersion = "7.2.4";
+
+// ---- COMMAND ----------------------------------------------------------------
+
+std::vector<std::string_view> FlagNames(uint32_t flags) {
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
+      {kWrite, "write"},       {kReadOnly, "readonly"},   {kDenyOom, "denyoom"},
+      {kAdmin, "admin"},       {kPubSub, "pubsub"},       {kNoScript, "noscript"},
+      {kBlocking, "blocking"}, {kLoading, "loading"},     {kStale, "stale"},
+      {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
+      {kNoAuth, "no_auth"},    {kAllowBusy, "allow_busy"}, {kNoMulti, "no_multi"}};
+  std::vector<std::string_view> out;
+  for (auto [bit, name] : kNames) {
+    if (flags & bit) out.push_back(name);
+  }
+  return out;
+}
+
+void WriteCommandInfo(protocol::ReplyWriter& w, const CommandSpec& c) {
+  w.ArrayHeader(10);
+  w.Bulk(c.name);
+  w.Integer(c.arity);
+  auto flags = FlagNames(c.flags);
+  w.SetHeader(flags.size());
+  for (auto f : flags) w.SimpleString(f);
+  w.Integer(c.first_key);
+  w.Integer(c.last_key);
+  w.Integer(c.key_step);
+  std::vector<std::string_view> cats = SplitNonEmpty(c.acl_categories, ' ');
+  w.SetHeader(cats.size());
+  for (auto cat : cats) w.SimpleString(cat);
+  w.ArrayHeader(0);  // tips
+  w.ArrayHeader(0);  // key specifications
+  w.ArrayHeader(c.subcommands.size());
+  for (const auto& sub : c.subcommands) WriteCommandInfo(w, *sub);
+}
+
+void WriteCommandDocs(protocol::ReplyWriter& w, const CommandSpec& c) {
+  const bool subs = !c.subcommands.empty();
+  w.MapHeader(subs ? 5 : 4);
+  w.Bulk("summary");
+  w.Bulk(c.doc.summary);
+  w.Bulk("since");
+  w.Bulk(c.doc.since);
+  w.Bulk("group");
+  w.Bulk(c.doc.group);
+  w.Bulk("complexity");
+  w.Bulk(c.doc.complexity);
+  if (subs) {
+    w.Bulk("subcommands");
+    w.MapHeader(c.subcommands.size());
+    for (const auto& sub : c.subcommands) {
+      w.Bulk(sub->name);
+      WriteCommandDocs(w, *sub);
+    }
+  }
+}
+
+// Table rows sorted by name, so replies are stable.
+std::vector<const CommandSpec*> SortedCommands(const CommandTable& table) {
+  std::vector<const CommandSpec*> out;
+  for (const auto& [name, spec] : table.all()) out.push_back(spec.get());
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  return out;
+}
+
+// A command or "container|sub" name.
+const CommandSpec* FindByFullName(const CommandTable& table, std::string_view name) {
+  size_t bar = name.find('|');
+  if (bar == std::string_view::npos) return table.Find(name);
+  const CommandSpec* parent = table.Find(name.substr(0, bar));
+  return parent == nullptr ? nullptr : parent->FindSubcommand(name.substr(bar + 1));
+}
+
+void CmdCommand(CommandContext& ctx) {
+  auto all = SortedCommands(ctx.server.commands());
+  ctx.w.ArrayHeader(all.size());
+  for (auto* c : all) WriteCommandInfo(ctx.w, *c);
+}
+
+void CmdCommandCount(CommandContext& ctx) {
+  ctx.w.Integer(static_cast<int64_t>(ctx.server.commands().all().size()));
+}
+
+void CmdCommandInfo(CommandContext& ctx) {
+  if (ctx.argc() == 2) return CmdCommand(ctx);
+  ctx.w.ArrayHeader(ctx.argc() - 2);
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    const CommandSpec* c = FindByFullName(ctx.server.commands(), ctx.arg(i));
+    if (c == nullptr) {
+      ctx.w.Null();
+    } else {
+      WriteCommandInfo(ctx.w, *c);
+    }
+  }
+}
+
+void CmdCommandDocs(CommandContext& ctx) {
+  std::vector<const CommandSpec*> found;
+  if (ctx.argc() == 2) {
+    found = SortedCommands(ctx.server.commands());
+  } else {
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+      if (const CommandSpec* c = FindByFullName(ctx.server.commands(), ctx.arg(i))) {
+        found.push_back(c);
+      }
+    }
+  }
+  ctx.w.MapHeader(found.size());
+  for (auto* c : found) {
+    ctx.w.Bulk(c->name);
+    WriteCommandDocs(ctx.w, *c);
+  }
+}
+
+void CmdCommandList(CommandContext& ctx) {
+  std::string_view pattern, category;
+  if (ctx.argc() == 5 && EqualsIgnoreCase(ctx.arg(2), "FILTERBY")) {
+    if (EqualsIgnoreCase(ctx.arg(3), "PATTERN")) {
+      pattern = ctx.arg(4);
+    } else if (EqualsIgnoreCase(ctx.arg(3), "ACLCAT")) {
+      category = ctx.arg(4);
+    } else if (EqualsIgnoreCase(ctx.arg(3), "MODULE")) {
+      return ctx.w.ArrayHeader(0);
+    } else {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  } else if (ctx.argc() != 2) {
+    return ctx.w.Error(errors::kSyntax);
+  }
+  std::vector<std::string_view> names;
+  auto consider = [&](const CommandSpec& c) {
+    if (!pattern.empty() && !storage::GlobMatch(pattern, c.name, true)) return;
+    if (!category.empty()) {
+      bool in = false;
+      for (auto cat : SplitNonEmpty(c.acl_categories, ' ')) {
+        if (EqualsIgnoreCase(cat.substr(1), category)) in = true;
+      }
+      if (!in) return;
+    }
+    names.push_back(c.name);
+  };
+  for (auto* c : SortedCommands(ctx.server.commands())) {
+    consider(*c);
+    for (const auto& sub : c->subcommands) consider(*sub);
+  }
+  ctx.w.BulkArray(names);
+}
+
+void CmdCommandGetKeys(CommandContext& ctx) {
+  const CommandSpec* c = ctx.server.commands().Find(ctx.arg(2));
+  if (c == nullptr) return ctx.w.Error("ERR Invalid command specified");
+  const size_t argc = ctx.argc() - 2;
+  if (!c->CheckArity(argc)) return ctx.w.Error("ERR Invalid number of arguments specified for command");
+  if (c->first_key == 0) return ctx.w.Error("ERR The command has no key arguments");
+  const size_t last = c->last_key < 0 ? argc + c->last_key : static_cast<size_t>(c->last_key);
+  std::vector<std::string_view> keys;
+  for (size_t i = c->first_key; i <= last && i < argc; i += c->key_step) keys.push_back(ctx.arg(i + 2));
+  ctx.w.BulkArray(keys);
+}
+
+void CmdCommandHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)", "    Describe every command.",
+      "COUNT", "    Number of commands.",
+      "INFO [<command-name> ...]", "    Describe the named commands (all when none).",
+      "DOCS [<command-name> ...]", "    Documentation of the named commands (all when none).",
+      "LIST [FILTERBY (ACLCAT <category> | PATTERN <pattern>)]", "    Command names.",
+      "GETKEYS <full-command>", "    Key names of a full command.",
+      "HELP", "    Print this help."};
+  WriteHelp(ctx.w, kLines);
+}
+
+// ---- INFO -------------------------------------------------------------------
+
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) return StrCat(n, "B");
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.2f%s", v, units[u]);
+  return buf;
+}
+
+uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+void InfoServer(CommandContext& ctx, std::string& out) {
+  utsname u;
+  uname(&u);
+  const int64_t now_us = storage::NowUs();
+  const int64_t uptime = (ctx.now_ms - ctx.server.start_time_ms()) / 1000;
+  const Config cfg = ctx.server.config().Snapshot();
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  exe[n > 0 ? n : 0] = '\0';
+  StrAppend(&out, "# Server\r\n", "redis_version:", kCompatibleRedisVersion, "\r\n",
+                  "sluice_version:", kSluiceVersion, "\r\n", "redis_git_sha1:00000000\r\n",
+                  "redis_git_dirty:0\r\n", "redis_build_id:0\r\n", "redis_mode:standalone\r\n",
+                  "os:", u.sysname, " ", u.release, " ", u.machine, "\r\n", "arch_bits:64\r\n",
+                  "monotonic_clock:POSIX clock_gettime\r\n", "multiplexing_api:epoll\r\n",
+                  "gcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\n",
+                  "process_id:", getpid(), "\r\n", "process_supervised:no\r\n",
+                  "run_id:", ctx.server.run_id(), "\r\n", "tcp_port:", ctx.server.port(), "\r\n",
+                  "server_time_usec:", now_us, "\r\n", "uptime_in_seconds:", uptime, "\r\n",
+                  "uptime_in_days:", uptime / 86400, "\r\n", "hz:100\r\n", "configured_hz:100\r\n",
+                  "lru_clock:", (ctx.now_ms / 1000) & ((1 << 24) - 1), "\r\n",
+                  "executable:", exe, "\r\n", "config_file:", cfg.config_file, "\r\n",
+                  "io_threads_active:", ctx.server.thread_count() > 1 ? 1 : 0, "\r\n",
+                  "io_threads:", ctx.server.thread_count(), "\r\n");
+}
+
+void InfoClients(CommandContext& ctx, std::string& out) {
+  StrAppend(&out, "# Clients\r\n", "connected_clients:",
+                  ctx.server.stats().connected_clients.load(), "\r\n",
+                  "cluster_connections:0\r\n", "maxclients:", ctx.server.config().maxclients(),
+                  "\r\n", "client_recent_max_input_buffer:0\r\n",
+                  "client_recent_max_output_buffer:0\r\n", "blocked_clients:0\r\n",
+                  "tracking_clients:0\r\n", "clients_in_timeout_table:0\r\n");
+}
+
+void InfoMemory(CommandContext& ctx, std::string& out) {
+  static std::atomic<uint64_t> peak{0};
+  const uint64_t used = AllocatorAllocatedBytes();
+  uint64_t p = peak.load();
+  while (used > p && !peak.compare_exchange_weak(p, used)) {
+  }
+  p = std::max(p, used);
+  const uint64_t rss = ResidentBytes();
+  StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
+                  HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
+                  "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
+                  "\r\n", "used_memory_peak_human:", HumanBytes(p), "\r\n",
+                  "maxmemory:0\r\n",
+                  "maxmemory_human:0B\r\n", "maxmemory_policy:noeviction\r\n",
+                  "mem_fragmentation_ratio:",
+                  used ? StrCat(static_cast<double>(rss) / static_cast<double>(used)) : "0",
+                  "\r\n", "mem_allocator:", AllocatorName(), "\r\n");
+}
+
+void InfoPersistence(CommandContext& ctx, std::string& out) {
+  StrAppend(&out, "# Persistence\r\n", "loading:0\r\n", "async_loading:0\r\n",
+                  "rdb_changes_since_last_save:0\r\n", "rdb_bgsave_in_progress:0\r\n",
+                  "rdb_last_save_time:", ctx.server.start_time_ms() / 1000, "\r\n",
+                  "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n",
+                  "aof_rewrite_in_progress:0\r\n");
+}
+
+void InfoStats(CommandContext& ctx, std::string& out) {
+  ServerStats& s = ctx.server.stats();
+  storage::ShardStats ks = ctx.server.keyspace().TotalStats();
+  const Server::ThreadTotals threads = ctx.server.SumThreadStats();
+  StrAppend(&out, "# Stats\r\n", "total_connections_received:",
+                  s.total_connections_received.load(), "\r\n", "total_commands_processed:",
+                  threads.commands, "\r\n", "instantaneous_ops_per_sec:0\r\n",
+                  "total_net_input_bytes:", threads.net_input_bytes, "\r\n",
+                  "total_net_output_bytes:", threads.net_output_bytes, "\r\n",
+                  "rejected_connections:", s.rejected_connections.load(), "\r\n",
+                  "expired_keys:", ks.expired_keys, "\r\n", "evicted_keys:0\r\n",
+                  "keyspace_hits:", ks.keyspace_hits, "\r\n", "keyspace_misses:",
+                  ks.keyspace_misses, "\r\n", "pubsub_channels:",
+                  ctx.server.pubsub().channel_count(false), "\r\n", "pubsub_patterns:",
+                  ctx.server.pubsub().pattern_count(), "\r\n", "pubsubshard_channels:",
+                  ctx.server.pubsub().channel_count(true), "\r\n",
+                  "client_output_buffer_limit_disconnections:",
+                  s.client_output_buffer_limit_disconnections.load(), "\r\n",
+                  "total_error_replies:", s.total_error_replies.load(), "\r\n");
+}
+
+void InfoReplication(CommandContext& ctx, std::string& out) {
+  StrAppend(&out, "# Replication\r\n", "role:master\r\n", "connected_slaves:0\r\n",
+                  "master_failover_state:no-failover\r\n", "master_replid:",
+                  ctx.server.run_id(), "\r\n", "master_repl_offset:0\r\n");
+}
+
+void InfoCpu(CommandContext&, std::string& out) {
+  rusage self, children;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& tv) {
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+             static_cast<long>(tv.tv_usec));
+    return std::string(buf);
+  };
+  StrAppend(&out, "# CPU\r\n", "used_cpu_sys:", secs(self.ru_stime), "\r\n",
+                  "used_cpu_user:", secs(self.ru_utime), "\r\n", "used_cpu_sys_children:",
+                  secs(children.ru_stime), "\r\n", "used_cpu_user_children:",
+                  secs(children.ru_utime), "\r\n");
+}
+
+void InfoKeyspace(CommandContext& ctx, std::string& out) {
+  StrAppend(&out, "# Keyspace\r\n");
+  storage::Keyspace& ks = ctx.server.keyspace();
+  for (size_t i = 0; i < ks.database_count(); ++i) {
+    const size_t keys = ks.db(i).Size();
+    if (keys == 0) continue;
+    StrAppend(&out, "db", i, ":keys=", keys, ",expires=", ks.db(i).ExpiresCount(),
+                    ",avg_ttl=0\r\n");
+  }
+}
+
+struct InfoSection {
+  std::string_view name;
+  void (*write)(CommandContext&, std::string&);
+};
+
+constexpr InfoSection kSections[] = {
+    {"server", InfoServer},           {"clients", InfoClients}, {"memory", InfoMemory},
+    {"persistence", InfoPersistence}, {"stats", InfoStats},     {"replication", InfoReplication},
+    {"cpu", InfoCpu},                 {"keyspace", InfoKeyspace}};
+
+void CmdInfo(CommandContext& ctx) {
+  std::vector<bool> wanted(std::size(kSections), ctx.argc() == 1);
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    std::string_view a = ctx.arg(i);
+    if (EqualsIgnoreCase(a, "all") || EqualsIgnoreCase(a, "everything") ||
+        EqualsIgnoreCase(a, "default")) {
+      std::fill(wanted.begin(), wanted.end(), true);
+      continue;
+    }
+    for (size_t s = 0; s < std::size(kSections); ++s) {
+      if (EqualsIgnoreCase(a, kSections[s].name)) wanted[s] = true;
+    }
+  }
+  std::string out;
+  for (size_t s = 0; s < std::size(kSections); ++s) {
+    if (!wanted[s]) continue;
+    if (!out.empty()) out += "\r\n";
+    kSections[s].write(ctx, out);
+  }
+  ctx.w.Verbatim("txt", out);
+}
+
+// ---- CONFIG -----------------------------------------------------------------
+
+void CmdConfigGet(CommandContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> found;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    for (auto& kv : ctx.server.config().Get(ctx.arg(i))) {
+      if (std::find(found.begin(), found.end(), kv) == found.end()) found.push_back(kv);
+    }
+  }
+  ctx.w.MapHeader(found.size());
+  for (const auto& [k, v] : found) {
+    ctx.w.Bulk(k);
+    ctx.w.Bulk(v);
+  }
+}
+
+void CmdConfigSet(CommandContext& ctx) {
+  if (ctx.argc() % 2 != 0) return ctx.w.Error(errors::kSyntax);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 2; i + 1 < ctx.argc(); i += 2) {
+    pairs.emplace_back(AsciiLower(ctx.arg(i)), std::string(ctx.arg(i + 1)));
+  }
+  std::string error = ctx.server.config().Set(pairs);
+  if (!error.empty()) return ctx.w.Error(error);
+  ctx.w.Ok();
+}
+
+void CmdConfigResetStat(CommandContext& ctx) {
+  ServerStats& s = ctx.server.stats();
+  s.total_connections_received = 0;
+  ctx.server.ResetThreadStats();
+  s.rejected_connections = 0;
+  s.total_error_replies = 0;
+  s.client_output_buffer_limit_disconnections = 0;
+  ctx.server.keyspace().ResetStats();
+  ctx.w.Ok();
+}
+
+void CmdConfigRewrite(CommandContext& ctx) {
+  ctx.w.Error("ERR CONFIG REWRITE is not supported by sluice; edit the configuration file");
+}
+
+void CmdConfigHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern> [<pattern> ...]", "    Parameters matching the glob patterns and their values.",
+      "SET <parameter> <value> [<parameter> <value> ...]", "    Change parameters at run time.",
+      "RESETSTAT", "    Reset the counters INFO prints.",
+      "HELP", "    Print this help."};
+  WriteHelp(ctx.w, kLines);
+}
+
+// ---- misc -------------------------------------------------------------------
+
+void CmdTime(CommandContext& ctx) {
+  const int64_t us = storage::NowUs();
+  ctx.w.ArrayHeader(2);
+  ctx.w.Bulk(StrCat(us / 1000000));
+  ctx.w.Bulk(StrCat(us % 1000000));
+}
+
+void CmdLastSave(CommandContext& ctx) { ctx.w.Integer(ctx.server.start_time_ms() / 1000); }
+
+void CmdShutdown(CommandContext& ctx) {
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    std::string_view a = ctx.arg(i);
+    if (EqualsIgnoreCase(a, "ABORT")) return ctx.w.Error("ERR No shutdown in progress.");
+    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
+        !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  ctx.server.Log(LogLevel::kWarning, "User requested shutdown...");
+  ctx.server.Shutdown();
+}
+
+constexpr FamilyRows Row("server");
+
+}  // namespace
+
+void RegisterServerFamily(CommandTable& t) {
+  constexpr uint32_t kInfoFlags = kLoading | kStale;  // INFO locks shards (keyspace section)
+  constexpr uint32_t kCommandFlags = kInfoFlags | kNoKeyspace;
+  CommandSpec& command = t.Add(Row("command", -1, kCommandFlags, CmdCommand,
+                                   "Describe the server's commands.", "2.8.13",
+                                   "O(N) where N is the total number of commands",
+                                   "@slow @connection"));
+  t.AddSubcommand(command, Row("count", 2, kCommandFlags, CmdCommandCount, "Number of commands.",
+                               "2.8.13", "O(1)", "@slow @connection"));
+  t.AddSubcommand(command, Row("info", -2, kCommandFlags, CmdCommandInfo,
+                               "Describe the named commands.", "2.8.13",
+                               "O(N) where N is the number of commands to look up",
+                               "@slow @connection"));
+  t.AddSubcommand(command, Row("docs", -2, kCommandFlags, CmdCommandDocs,
+                               "Documentation of the named commands.", "7.0.0",
+                               "O(N) where N is the number of commands to look up",
+                               "@slow @connection"));
+  t.AddSubcommand(command, Row("list", -2, kCommandFlags, CmdCommandList, "List command names.",
+                               "7.0.0", "O(N) where N is the total number of commands",
+                               "@slow @connection"));
+  t.AddSubcommand(command, Row("getkeys", -3, kCommandFlags, CmdCommandGetKeys,
+                               "Extract the key names of a full command.", "2.8.13",
+                               "O(N) where N is the number of arguments to the command",
+                               "@slow @connection"));
+  t.AddSubcommand(command, Row("help", 2, kCommandFlags, CmdCommandHelp,
+                               "Show the COMMAND subcommands.", "5.0.0", "O(1)",
+                               "@slow @connection"));
+  // "command" with subcommands is dispatched by subcommand; plain COMMAND is
+  // arity 1 and handled here because the container row keeps its handler.
+  t.Add(Row("info", -1, kInfoFlags, CmdInfo, "Information and statistics about the server.",
+            "1.0.0", "O(1)", "@slow @dangerous"));
+  CommandSpec& config = t.Add(Row("config", -2, 0, nullptr, "Read and change configuration.",
+                                  "2.0.0", "Depends on subcommand.", "@slow"));
+  constexpr uint32_t kCfg = kAdmin | kNoScript | kLoading | kStale;
+  t.AddSubcommand(config, Row("get", -3, kCfg | kNoKeyspace, CmdConfigGet,
+                              "Values of the parameters matching glob patterns.", "2.0.0",
+                              "O(N) when N is the number of configuration parameters provided",
+                              "@admin @slow @dangerous"));
+  t.AddSubcommand(config, Row("set", -4, kCfg | kNoKeyspace, CmdConfigSet, "Change parameters at run time.",
+                              "2.0.0", "O(N) when N is the number of parameters provided",
+                              "@admin @slow @dangerous"));
+  t.AddSubcommand(config, Row("resetstat", 2, kCfg, CmdConfigResetStat,
+                              "Reset the counters INFO prints.", "2.0.0", "O(1)",
+                              "@admin @slow @dangerous"));
+  t.AddSubcommand(config, Row("rewrite", 2, kCfg, CmdConfigRewrite,
+                              "Write the running configuration to the file (unsupported).",
+                              "2.8.0", "O(1)", "@admin @slow @dangerous"));
+  t.AddSubcommand(config, Row("help", 2, kLoading | kStale | kNoKeyspace, CmdConfigHelp,
+                              "Show the CONFIG subcommands.", "5.0.0", "O(1)", "@slow"));
+  t.Add(Row("time", 1, kLoading | kStale | kFast | kNoKeyspace, CmdTime, "The server's clock.", "2.6.0",
+            "O(1)", "@fast"));
+  t.Add(Row("lastsave", 1, kLoading | kStale | kFast | kNoKeyspace, CmdLastSave,
+            "Unix time of the last save (sluice does not persist: its start time).", "1.0.0",
+            "O(1)", "@admin @fast @dangerous"));
+  t.Add(Row("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
+            CmdShutdown, "Stop the server.", "1.0.0", "O(N) when saving", "@admin @slow @dangerous"));
+}
+
+}  // namespace sluice::server

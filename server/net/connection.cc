@@ -1,0 +1,288 @@
+#include "server/net/connection.h"
+
+#include "common/strings.h"
+#include "protocol/arg_reader.h"
+#include "protocol/errors.h"
+#include "server/dispatch/dispatch.h"
+#include "server/pubsub/keyspace_events.h"
+#include "server/scripting/scripting.h"
+#include "server/process/server.h"
+#include "storage/clock.h"
+
+namespace sluice::server {
+namespace {
+
+constexpr size_t kReadBufferSize = 16 * 1024;
+// A reply buffer that grew past this for one large reply is released after
+// it was written, so an idle connection does not pin megabytes.
+constexpr size_t kKeepOutputCapacity = 64 * 1024;
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  const asio::ip::address a = ep.address();
+  return StrCat(a.is_v6() ? StrCat("[", a.to_string(), "]") : a.to_string(), ":",
+                      ep.port());
+}
+
+std::string RemoteText(asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("?:0") : EndpointText(ep);
+}
+
+std::string LocalText(asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.local_endpoint(ec);
+  return ec ? std::string("?:0") : EndpointText(ep);
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket,
+                       uint64_t id, bool authenticated)
+    : Subscriber(thread.index()),
+      server_(server),
+      thread_(thread),
+      socket_(std::move(socket)),
+      state_(id, RemoteText(socket_), LocalText(socket_), socket_.native_handle(),
+             storage::NowMs()),
+      writer_(&out_) {
+  state_.set_authenticated(authenticated);
+  parser_.set_authenticated(authenticated);
+  read_buf_.resize(kReadBufferSize);
+  boost::system::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+Connection::~Connection() = default;
+
+void Connection::Start() {
+  thread_.connections().insert(this);
+  server_.RegisterClient(shared_from_this());
+  DoRead();
+}
+
+void Connection::Kill() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+void Connection::CloseIfIdle(int64_t now_ms, int timeout_s) {
+  if (now_ms - state_.last_interaction_ms() > static_cast<int64_t>(timeout_s) * 1000) Close();
+}
+
+void Connection::DoRead() {
+  if (closed_ || reading_) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buf_.data(), read_buf_.size()),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  thread_.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  std::string_view input(read_buf_.data(), n);
+  executing_ = true;
+  while (!input.empty() && !state_.close_after_reply()) {
+    size_t consumed = 0;
+    protocol::ParseStatus status = parser_.Feed(input, &consumed, &args_);
+    input.remove_prefix(consumed);
+    if (status == protocol::ParseStatus::kCommand) {
+      Execute();
+    } else if (status == protocol::ParseStatus::kNeedMore) {
+      break;
+    } else {
+      writer_.Error(StrCat("ERR ", parser_.error()));
+      server_.Log(LogLevel::kVerbose, StrCat("Protocol error (", parser_.error(),
+                                                   ") from client: ", state_.addr()));
+      state_.set_close_after_reply();
+    }
+  }
+  executing_ = false;
+  state_.set_buffers(input.size(), out_.size());
+  if (EnforceOutputLimit()) return;
+  Flush();
+  if (state_.close_after_reply()) {
+    if (!write_in_flight_) Close();  // else OnWrite closes
+    return;
+  }
+  // OnWrite resumes reading, except for a subscriber (see the header).
+  if (write_in_flight_ && !state_.subscribed()) return;
+  DoRead();
+}
+
+void Connection::Execute() {
+  thread_.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const size_t mark = out_.size();
+  const int64_t now_ms = storage::NowMs();
+  const CommandSpec* spec = ResolveCommand(server_.commands(), args_, writer_);
+  bool refused = true;  // inside MULTI, a refused command makes EXEC abort
+  if (spec != nullptr) {
+    if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
+      writer_.Error(protocol::errors::kNoAuth);
+    } else if (state_.resp() == 2 && !(spec->flags & kAllowedInSubscribe) &&
+               state_.subscribed()) {
+      writer_.Error(StrCat("ERR Can't execute '", spec->name,
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                           "are allowed in this context"));
+    } else if (!(spec->flags & kAllowBusy) && server_.scripts().BusyPastThreshold(now_ms)) {
+      writer_.Error(protocol::errors::kBusyScript);
+    } else {
+      refused = false;
+      state_.Touch(now_ms, spec->name.c_str());
+      CommandContext ctx{server_, state_, args_, writer_, now_ms, this};
+      if (!QueueInTransaction(ctx, *spec)) spec->handler(ctx);
+      parser_.set_authenticated(state_.authenticated());
+    }
+  }
+  if (refused) {
+    state_.transaction().Reject();
+    if (!args_.empty() && protocol::EqualsIgnoreCase(args_[0], "exec")) AbortRefusedExec(mark);
+  }
+  if (out_.size() > mark && out_[mark] == '-') {
+    server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+  switch (state_.reply_mode()) {
+    case ReplyMode::kOn:
+      break;
+    case ReplyMode::kOff:
+      out_.resize(mark);
+      break;
+    case ReplyMode::kSkipNext:  // CLIENT REPLY SKIP itself: no reply, skip the next one
+      out_.resize(mark);
+      state_.set_reply_mode(ReplyMode::kSkipThis);
+      break;
+    case ReplyMode::kSkipThis:
+      out_.resize(mark);
+      state_.set_reply_mode(ReplyMode::kOn);
+      break;
+  }
+  if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
+}
+
+void Connection::AbortRefusedExec(size_t mark) {
+  // As in Redis, an EXEC refused before it runs (wrong arity, NOAUTH, BUSY,
+  // ...) discards the transaction, in MULTI or not, and says why.
+  if (out_.size() < mark + 3 || out_[mark] != '-') return;
+  std::string_view why(out_.data() + mark + 1, out_.size() - mark - 3);
+  if (why.substr(0, 4) == "ERR ") why.remove_prefix(4);
+  std::string reply = StrCat("EXECABORT Transaction discarded because of: ", why);
+  out_.resize(mark);
+  writer_.Error(reply);
+  state_.transaction().End();
+  state_.transaction().UnwatchAll(server_.keyspace());
+}
+
+void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {
+  if (closed_ || state_.close_after_reply()) return;
+  // Published before an UNSUBSCRIBE that has been answered since: drop it.
+  const SubscriptionKind kind = pattern != nullptr ? SubscriptionKind::kPattern
+                                : message.sharded  ? SubscriptionKind::kShardChannel
+                                                   : SubscriptionKind::kChannel;
+  if (!IsSubscribed(kind, pattern != nullptr ? std::string_view(*pattern)
+                                             : std::string_view(message.channel))) {
+    return;
+  }
+  if (pattern == nullptr) {
+    writer_.EncodedPush(message.frame);
+  } else {
+    writer_.PushHeader(4);
+    writer_.Bulk("pmessage");
+    writer_.Bulk(*pattern);
+    writer_.Bulk(message.channel);
+    writer_.Bulk(message.payload);
+  }
+  if (EnforceOutputLimit()) return;
+  if (!executing_) ScheduleFlush();
+}
+
+void Connection::ScheduleFlush() {
+  // A write in flight already picks up the new output when it completes.
+  if (flush_scheduled_ || write_in_flight_) return;
+  flush_scheduled_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->Flush();
+  });
+}
+
+bool Connection::EnforceOutputLimit() {
+  if (closed_) return true;
+  const size_t pending = out_.size() + writing_.size();
+  const OutputBufferLimit limit = server_.config().output_limit(
+      state_.subscribed() ? ClientClass::kPubSub : ClientClass::kNormal);
+  bool over = false;
+  if (limit.hard != 0 && pending >= limit.hard) {
+    over = true;
+  } else if (limit.soft != 0 && pending >= limit.soft) {
+    const int64_t now = storage::NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
+      over = true;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (!over) return false;
+  server_.stats().client_output_buffer_limit_disconnections.fetch_add(1,
+                                                                      std::memory_order_relaxed);
+  server_.Log(LogLevel::kWarning,
+              StrCat("Client id=", state_.id(), " addr=", state_.addr(),
+                     " closed for overcoming of output buffer limits (", pending, " bytes)."));
+  std::string().swap(out_);
+  Close();
+  return true;
+}
+
+void Connection::Flush() {
+  if (write_in_flight_ || out_.empty() || closed_) return;
+  write_in_flight_ = true;
+  writing_.swap(out_);
+  thread_.net_output_bytes.fetch_add(writing_.size(), std::memory_order_relaxed);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+}
+
+void Connection::OnWrite(const boost::system::error_code& ec) {
+  write_in_flight_ = false;
+  if (writing_.capacity() > kKeepOutputCapacity) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  if (!out_.empty()) {
+    Flush();
+    if (state_.subscribed() && !state_.close_after_reply()) DoRead();
+    return;
+  }
+  if (state_.close_after_reply()) {
+    Close();
+    return;
+  }
+  DoRead();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  thread_.connections().erase(this);
+  server_.pubsub().UnsubscribeAll(*this);
+  state_.set_subscriptions(0, 0, 0);
+  state_.transaction().UnwatchAll(server_.keyspace());
+  server_.UnregisterClient(state_.id());
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,86 @@
+#pragma once
+// Connection: one client socket and its request/reply loop.
+//
+// Read bytes -> parse every complete command -> dispatch each through the
+// command table -> write all of this batch's replies in one async write.
+// While a write is in flight the connection does not read, which bounds the
+// output a client that never reads can make the server hold. Runs entirely on
+// its IoThread; Kill() may be called from any thread.
+//
+// As a pub/sub Subscriber it receives messages on its own thread (Deliver),
+// appends them to the output and flushes. Pending output (the buffer being
+// filled plus the one on the wire) is held to client-output-buffer-limit: a
+// connection over its class's hard limit, or over the soft limit for longer
+// than the soft seconds, is closed. A subscribed connection also keeps
+// reading while a write is in flight, so that a steady stream of messages
+// cannot starve its UNSUBSCRIBE; its output is bounded by that limit.
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <string>
+
+#include "protocol/parser.h"
+#include "protocol/reply_writer.h"
+#include "server/net/client_state.h"
+#include "server/net/io_thread.h"
+#include "server/pubsub/pubsub_hub.h"
+
+namespace sluice::server {
+
+class Server;
+
+class Connection : public Subscriber, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket, uint64_t id,
+             bool authenticated);
+  ~Connection();
+
+  // Registers the connection and starts reading. Call on its IoThread.
+  void Start();
+  // Closes the connection at the next turn of its loop. Thread-safe.
+  void Kill();
+  // Closes it if it has been idle longer than `timeout_s`. On its IoThread.
+  void CloseIfIdle(int64_t now_ms, int timeout_s);
+
+  ClientState& state() { return state_; }
+
+  // Subscriber.
+  std::shared_ptr<Subscriber> SharedSelf() override { return shared_from_this(); }
+  void Deliver(const PubSubMessage& message, const std::string* pattern) override;
+
+ private:
+  void DoRead();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void Execute();
+  // Turns the error just written at out_[mark] for a refused EXEC into
+  // EXECABORT and discards the transaction.
+  void AbortRefusedExec(size_t mark);
+  void Flush();
+  // Flushes after the handler now running returns, so that every message
+  // delivered meanwhile (a pipelined batch of PUBLISHes) leaves in one write.
+  void ScheduleFlush();
+  void OnWrite(const boost::system::error_code& ec);
+  void Close();
+  // Closes the connection (and returns true) when its pending output is over
+  // its client-output-buffer-limit.
+  bool EnforceOutputLimit();
+
+  Server& server_;
+  IoThread& thread_;
+  asio::ip::tcp::socket socket_;
+  ClientState state_;
+  protocol::Parser parser_;
+  protocol::CommandArgs args_;
+  std::string read_buf_;
+  std::string out_;      // replies being produced
+  std::string writing_;  // replies on the wire
+  protocol::ReplyWriter writer_;
+  bool reading_ = false;
+  bool write_in_flight_ = false;
+  bool closed_ = false;
+  bool executing_ = false;   // inside OnRead's command loop: Deliver must not flush
+  bool flush_scheduled_ = false;
+  int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
+};
+
+}  // namespace sluice::server

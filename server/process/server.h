@@ -1,0 +1,113 @@
+#pragma once
+// Server: the process. It owns the configuration, the keyspace, the command
+// table, the I/O threads (one io_context each), the listening sockets and the
+// registry of connected clients.
+//
+// Thread-safe: handlers on every I/O thread call into it concurrently. Asio
+// stays out of this header so that command families compile without it.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/net/client_state.h"
+#include "server/dispatch/command.h"
+#include "server/process/config.h"
+#include "server/pubsub/pubsub_hub.h"
+#include "storage/keyspace.h"
+
+namespace sluice::server {
+
+class Connection;
+class IoThread;
+class ScriptEngine;
+
+// Counters for INFO stats; written with relaxed atomics from any thread.
+struct ServerStats {
+  std::atomic<uint64_t> total_connections_received{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> total_error_replies{0};
+  std::atomic<int64_t> connected_clients{0};
+  // Clients closed for going over client-output-buffer-limit.
+  std::atomic<uint64_t> client_output_buffer_limit_disconnections{0};
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(Config config);
+  ~Server();
+
+  // Binds every address and starts the I/O threads; returns once listening.
+  absl::Status Start();
+  // Blocks until Shutdown() (or SIGINT/SIGTERM) and every thread has stopped.
+  void Wait();
+  // Stops accepting, closes connections and stops the threads. Thread-safe.
+  void Shutdown();
+
+  uint16_t port() const { return bound_port_; }
+  storage::Keyspace& keyspace() { return *keyspace_; }
+  const CommandTable& commands() const { return *commands_; }
+  ServerConfig& config() { return config_; }
+  ServerStats& stats() { return stats_; }
+  PubSubHub& pubsub() { return *pubsub_; }
+  ScriptEngine& scripts() { return *scripts_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  size_t thread_count() const { return threads_.size(); }
+  const std::string& run_id() const { return run_id_; }
+
+  // Counters kept per I/O thread (commands, network bytes), summed.
+  struct ThreadTotals {
+    uint64_t commands = 0;
+    uint64_t net_input_bytes = 0;
+    uint64_t net_output_bytes = 0;
+  };
+  ThreadTotals SumThreadStats() const;
+  void ResetThreadStats();
+
+  // Client registry, for CLIENT LIST / KILL and INFO clients.
+  void RegisterClient(const std::shared_ptr<Connection>& conn);
+  void UnregisterClient(uint64_t id);
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+  std::vector<std::string> DescribeClients(int64_t now_ms);
+  // Closes every client for which `match` is true (after its pending replies
+  // when it is `self`); returns how many.
+  size_t KillClients(const std::function<bool(const ClientState&)>& match, uint64_t self_id);
+
+  // Log line at `level` on stdout, Redis-style prefix.
+  void Log(LogLevel level, std::string_view message);
+
+ private:
+  explicit Server(Config config);
+  void Accept(size_t listener);
+  void ScheduleExpiry(size_t thread);
+  void ScheduleIdleCheck(size_t thread);
+
+  ServerConfig config_;
+  std::unique_ptr<storage::Keyspace> keyspace_;
+  std::unique_ptr<CommandTable> commands_;
+  std::vector<std::unique_ptr<IoThread>> threads_;
+  std::unique_ptr<PubSubHub> pubsub_;
+  std::unique_ptr<ScriptEngine> scripts_;
+  struct Listeners;
+  std::unique_ptr<Listeners> listeners_;
+  ServerStats stats_;
+  int64_t start_time_ms_ = 0;
+  uint16_t bound_port_ = 0;
+  std::string run_id_;
+  std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<size_t> next_thread_{0};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex clients_mu_;
+  absl::flat_hash_map<uint64_t, std::weak_ptr<Connection>> clients_;
+  std::mutex log_mu_;
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,1116 @@
+#include "server/scripting/scripting.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/strings.h"
+#include "protocol/arg_reader.h"
+#include "protocol/reply_reader.h"
+#include "server/dispatch/dispatch.h"
+#include "server/scripting/lua_libs.h"
+#include "server/process/server.h"
+#include "server/scripting/sha1.h"
+#include "storage/clock.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+}
+
+// Lua reports errors with longjmp. A C function called from Lua therefore
+// never keeps a C++ object with a destructor on its own stack across a Lua
+// API call that may raise: what a call needs lives in the ScriptRun (owned by
+// Eval's frame, outside the protected call), and the C++ work is done in
+// helpers that return before anything is pushed.
+
+namespace sluice::server {
+namespace {
+
+using protocol::ReplyType;
+using protocol::ReplyValue;
+
+// The Redis version scripts see (redis.REDIS_VERSION), as INFO reports it.
+constexpr std::string_view kRedisVersion = "7.2.4";
+constexpr int kRedisVersionNum = 0x070204;
+// How often (in Lua VM instructions) the hook checks for SCRIPT KILL.
+constexpr int kHookInstructions = 100000;
+// Nesting limit when turning a Lua value into a reply.
+constexpr int kMaxReplyDepth = 1000;
+constexpr const char* kSourceName = "@user_script";
+constexpr const char* kKilledError = "ERR Script killed by user with SCRIPT KILL...";
+constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
+
+// Commands that lock every shard (one at a time or all together) rather than
+// the shards of key arguments; a script holding key locks cannot run them.
+bool ReachesWholeKeyspace(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"keys",    "scan",     "randomkey", "dbsize",
+                                                "flushdb", "flushall", "swapdb",    "info"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
+// Unique across engines, so a thread's Lua state never outlives the registry
+// (or the flush) it was built for.
+std::atomic<uint64_t> g_epoch_counter{0};
+
+// Everything one EVAL needs while its Lua code runs.
+struct ScriptRun {
+  ScriptEngine* engine;
+  CommandContext* ctx;
+  std::string sha;
+  bool read_only = false;
+  int resp = 2;  // protocol of redis.call replies (redis.setresp)
+  int64_t now_ms = 0;
+  int busy_threshold_ms = 0;
+  bool busy_logged = false;
+  bool killed = false;
+  RunningScript running;
+  // Shard locks held, ascending by order(); released when the script ends.
+  std::vector<storage::Shard*> held;
+  // Scratch for redis.call, reused by every call of this script.
+  protocol::CommandArgs args;
+  std::string reply_buf;
+  ReplyValue reply;
+  std::string error;
+};
+
+thread_local ScriptRun* t_run = nullptr;
+
+// ---- Lua helpers ------------------------------------------------------------
+
+// Pushes {err = text}.
+void PushErrorTable(lua_State* L, std::string_view text) {
+  lua_createtable(L, 0, 1);
+  lua_pushlstring(L, text.data(), text.size());
+  lua_setfield(L, -2, "err");
+}
+
+int RaiseError(lua_State* L, const char* text) {
+  PushErrorTable(L, text);
+  return lua_error(L);
+}
+
+// Scripts see a Lua number as a reply integer by truncation; out-of-range
+// values and NaN become INT64_MIN, as on Redis (x86).
+int64_t LuaNumberToInteger(double d) {
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(d);
+}
+
+// ---- reply -> Lua -----------------------------------------------------------
+
+void PushReply(lua_State* L, const ReplyValue& v, int resp) {
+  if (!lua_checkstack(L, 4)) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (v.type) {
+    case ReplyType::kStatus:
+      lua_createtable(L, 0, 1);
+      lua_pushlstring(L, v.str.data(), v.str.size());
+      lua_setfield(L, -2, "ok");
+      return;
+    case ReplyType::kError:
+      PushErrorTable(L, v.str);
+      return;
+    case ReplyType::kInteger:
+      lua_pushnumber(L, static_cast<lua_Number>(v.integer));
+      return;
+    case ReplyType::kBulk:
+      lua_pushlstring(L, v.str.data(), v.str.size());
+      return;
+    case ReplyType::kNull:
+      if (resp == 3) {
+        lua_pushnil(L);
+      } else {
+        lua_pushboolean(L, 0);
+      }
+      return;
+    case ReplyType::kArray:
+    case ReplyType::kPush:
+      lua_createtable(L, static_cast<int>(v.elements.size()), 0);
+      for (size_t i = 0; i < v.elements.size(); ++i) {
+        PushReply(L, v.elements[i], resp);
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+      }
+      return;
+    case ReplyType::kMap:
+    case ReplyType::kSet: {
+      const bool map = v.type == ReplyType::kMap;
+      lua_createtable(L, 0, 1);
+      lua_createtable(L, 0, static_cast<int>(v.elements.size()));
+      for (size_t i = 0; i < v.elements.size(); i += map ? 2 : 1) {
+        PushReply(L, v.elements[i], resp);
+        if (map) {
+          PushReply(L, v.elements[i + 1], resp);
+        } else {
+          lua_pushboolean(L, 1);
+        }
+        lua_rawset(L, -3);
+      }
+      lua_setfield(L, -2, map ? "map" : "set");
+      return;
+    }
+    case ReplyType::kDouble:
+      lua_createtable(L, 0, 1);
+      lua_pushnumber(L, v.number);
+      lua_setfield(L, -2, "double");
+      return;
+    case ReplyType::kBool:
+      lua_pushboolean(L, v.integer != 0);
+      return;
+    case ReplyType::kBigNumber:
+      lua_createtable(L, 0, 1);
+      lua_pushlstring(L, v.str.data(), v.str.size());
+      lua_setfield(L, -2, "big_number");
+      return;
+    case ReplyType::kVerbatim:
+      lua_createtable(L, 0, 1);
+      lua_createtable(L, 0, 2);
+      lua_pushlstring(L, v.format.data(), v.format.size());
+      lua_setfield(L, -2, "format");
+      lua_pushlstring(L, v.str.data(), v.str.size());
+      lua_setfield(L, -2, "string");
+      lua_setfield(L, -2, "verbatim_string");
+      return;
+  }
+  lua_pushnil(L);
+}
+
+// ---- Lua -> reply -----------------------------------------------------------
+
+// The field `name` of the table at `idx` (raw), left on the stack when it has
+// type `type`; returns whether it was left.
+bool RawField(lua_State* L, int idx, const char* name, int type) {
+  lua_pushstring(L, name);
+  lua_rawget(L, idx);
+  if (lua_type(L, -1) == type) return true;
+  lua_pop(L, 1);
+  return false;
+}
+
+void WriteLuaValue(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth);
+
+// Writes the table at `idx`, converted as Redis does.
+void WriteLuaTable(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth) {
+  if (depth > kMaxReplyDepth || !lua_checkstack(L, 8)) {
+    return w.Error("ERR reached lua stack limit");
+  }
+  if (RawField(L, idx, "err", LUA_TSTRING)) {
+    size_t len;
+    const char* s = lua_tolstring(L, -1, &len);
+    w.Error(std::string_view(s, len));
+    return lua_pop(L, 1);
+  }
+  if (RawField(L, idx, "ok", LUA_TSTRING)) {
+    size_t len;
+    const char* s = lua_tolstring(L, -1, &len);
+    w.SimpleString(std::string_view(s, len));
+    return lua_pop(L, 1);
+  }
+  if (RawField(L, idx, "double", LUA_TNUMBER)) {
+    w.Double(lua_tonumber(L, -1));
+    return lua_pop(L, 1);
+  }
+  if (RawField(L, idx, "big_number", LUA_TSTRING)) {
+    size_t len;
+    const char* s = lua_tolstring(L, -1, &len);
+    w.BigNumber(std::string_view(s, len));
+    return lua_pop(L, 1);
+  }
+  const bool is_map = RawField(L, idx, "map", LUA_TTABLE);
+  if (is_map || RawField(L, idx, "set", LUA_TTABLE)) {
+    const int t = lua_gettop(L);
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      ++n;
+      lua_pop(L, 1);
+    }
+    if (is_map) {
+      w.MapHeader(n);
+    } else {
+      w.SetHeader(n);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      // Convert a copy of the key: lua_tolstring on the key itself would
+      // confuse lua_next.
+      lua_pushvalue(L, -2);
+      WriteLuaValue(L, lua_gettop(L), w, resp, depth + 1);
+      lua_pop(L, 1);
+      if (is_map) WriteLuaValue(L, lua_gettop(L), w, resp, depth + 1);
+      lua_pop(L, 1);
+    }
+    return lua_pop(L, 1);
+  }
+  if (RawField(L, idx, "verbatim_string", LUA_TTABLE)) {
+    const int t = lua_gettop(L);
+    if (RawField(L, t, "format", LUA_TSTRING)) {
+      if (RawField(L, t, "string", LUA_TSTRING)) {
+        size_t flen, slen;
+        const char* f = lua_tolstring(L, -2, &flen);
+        const char* s = lua_tolstring(L, -1, &slen);
+        w.Verbatim(std::string_view(f, flen), std::string_view(s, slen));
+        return lua_pop(L, 3);
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  // An array: elements 1..n up to the first nil.
+  size_t n = 0;
+  while (true) {
+    lua_rawgeti(L, idx, static_cast<int>(n + 1));
+    const bool present = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (!present) break;
+    ++n;
+  }
+  w.ArrayHeader(n);
+  for (size_t i = 1; i <= n; ++i) {
+    lua_rawgeti(L, idx, static_cast<int>(i));
+    WriteLuaValue(L, lua_gettop(L), w, resp, depth + 1);
+    lua_pop(L, 1);
+  }
+}
+
+void WriteLuaValue(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth) {
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char* s = lua_tolstring(L, idx, &len);
+      return w.Bulk(std::string_view(s, len));
+    }
+    case LUA_TNUMBER:
+      return w.Integer(LuaNumberToInteger(lua_tonumber(L, idx)));
+    case LUA_TBOOLEAN: {
+      const bool b = lua_toboolean(L, idx) != 0;
+      if (resp == 3) return w.Bool(b);
+      if (b) return w.Integer(1);
+      return w.Null();
+    }
+    case LUA_TTABLE:
+      return WriteLuaTable(L, idx, w, resp, depth);
+    default:
+      return w.Null();
+  }
+}
+
+// ---- redis.call -------------------------------------------------------------
+
+// Locks what `spec` run with run.args needs beyond the shards already held.
+// Returns false with run.error set when that would break the lock order.
+bool AcquireShards(ScriptRun& run, const CommandSpec& spec) {
+  if (ReachesWholeKeyspace(spec.name)) {
+    if (run.held.empty()) return true;  // it locks for itself, as for any client
+    run.error = StrCat("ERR script tried accessing the whole keyspace with '", spec.name,
+                       "' while holding its keys' locks");
+    return false;
+  }
+  storage::Keyspace& ks = run.ctx->server.keyspace();
+  const protocol::CommandArgs& args = run.args;
+  struct Need {
+    storage::Shard* shard;
+    std::string_view key;
+  };
+  std::vector<Need> need;
+  auto add = [&](storage::Database& db, std::string_view key) {
+    storage::Shard* s = &db.ShardFor(key);
+    if (std::find(run.held.begin(), run.held.end(), s) == run.held.end()) need.push_back({s, key});
+  };
+  storage::Database& db = ks.db(run.ctx->client.db());
+  if (spec.first_key > 0) {
+    const int argc = static_cast<int>(args.size());
+    const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+    for (int i = spec.first_key; i <= last && i < argc; i += std::max(1, spec.key_step)) {
+      add(db, args[i]);
+    }
+  }
+  // MOVE key db and COPY src dst DB n also reach a key of another database.
+  auto other_db = [&](std::string_view index, std::string_view key) {
+    std::optional<int64_t> n = protocol::ParseInt64(index);
+    if (n && *n >= 0 && static_cast<size_t>(*n) < ks.database_count()) {
+      add(ks.db(static_cast<size_t>(*n)), key);
+    }
+  };
+  if (spec.name == "move" && args.size() == 3) other_db(args[2], args[1]);
+  if (spec.name == "copy") {
+    for (size_t i = 3; i + 1 < args.size(); ++i) {
+      if (protocol::EqualsIgnoreCase(args[i], "DB")) other_db(args[i + 1], args[2]);
+    }
+  }
+  if (need.empty()) return true;
+  std::sort(need.begin(), need.end(),
+            [](const Need& a, const Need& b) { return a.shard->order() < b.shard->order(); });
+  if (!run.held.empty() && need.front().shard->order() < run.held.back()->order()) {
+    run.error = StrCat("ERR script tried accessing undeclared key '", need.front().key, "'");
+    return false;
+  }
+  for (const Need& n : need) {
+    if (!run.held.empty() && run.held.back() == n.shard) continue;  // duplicate
+    n.shard->mu().lock();
+    run.held.push_back(n.shard);
+  }
+  return true;
+}
+
+// Runs the command in run.args. On success run.reply holds its reply and the
+// result is true; false with run.error set when it could not run.
+bool RunCommand(ScriptRun& run) {
+  Server& server = run.ctx->server;
+  if (run.args.empty()) {
+    run.error = "ERR Please specify at least one argument for this redis lib call";
+    return false;
+  }
+  run.reply_buf.clear();
+  protocol::ReplyWriter w(&run.reply_buf);
+  w.set_protocol(run.resp);
+  const CommandSpec* spec = ResolveCommand(server.commands(), run.args, w);
+  if (spec == nullptr) {
+    const CommandSpec* top = server.commands().Find(run.args[0]);
+    const bool unknown = top == nullptr || (!top->subcommands.empty() && run.args.size() > 1 &&
+                                            top->FindSubcommand(run.args[1]) == nullptr);
+    run.error = unknown ? "ERR Unknown Redis command called from script"
+                        : "ERR Wrong number of args calling Redis command from script";
+    return false;
+  }
+  if (spec->flags & kNoScript) {
+    run.error = "ERR This Redis command is not allowed from script";
+    return false;
+  }
+  if ((spec->flags & kWrite) && run.read_only) {
+    run.error = "ERR Write commands are not allowed from read-only scripts.";
+    return false;
+  }
+  if (run.running.kill.load(std::memory_order_relaxed)) {
+    run.error = kKilledError;
+    return false;
+  }
+  if (!AcquireShards(run, *spec)) return false;
+  if (spec->flags & kWrite) run.running.wrote.store(true, std::memory_order_relaxed);
+  // Time stands still inside a script, as in Redis: every command sees the
+  // script's start time.
+  CommandContext inner{server, run.ctx->client, run.args, w, run.now_ms, nullptr};
+  spec->handler(inner);
+  size_t consumed = 0;
+  run.reply = ReplyValue();
+  if (!protocol::ReadReply(run.reply_buf, &run.reply, &consumed)) {
+    run.error = "ERR the command's reply could not be read back";
+    return false;
+  }
+  return true;
+}
+
+int CallCommon(lua_State* L, bool raise) {
+  ScriptRun* run = t_run;
+  if (run == nullptr) return RaiseError(L, "ERR redis.call is only available inside a script");
+  run->args.Clear();
+  const int argc = lua_gettop(L);
+  for (int i = 1; i <= argc; ++i) {
+    const int t = lua_type(L, i);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) {
+      PushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers");
+      return raise ? lua_error(L) : 1;
+    }
+    if (t == LUA_TNUMBER) {
+      // Numbers travel as "%.17g", as in Redis (0.1 is 0.10000000000000001, 2^53 all
+      // digits), not as tostring() writes them.
+      char buf[32];
+      const int n = std::snprintf(buf, sizeof(buf), "%.17g", lua_tonumber(L, i));
+      run->args.Push(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    size_t len;
+    const char* s = lua_tolstring(L, i, &len);
+    run->args.Push(std::string_view(s, len));
+  }
+  if (!RunCommand(*run)) {
+    PushErrorTable(L, run->error);
+    return raise ? lua_error(L) : 1;
+  }
+  PushReply(L, run->reply, run->resp);
+  if (raise && run->reply.type == ReplyType::kError) return lua_error(L);
+  return 1;
+}
+
+int LuaCall(lua_State* L) { return CallCommon(L, true); }
+int LuaPcall(lua_State* L) { return CallCommon(L, false); }
+
+// ---- the rest of the redis table --------------------------------------------
+
+int LuaErrorReply(lua_State* L) {
+  if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
+    PushErrorTable(L, "ERR wrong number or type of arguments");
+    return 1;
+  }
+  size_t len;
+  const char* s = lua_tolstring(L, 1, &len);
+  std::string_view text(s, len);
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  PushErrorTable(L, text);
+  return 1;
+}
+
+int LuaStatusReply(lua_State* L) {
+  if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
+    PushErrorTable(L, "ERR wrong number or type of arguments");
+    return 1;
+  }
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "ok");
+  return 1;
+}
+
+int LuaSha1Hex(lua_State* L) {
+  if (lua_gettop(L) != 1) return RaiseError(L, "ERR wrong number of arguments");
+  size_t len;
+  const char* s = lua_tolstring(L, 1, &len);
+  if (s == nullptr) return RaiseError(L, "ERR wrong number of arguments");
+  const std::array<uint8_t, 20> d = Sha1(std::string_view(s, len));
+  static constexpr char kHex[] = "0123456789abcdef";
+  char hex[40];
+  for (size_t i = 0; i < d.size(); ++i) {
+    hex[2 * i] = kHex[d[i] >> 4];
+    hex[2 * i + 1] = kHex[d[i] & 15];
+  }
+  lua_pushlstring(L, hex, sizeof(hex));
+  return 1;
+}
+
+int LuaLog(lua_State* L) {
+  const int argc = lua_gettop(L);
+  if (argc < 2) return RaiseError(L, "ERR redis.log() requires two arguments or more.");
+  if (lua_type(L, 1) != LUA_TNUMBER)
+    return RaiseError(L, "ERR First argument must be a number (log level).");
+  const int level = static_cast<int>(lua_tonumber(L, 1));
+  if (level < 0 || level > 3) return RaiseError(L, "ERR Invalid debug level.");
+  // The message: the other arguments joined by spaces.
+  for (int i = 2; i <= argc; ++i) {
+    if (lua_tostring(L, i) == nullptr) {
+      lua_pushstring(L, luaL_typename(L, i));
+      lua_replace(L, i);
+    }
+    if (i < argc) {
+      lua_pushliteral(L, " ");
+      lua_insert(L, i + 1 + (i - 2));
+    }
+  }
+  // Stack: level, a, " ", b, " ", c ...: concatenate everything above 1.
+  lua_concat(L, lua_gettop(L) - 1);
+  ScriptRun* run = t_run;
+  if (run != nullptr) {
+    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
+                                           LogLevel::kWarning};
+    size_t len;
+    const char* msg = lua_tolstring(L, -1, &len);
+    run->ctx->server.Log(kLevels[level], std::string_view(msg, len));
+  }
+  return 0;
+}
+
+int LuaSetResp(lua_State* L) {
+  if (lua_gettop(L) != 1) return RaiseError(L, "ERR redis.setresp() requires one argument.");
+  const int v = static_cast<int>(lua_tonumber(L, 1));
+  if (v != 2 && v != 3) return RaiseError(L, "ERR RESP version must be 2 or 3.");
+  if (t_run != nullptr) t_run->resp = v;
+  return 0;
+}
+
+int LuaReturnTrue(lua_State* L) {
+  lua_pushboolean(L, 1);
+  return 1;
+}
+int LuaReturnFalse(lua_State* L) {
+  lua_pushboolean(L, 0);
+  return 1;
+}
+int LuaNothing(lua_State*) { return 0; }
+
+// ---- sandbox ----------------------------------------------------------------
+
+int ReadonlyNewIndex(lua_State* L) { return luaL_error(L, kReadonlyError); }
+
+int MissingGlobal(lua_State* L) {
+  const char* name = lua_tostring(L, 2);
+  return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
+                    name != nullptr ? name : "?");
+}
+
+// rawset that refuses the protected tables (the globals and the libraries).
+int SafeRawSet(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, lua_upvalueindex(1));  // the set of protected tables
+  if (lua_toboolean(L, -1)) {
+    lua_pushstring(L, kReadonlyError);
+    return lua_error(L);
+  }
+  lua_pop(L, 1);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+// pcall as Redis gives it to scripts: an error table raised by redis.call
+// ({err = text}) comes back as its text.
+int ScriptPcall(lua_State* L) {
+  luaL_checkany(L, 1);
+  if (lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0) != 0) {
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) {
+        lua_replace(L, -2);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  lua_insert(L, 1);
+  return lua_gettop(L);
+}
+
+// Replaces the table at the top of the stack by a read-only proxy of it: an
+// empty table whose metatable reads through to it and refuses writes.
+void MakeReadonlyProxy(lua_State* L, int protected_set) {
+  const int target = lua_gettop(L);
+  lua_newtable(L);           // proxy
+  lua_createtable(L, 0, 3);  // its metatable
+  lua_pushvalue(L, target);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyNewIndex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");  // getmetatable() cannot reach the target
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, protected_set);
+  lua_replace(L, target);
+}
+
+// Records, for the error reply, where the script was when it failed:
+// returns {err = text, line = n} (line -1 when no script frame is found).
+int ErrorHandler(lua_State* L) {
+  int line = -1;
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.source != nullptr && std::strcmp(ar.source, kSourceName) == 0) {
+      line = ar.currentline;
+      break;
+    }
+  }
+  lua_settop(L, 1);
+  if (lua_istable(L, 1)) {
+    lua_getfield(L, 1, "err");
+    if (!lua_isstring(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushliteral(L, "ERR unknown error");
+    }
+  } else if (lua_isstring(L, 1)) {
+    lua_pushfstring(L, "ERR %s", lua_tostring(L, 1));
+  } else {
+    lua_pushfstring(L, "ERR %s", luaL_typename(L, 1));
+  }
+  lua_createtable(L, 0, 2);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "err");
+  lua_pushinteger(L, line);
+  lua_setfield(L, -2, "line");
+  return 1;
+}
+
+void Hook(lua_State* L, lua_Debug*) {
+  ScriptRun* run = t_run;
+  if (run == nullptr) return;
+  if (run->running.kill.load(std::memory_order_relaxed)) {
+    run->killed = true;
+    // Raise again at every instruction, so a pcall in the script cannot
+    // swallow the kill.
+    lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+    RaiseError(L, kKilledError);
+    return;
+  }
+  if (!run->busy_logged && storage::NowMs() - run->running.start_ms > run->busy_threshold_ms) {
+    run->busy_logged = true;
+    run->ctx->server.Log(
+        LogLevel::kWarning,
+        StrCat("Slow script detected: still in execution after ",
+               storage::NowMs() - run->running.start_ms,
+               " milliseconds. You can try killing the script using the SCRIPT KILL command. "
+               "Script name is: ",
+               run->sha, "."));
+  }
+}
+
+// Runs the compiled script (stack: [1] the function) and writes its result
+// into the writer passed as upvalue-free light userdata at [2].
+int RunAndConvert(lua_State* L) {
+  auto* w = static_cast<protocol::ReplyWriter*>(lua_touserdata(L, 2));
+  lua_settop(L, 1);
+  lua_call(L, 0, 1);
+  WriteLuaValue(L, 1, *w, t_run->resp, 0);
+  return 0;
+}
+
+std::string AsciiLowerCopy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The flags of a "#!lua flags=a,b" first line. Returns false with `*error`
+// set for another engine or an unknown flag.
+bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
+  *no_writes = false;
+  if (body.substr(0, 2) != "#!") return true;
+  std::string_view line = body.substr(0, body.find('\n'));
+  std::vector<std::string_view> words = SplitNonEmpty(line.substr(2), ' ');
+  if (words.empty() || words[0] != "lua") {
+    *error = StrCat("ERR Unexpected engine in script shebang: ",
+                    words.empty() ? std::string_view() : words[0]);
+    return false;
+  }
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (words[i].substr(0, 6) != "flags=") {
+      *error = StrCat("ERR Unknown lua shebang option: ", words[i]);
+      return false;
+    }
+    for (std::string_view f : SplitNonEmpty(words[i].substr(6), ',')) {
+      if (f == "no-writes") {
+        *no_writes = true;
+      } else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+                 f != "allow-cross-slot-keys") {
+        *error = StrCat("ERR Unexpected flag in script shebang: ", f);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// One thread's Lua state with the sandboxed environment and the scripts it
+// has compiled.
+class LuaVm {
+ public:
+  LuaVm(const ScriptEngine* owner, uint64_t epoch) : owner_(owner), epoch_(epoch) {
+    L_ = luaL_newstate();
+    Build();
+  }
+  ~LuaVm() { lua_close(L_); }
+  LuaVm(const LuaVm&) = delete;
+  LuaVm& operator=(const LuaVm&) = delete;
+
+  lua_State* L() { return L_; }
+  const ScriptEngine* owner() const { return owner_; }
+  uint64_t epoch() const { return epoch_; }
+
+  // Pushes the compiled function for `sha`; false (nothing pushed) if this
+  // thread has not compiled it.
+  bool PushCompiled(const std::string& sha) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, functions_ref_);
+    lua_getfield(L_, -1, sha.c_str());
+    lua_remove(L_, -2);
+    if (lua_isfunction(L_, -1)) return true;
+    lua_pop(L_, 1);
+    return false;
+  }
+
+  // Compiles `body` under `sha` and pushes the function; on a syntax error
+  // pushes nothing and sets `*error` to the reply text.
+  bool Compile(const std::string& sha, std::string_view body, std::string* error) {
+    bool no_writes;
+    if (!ParseShebang(body, &no_writes, error)) return false;
+    std::string source;
+    std::string_view code = body;
+    if (body.substr(0, 2) == "#!") {
+      // A shebang line ("#!lua flags=..."): keep the line count, hide the line.
+      source = StrCat("--", body);
+      code = source;
+    }
+    if (luaL_loadbuffer(L_, code.data(), code.size(), kSourceName) != 0) {
+      *error = StrCat("ERR Error compiling script (new function): ", lua_tostring(L_, -1));
+      lua_pop(L_, 1);
+      return false;
+    }
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, functions_ref_);
+    lua_pushvalue(L_, -2);
+    lua_setfield(L_, -2, sha.c_str());
+    lua_pop(L_, 1);
+    if (no_writes) no_writes_.insert(sha);
+    return true;
+  }
+
+  // Whether the script's shebang declared no-writes.
+  bool NoWrites(const std::string& sha) const {
+    return !no_writes_.empty() && no_writes_.contains(sha);
+  }
+
+  // Sets KEYS and ARGV from args[first_key ...].
+  void SetKeysAndArgv(const protocol::CommandArgs& args, size_t numkeys) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
+    for (int pass = 0; pass < 2; ++pass) {
+      const size_t begin = pass == 0 ? 3 : 3 + numkeys;
+      const size_t end = pass == 0 ? 3 + numkeys : args.size();
+      lua_pushstring(L_, pass == 0 ? "KEYS" : "ARGV");
+      lua_createtable(L_, static_cast<int>(end - begin), 0);
+      for (size_t i = begin; i < end; ++i) {
+        lua_pushlstring(L_, args[i].data(), args[i].size());
+        lua_rawseti(L_, -2, static_cast<int>(i - begin + 1));
+      }
+      lua_rawset(L_, -3);
+    }
+    lua_pop(L_, 1);
+  }
+
+  void RestoreHook() { lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions); }
+
+ private:
+  void OpenLibrary(lua_CFunction open, const char* name) {
+    lua_pushcfunction(L_, open);
+    lua_pushstring(L_, name);
+    lua_call(L_, 1, 0);
+  }
+
+  void SetFunction(const char* name, lua_CFunction f) {
+    lua_pushcfunction(L_, f);
+    lua_setfield(L_, -2, name);
+  }
+
+  void Build() {
+    OpenLibrary(luaopen_base, "");
+    OpenLibrary(luaopen_table, LUA_TABLIBNAME);
+    OpenLibrary(luaopen_string, LUA_STRLIBNAME);
+    OpenLibrary(luaopen_math, LUA_MATHLIBNAME);
+    OpenBitLibrary(L_);
+    OpenJsonLibrary(L_);
+    // What Redis leaves out of the base library: file access, printing, and
+    // environment manipulation.
+    for (const char* name : {"dofile", "loadfile", "print", "setfenv", "getfenv", "newproxy"}) {
+      lua_pushnil(L_);
+      lua_setfield(L_, LUA_GLOBALSINDEX, name);
+    }
+
+    lua_newtable(L_);  // the set of protected tables (weak keys)
+    lua_createtable(L_, 0, 1);
+    lua_pushliteral(L_, "k");
+    lua_setfield(L_, -2, "__mode");
+    lua_setmetatable(L_, -2);
+    const int protected_set = lua_gettop(L_);
+
+    lua_pushvalue(L_, protected_set);
+    lua_pushcclosure(L_, SafeRawSet, 1);
+    lua_setfield(L_, LUA_GLOBALSINDEX, "rawset");
+    lua_pushcfunction(L_, ScriptPcall);
+    lua_setfield(L_, LUA_GLOBALSINDEX, "pcall");
+
+    lua_newtable(L_);  // redis
+    SetFunction("call", LuaCall);
+    SetFunction("pcall", LuaPcall);
+    SetFunction("error_reply", LuaErrorReply);
+    SetFunction("status_reply", LuaStatusReply);
+    SetFunction("sha1hex", LuaSha1Hex);
+    SetFunction("log", LuaLog);
+    SetFunction("setresp", LuaSetResp);
+    SetFunction("replicate_commands", LuaReturnTrue);
+    SetFunction("set_repl", LuaNothing);
+    SetFunction("breakpoint", LuaReturnFalse);
+    SetFunction("debug", LuaNothing);
+    const std::pair<const char*, int> kConstants[] = {
+        {"LOG_DEBUG", 0},    {"LOG_VERBOSE", 1},
+        {"LOG_NOTICE", 2},   {"LOG_WARNING", 3},
+        {"REPL_NONE", 0},    {"REPL_SLAVE", 1},
+        {"REPL_REPLICA", 1}, {"REPL_AOF", 2},
+        {"REPL_ALL", 3},     {"REDIS_VERSION_NUM", kRedisVersionNum}};
+    for (const auto& [name, value] : kConstants) {
+      lua_pushinteger(L_, value);
+      lua_setfield(L_, -2, name);
+    }
+    lua_pushlstring(L_, kRedisVersion.data(), kRedisVersion.size());
+    lua_setfield(L_, -2, "REDIS_VERSION");
+    lua_setfield(L_, LUA_GLOBALSINDEX, "redis");
+
+    // Libraries become read-only proxies.
+    for (const char* name : {"string", "table", "math", "coroutine", "bit", "cjson", "redis"}) {
+      lua_getfield(L_, LUA_GLOBALSINDEX, name);
+      MakeReadonlyProxy(L_, protected_set);
+      lua_setfield(L_, LUA_GLOBALSINDEX, name);
+    }
+    // Strings index the read-only string library, and their metatable is hidden.
+    lua_pushliteral(L_, "");
+    lua_getmetatable(L_, -1);
+    lua_getfield(L_, LUA_GLOBALSINDEX, "string");
+    lua_setfield(L_, -2, "__index");
+    lua_pushboolean(L_, 0);
+    lua_setfield(L_, -2, "__metatable");
+    lua_pop(L_, 2);
+
+    // The real globals: reading a missing name is an error.
+    lua_pushvalue(L_, LUA_GLOBALSINDEX);
+    const int globals = lua_gettop(L_);
+    lua_createtable(L_, 0, 1);
+    lua_pushcfunction(L_, MissingGlobal);
+    lua_setfield(L_, -2, "__index");
+    lua_setmetatable(L_, globals);
+    lua_pushvalue(L_, globals);
+    globals_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    // Scripts (and code they load) see a read-only proxy of them.
+    lua_pushvalue(L_, globals);
+    MakeReadonlyProxy(L_, protected_set);
+    lua_pushvalue(L_, -1);
+    lua_setfield(L_, globals, "_G");
+    lua_replace(L_, LUA_GLOBALSINDEX);
+
+    lua_newtable(L_);
+    functions_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    lua_settop(L_, 0);
+    RestoreHook();
+  }
+
+  lua_State* L_;
+  const ScriptEngine* owner_;
+  uint64_t epoch_;
+  int globals_ref_ = LUA_NOREF;
+  int functions_ref_ = LUA_NOREF;
+  absl::flat_hash_set<std::string> no_writes_;
+};
+
+thread_local std::unique_ptr<LuaVm> t_vm;
+
+LuaVm& ThreadVm(const ScriptEngine& engine) {
+  if (t_vm == nullptr || t_vm->owner() != &engine || t_vm->epoch() != engine.epoch()) {
+    t_vm.reset();
+    t_vm = std::make_unique<LuaVm>(&engine, engine.epoch());
+  }
+  return *t_vm;
+}
+
+}  // namespace
+
+// ---- ScriptEngine -------------------------------------------------------------
+
+ScriptEngine::ScriptEngine(Server& server) : server_(server) {
+  epoch_.store(g_epoch_counter.fetch_add(1) + 1);
+}
+
+ScriptEngine::~ScriptEngine() = default;
+
+bool ScriptEngine::Lookup(std::string_view sha, std::string* body) const {
+  std::lock_guard lock(mu_);
+  auto it = bodies_.find(absl::string_view(sha.data(), sha.size()));
+  if (it == bodies_.end()) return false;
+  *body = it->second;
+  return true;
+}
+
+void ScriptEngine::Register(const std::string& sha, std::string_view body) {
+  std::lock_guard lock(mu_);
+  bodies_.try_emplace(sha, std::string(body));
+}
+
+bool ScriptEngine::Exists(std::string_view sha) const {
+  const std::string lower = AsciiLowerCopy(sha);
+  std::lock_guard lock(mu_);
+  return bodies_.contains(lower);
+}
+
+size_t ScriptEngine::cached_scripts() const {
+  std::lock_guard lock(mu_);
+  return bodies_.size();
+}
+
+void ScriptEngine::Flush() {
+  std::lock_guard lock(mu_);
+  bodies_.clear();
+  epoch_.store(g_epoch_counter.fetch_add(1) + 1, std::memory_order_release);
+}
+
+void ScriptEngine::AddRunning(RunningScript* r) {
+  std::lock_guard lock(running_mu_);
+  running_.push_back(r);
+  running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
+}
+
+void ScriptEngine::RemoveRunning(RunningScript* r) {
+  std::lock_guard lock(running_mu_);
+  running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
+  running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
+}
+
+bool ScriptEngine::BusyPastThreshold(int64_t now_ms) {
+  if (running_count_.load(std::memory_order_relaxed) == 0) return false;
+  const int64_t threshold = server_.config().busy_reply_threshold_ms();
+  std::lock_guard lock(running_mu_);
+  for (const RunningScript* r : running_) {
+    if (now_ms - r->start_ms >= threshold) return true;
+  }
+  return false;
+}
+
+ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms) {
+  const int64_t threshold = server_.config().busy_reply_threshold_ms();
+  std::lock_guard lock(running_mu_);
+  bool busy = false;
+  bool killed = false;
+  for (RunningScript* r : running_) {
+    if (now_ms - r->start_ms < threshold) continue;
+    busy = true;
+    if (r->wrote.load(std::memory_order_relaxed)) continue;
+    r->kill.store(true, std::memory_order_relaxed);
+    killed = true;
+  }
+  if (killed) return KillOutcome::kKilled;
+  return busy ? KillOutcome::kUnkillable : KillOutcome::kNotBusy;
+}
+
+void ScriptEngine::KillAll() {
+  std::lock_guard lock(running_mu_);
+  for (RunningScript* r : running_) r->kill.store(true, std::memory_order_relaxed);
+}
+
+void ScriptEngine::Load(CommandContext& ctx, std::string_view body) {
+  std::string error;
+  const std::string sha = Sha1Hex(body);
+  LuaVm& vm = ThreadVm(*this);
+  if (vm.PushCompiled(sha)) {
+    lua_pop(vm.L(), 1);
+  } else {
+    if (!vm.Compile(sha, body, &error)) return ctx.w.Error(error);
+    lua_pop(vm.L(), 1);
+  }
+  Register(sha, body);
+  ctx.w.Bulk(sha);
+}
+
+void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
+  std::optional<int64_t> numkeys = protocol::ParseInt64(ctx.arg(2));
+  if (!numkeys) return ctx.w.Error("ERR value is not an integer or out of range");
+  if (*numkeys > static_cast<int64_t>(ctx.argc() - 3)) {
+    return ctx.w.Error("ERR Number of keys can't be greater than number of args");
+  }
+  if (*numkeys < 0) return ctx.w.Error("ERR Number of keys can't be negative");
+
+  LuaVm& vm = ThreadVm(*this);
+  lua_State* L = vm.L();
+  lua_settop(L, 0);
+  lua_pushcfunction(L, ErrorHandler);  // [1]
+  std::string sha;
+  std::string fetched;  // EVALSHA's body when this thread has not compiled it
+  std::string_view body;
+  bool compiled;
+  if (by_sha) {
+    sha = AsciiLowerCopy(ctx.arg(1));
+    compiled = sha.size() == 40 && sha.find('\0') == std::string::npos && vm.PushCompiled(sha);
+    if (!compiled) {
+      if (sha.size() != 40 || !Lookup(sha, &fetched)) {
+        lua_settop(L, 0);
+        return ctx.w.Error("NOSCRIPT No matching script. Please use EVAL.");
+      }
+      body = fetched;
+    }
+  } else {
+    body = ctx.arg(1);
+    sha = Sha1Hex(body);
+    // Compiled on this thread in this epoch implies registered.
+    compiled = vm.PushCompiled(sha);
+  }
+  if (!compiled) {
+    std::string error;
+    if (!vm.Compile(sha, body, &error)) {
+      lua_settop(L, 0);
+      return ctx.w.Error(error);
+    }
+    if (!by_sha) Register(sha, body);
+  }
+  // [2] the function.
+  if (vm.NoWrites(sha)) read_only = true;
+
+  ScriptRun run;
+  run.engine = this;
+  run.ctx = &ctx;
+  run.sha = sha;
+  run.read_only = read_only;
+  run.now_ms = ctx.now_ms;
+  run.busy_threshold_ms = server_.config().busy_reply_threshold_ms();
+  run.running.start_ms = storage::NowMs();
+
+  // Lock the declared keys' shards, ascending, before any code runs.
+  storage::Database& db = server_.keyspace().db(ctx.client.db());
+  for (int64_t i = 0; i < *numkeys; ++i) run.held.push_back(&db.ShardFor(ctx.arg(3 + i)));
+  std::sort(run.held.begin(), run.held.end(),
+            [](storage::Shard* a, storage::Shard* b) { return a->order() < b->order(); });
+  run.held.erase(std::unique(run.held.begin(), run.held.end()), run.held.end());
+  for (storage::Shard* s : run.held) s->mu().lock();
+  const int db_before = ctx.client.db();
+
+  vm.SetKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));
+  std::string result;
+  protocol::ReplyWriter out(&result);
+  out.set_protocol(ctx.w.protocol());
+  lua_pushcfunction(L, RunAndConvert);
+  lua_insert(L, 2);                // [1] handler [2] RunAndConvert [3] function
+  lua_pushlightuserdata(L, &out);  // [4] writer
+
+  AddRunning(&run.running);
+  t_run = &run;
+  const int rc = lua_pcall(L, 2, 0, 1);
+  t_run = nullptr;
+  RemoveRunning(&run.running);
+
+  for (auto it = run.held.rbegin(); it != run.held.rend(); ++it) (*it)->mu().unlock();
+  ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
+  if (run.killed) vm.RestoreHook();
+  lua_gc(L, LUA_GCRESTART, 0);
+
+  if (rc == 0) {
+    lua_settop(L, 0);
+    ctx.w.buffer()->append(result);
+    return;
+  }
+  std::string message;
+  int line = -1;
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "err");
+    if (const char* s = lua_tostring(L, -1)) message = s;
+    lua_getfield(L, -2, "line");
+    line = static_cast<int>(lua_tointeger(L, -1));
+  } else {
+    // Out of memory, or an error in the error handler: the bare message.
+    const char* s = lua_tostring(L, -1);
+    message = StrCat("ERR ", s != nullptr ? s : "unknown error");
+  }
+  lua_settop(L, 0);
+  if (run.killed) message = kKilledError;
+  if (line > 0) {
+    ctx.w.Error(StrCat(message, " script: ", sha, ", on @user_script:", line, "."));
+  } else {
+    ctx.w.Error(StrCat(message, " script: ", sha));
+  }
+}
+
+std::vector<std::string_view> EvalKeys(const protocol::CommandArgs& args) {
+  std::vector<std::string_view> keys;
+  if (args.size() < 3) return keys;
+  std::optional<int64_t> n = protocol::ParseInt64(args[2]);
+  if (!n || *n < 0 || *n > static_cast<int64_t>(args.size() - 3)) return keys;
+  for (int64_t i = 0; i < *n; ++i) keys.push_back(args[3 + i]);
+  return keys;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,102 @@
+#pragma once
+// Lua scripting: EVAL / EVALSHA and the script cache behind SCRIPT LOAD,
+// EXISTS, FLUSH and KILL.
+//
+// The script bodies are registered server-wide, by the SHA-1 of their text
+// (mutex-protected). Each I/O thread has its own Lua 5.1 state (thread_local),
+// compiles a script the first time that thread runs it and keeps the compiled
+// function, so a repeated EVAL or EVALSHA does not compile again. SCRIPT FLUSH
+// empties the registry and bumps an epoch; each thread drops its state and
+// starts a fresh one before its next script.
+//
+// A script is atomic like MULTI/EXEC: before it starts, the shards of its
+// declared keys (in the caller's database) are locked in ascending order, and
+// they stay locked until it ends. redis.call runs ordinary command handlers,
+// which lock their shards again (shard mutexes are re-entrant). A command that
+// needs a shard the script does not hold gets it too when its place in the
+// lock order is after every shard held (locks are only ever taken in
+// ascending order, so this cannot deadlock); otherwise, and for commands that
+// touch the whole keyspace while shards are held, redis.call fails with
+// "ERR script tried accessing undeclared key ..." (docs/compatibility.md).
+//
+// Thread-safe: Eval runs on the caller's thread; Kill, Exists, Flush and Load
+// may be called from any thread at any time.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/dispatch/command.h"
+
+namespace sluice::server {
+
+class Server;
+
+// One script being run, as SCRIPT KILL sees it.
+struct RunningScript {
+  int64_t start_ms = 0;
+  std::atomic<bool> wrote{false};  // ran a write command: no longer killable
+  std::atomic<bool> kill{false};   // SCRIPT KILL asked it to stop
+};
+
+class ScriptEngine {
+ public:
+  explicit ScriptEngine(Server& server);
+  ~ScriptEngine();
+  ScriptEngine(const ScriptEngine&) = delete;
+  ScriptEngine& operator=(const ScriptEngine&) = delete;
+
+  // EVAL script numkeys key... arg... (or EVALSHA sha1 ...). With
+  // `read_only` (EVAL_RO, EVALSHA_RO) write commands are refused. Writes the
+  // script's result, or its error, to ctx.w.
+  void Eval(CommandContext& ctx, bool by_sha, bool read_only);
+
+  // SCRIPT LOAD: compiles `body` (replying the compile error on failure),
+  // registers it and replies its SHA-1.
+  void Load(CommandContext& ctx, std::string_view body);
+  bool Exists(std::string_view sha) const;
+  // SCRIPT FLUSH: forgets every script.
+  void Flush();
+  size_t cached_scripts() const;
+
+  enum class KillOutcome { kNotBusy, kKilled, kUnkillable };
+  // SCRIPT KILL: stops every script that has run for longer than
+  // busy-reply-threshold and has not written. kUnkillable when every busy
+  // script has written; kNotBusy when none is busy.
+  KillOutcome Kill(int64_t now_ms);
+  // Stops every running script, written or not (server shutdown).
+  void KillAll();
+  // Whether a script has run for longer than busy-reply-threshold: the other
+  // clients' commands then get BUSY (unless flagged kAllowBusy), as in Redis.
+  // One relaxed atomic load while no script runs.
+  bool BusyPastThreshold(int64_t now_ms);
+
+  // Used by the per-thread Lua states.
+  Server& server() { return server_; }
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+  // The body registered under `sha` (lowercase hex); false when unknown.
+  bool Lookup(std::string_view sha, std::string* body) const;
+  void Register(const std::string& sha, std::string_view body);
+  void AddRunning(RunningScript* r);
+  void RemoveRunning(RunningScript* r);
+
+ private:
+  Server& server_;
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, std::string> bodies_;  // sha1 hex -> script text
+  std::atomic<uint64_t> epoch_{1};
+  std::mutex running_mu_;
+  std::vector<RunningScript*> running_;
+  std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
+};
+
+// The keys of an EVAL-family command (args[3 .. 3+numkeys)), for callers that
+// lock a command's keys before running it (EXEC). Empty when numkeys is not
+// a valid count.
+std::vector<std::string_view> EvalKeys(const protocol::CommandArgs& args);
+
+}  // namespace sluice::server
