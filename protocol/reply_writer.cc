@@ -35,6 +35,7 @@ void ReplyWriter::SimpleString(std::string_view s) {
 }
 
 void ReplyWriter::Error(std::string_view message) {
+  CountError();
   if (message.empty()) message = "ERR";
   const size_t start = out_->size() + 1;
   out_->reserve(start + message.size() + 2);

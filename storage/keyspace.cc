@@ -18,21 +18,15 @@ Database::Database(size_t shard_count, uint32_t first_order) {
   }
 }
 
-size_t Database::Size() {
+size_t Database::Size() const {
   size_t total = 0;
-  for (auto& shard : shards_) {
-    std::lock_guard<ShardMutex> lock(shard->mu());
-    total += shard->size();
-  }
+  for (const auto& shard : shards_) total += shard->size();
   return total;
 }
 
-size_t Database::ExpiresCount() {
+size_t Database::ExpiresCount() const {
   size_t total = 0;
-  for (auto& shard : shards_) {
-    std::lock_guard<ShardMutex> lock(shard->mu());
-    total += shard->expires_count();
-  }
+  for (const auto& shard : shards_) total += shard->expires_count();
   return total;
 }
 
@@ -48,10 +42,7 @@ uint64_t Database::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   };
   while (true) {
     Shard& shard = *shards_[index];
-    {
-      std::lock_guard<ShardMutex> lock(shard.mu());
-      bucket_cursor = shard.Scan(bucket_cursor, count > seen ? count - seen : 1, now_ms, counting);
-    }
+    bucket_cursor = shard.Scan(bucket_cursor, count > seen ? count - seen : 1, now_ms, counting);
     if (bucket_cursor != 0) return (bucket_cursor << bits) | index;
     ++index;
     if (index == shards_.size()) return 0;
@@ -75,23 +66,13 @@ void Keyspace::SwapDatabases(size_t a, size_t b) {
   if (a == b) return;
   Database& x = *dbs_[a];
   Database& y = *dbs_[b];
-  std::vector<Shard*> shards;
-  for (size_t j = 0; j < x.shard_count(); ++j) {
-    shards.push_back(&x.shard(j));
-    shards.push_back(&y.shard(j));
-  }
-  MultiLock lock(shards);
   for (size_t j = 0; j < x.shard_count(); ++j) x.shard(j).SwapContents(y.shard(j));
 }
 
 void Keyspace::FlushDb(size_t i, bool async) {
   Database& db = *dbs_[i];
   if (!async) {
-    for (size_t j = 0; j < db.shard_count(); ++j) {
-      Shard& shard = db.shard(j);
-      std::lock_guard<ShardMutex> lock(shard.mu());
-      shard.Clear();
-    }
+    for (size_t j = 0; j < db.shard_count(); ++j) db.shard(j).Clear();
     return;
   }
   // Swap each shard's contents with an empty shard under its lock, so the
@@ -101,12 +82,8 @@ void Keyspace::FlushDb(size_t i, bool async) {
   for (size_t j = 0; j < db.shard_count(); ++j) {
     Shard& shard = db.shard(j);
     auto empty = std::make_unique<Shard>(shard.order());
-    {
-      std::lock_guard<ShardMutex> lock(shard.mu());
-      std::lock_guard<ShardMutex> lock_empty(empty->mu());
-      if (shard.size() == 0) continue;
-      shard.SwapContents(*empty);
-    }
+    if (shard.size() == 0) continue;
+    shard.SwapContents(*empty);
     doomed->push_back(std::move(empty));
   }
   if (doomed->empty()) return;
@@ -134,7 +111,10 @@ size_t Keyspace::ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_
     const size_t end = std::min(end_shard, db->shard_count());
     for (size_t j = begin_shard; j < end; ++j) {
       Shard& shard = db->shard(j);
-      std::lock_guard<ShardMutex> lock(shard.mu());
+      // Never wait: a shard held by a command (or a long script) is
+      // skipped this tick and served at a later one.
+      std::unique_lock<ShardMutex> lock(shard.mu(), std::try_to_lock);
+      if (!lock.owns_lock()) continue;
       reclaimed += shard.ActiveExpire(now_ms, budget_per_shard);
     }
   }
@@ -145,11 +125,10 @@ ShardStats Keyspace::TotalStats() {
   ShardStats total;
   for (auto& db : dbs_) {
     for (size_t j = 0; j < db->shard_count(); ++j) {
-      Shard& shard = db->shard(j);
-      std::lock_guard<ShardMutex> lock(shard.mu());
-      total.keyspace_hits += shard.stats().keyspace_hits;
-      total.keyspace_misses += shard.stats().keyspace_misses;
-      total.expired_keys += shard.stats().expired_keys;
+      const ShardStats s = db->shard(j).stats();
+      total.keyspace_hits += s.keyspace_hits;
+      total.keyspace_misses += s.keyspace_misses;
+      total.expired_keys += s.expired_keys;
     }
   }
   return total;
@@ -158,9 +137,7 @@ ShardStats Keyspace::TotalStats() {
 void Keyspace::ResetStats() {
   for (auto& db : dbs_) {
     for (size_t j = 0; j < db->shard_count(); ++j) {
-      Shard& shard = db->shard(j);
-      std::lock_guard<ShardMutex> lock(shard.mu());
-      shard.stats() = ShardStats{};
+      db->shard(j).ResetStats();
     }
   }
 }

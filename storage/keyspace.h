@@ -1,8 +1,9 @@
 #pragma once
 // Keyspace: the databases (SELECT 0..N-1), each split into a power-of-two
-// number of shards. Thread-safe: callers lock the shards they touch, through
-// MultiLock when there are several, always in ascending order() so that no
-// two commands deadlock.
+// number of shards. Callers lock the shards they touch, always in ascending
+// order() so that no two commands deadlock (the server's lock planner does
+// this for every command); the members below say which locks they require.
+// Counts and statistics are readable without any lock.
 
 #include <atomic>
 #include <cstddef>
@@ -27,11 +28,13 @@ class Database {
   Shard& ShardFor(std::string_view key) { return *shards_[ShardIndex(key)]; }
   Shard& shard(size_t i) { return *shards_[i]; }
 
-  // Locks each shard in turn (not all at once).
-  size_t Size();
-  size_t ExpiresCount();
+  // Keys and keys with a deadline; no lock needed (each shard's count is
+  // exact, their sum is not one point in time unless the caller holds them).
+  size_t Size() const;
+  size_t ExpiresCount() const;
   // SCAN over the whole database: the cursor carries the shard index in its
   // low bits and that shard's bucket cursor above them. Returns the next cursor.
+  // REQUIRES: every shard of the database locked.
   uint64_t Scan(uint64_t cursor, size_t count, int64_t now_ms,
                 const std::function<void(const Entry&)>& visit);
 
@@ -46,11 +49,13 @@ class Keyspace {
   size_t shards_per_db() const;
   Database& db(size_t i) { return *dbs_[i]; }
 
-  // Exchanges the contents of two databases atomically (locks all their shards).
+  // Exchanges the contents of two databases.
+  // REQUIRES: every shard of both databases locked.
   void SwapDatabases(size_t a, size_t b);
   // Removes every key of database `i` (all of them for FlushAll). With
   // `async`, the entries are freed on a background thread after the shards
   // are already empty.
+  // REQUIRES: every shard of the database(s) locked.
   void FlushDb(size_t i, bool async);
   void FlushAll(bool async);
   // Background frees started by async flushes that have not finished yet;
@@ -59,11 +64,12 @@ class Keyspace {
   void WaitForAsyncFrees() const;
 
   // Runs active expiry on shards [begin, end) of every database, with at most
-  // `budget_per_shard` wheel records looked at per shard. Returns keys reclaimed.
+  // `budget_per_shard` wheel records looked at per shard. Locks each shard in
+  // turn, skipping (never waiting for) one that is held. Returns keys reclaimed.
   size_t ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_ms,
                       size_t budget_per_shard);
 
-  // Sum of the stats of all shards (locks each in turn).
+  // Sum of the stats of all shards; no lock needed.
   ShardStats TotalStats();
   void ResetStats();
   size_t MemoryBytes();
@@ -74,8 +80,9 @@ class Keyspace {
   std::shared_ptr<std::atomic<size_t>> async_frees_;
 };
 
-// Locks a set of shards in ascending order(), skipping duplicates; unlocks on
-// destruction.
+// Locks a set of shards in ascending order(), skipping duplicates, waiting as
+// long as it takes; unlocks on destruction. For tests and tools: the server
+// locks through its lock planner, whose waits are bounded.
 class MultiLock {
  public:
   explicit MultiLock(std::vector<Shard*> shards);

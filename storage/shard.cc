@@ -47,23 +47,31 @@ struct Shard::Impl {
   size_t expires = 0;  // keys with a deadline
   std::function<void(std::string_view)> on_expired;
   // Watched key -> flags of the clients watching it. Not part of the contents:
-  // SwapContents leaves it in place.
+  // SwapContents leaves it in place. Guarded by watch_mu (a leaf lock);
+  // any_watched mirrors !watched.empty() so that writers skip the lock when
+  // nobody watches.
+  std::mutex watch_mu;
+  std::atomic<bool> any_watched{false};
   std::unordered_map<std::string, std::vector<std::shared_ptr<WatchFlag>>, KeyViewHash,
                      std::equal_to<>>
       watched;
 
   // A change to `key`: sets its watchers' flags and forgets them.
   void Touch(std::string_view key) {
-    if (watched.empty()) return;
+    if (!any_watched.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(watch_mu);
     auto it = watched.find(key);
     if (it == watched.end()) return;
     for (const auto& flag : it->second) flag->store(true, std::memory_order_relaxed);
     watched.erase(it);
+    any_watched.store(!watched.empty(), std::memory_order_relaxed);
   }
 
   // Touches every watched key that `table` or `other` holds (live or not yet
   // reclaimed): the change that a flush or a swap makes to it.
   void TouchPresent(const HashTable& other) {
+    if (!any_watched.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(watch_mu);
     for (auto it = watched.begin(); it != watched.end();) {
       const uint32_t hash = BucketHash(KeyHash(it->first));
       Entry* prev;
@@ -75,13 +83,14 @@ struct Shard::Impl {
         ++it;
       }
     }
+    any_watched.store(!watched.empty(), std::memory_order_relaxed);
   }
 
   // Unlinks and destroys an expired entry, counting it and telling the hook.
-  void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardStats& stats) {
+  void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardCounter& expired) {
     table.Unlink(hash, prev, e);
     --expires;
-    ++stats.expired_keys;
+    expired.Add(1);
     Touch(e->key());
     if (on_expired) on_expired(e->key());
     Entry::Destroy(e);
@@ -89,10 +98,10 @@ struct Shard::Impl {
 
   // Looks up `key`, reclaiming it when expired.
   Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, Entry** prev,
-                ShardStats& stats) {
+                ShardCounter& expired) {
     Entry* e = table.Find(key, hash, prev);
     if (e != nullptr && IsExpired(e, now_ms)) {
-      Reclaim(hash, *prev, e, stats);
+      Reclaim(hash, *prev, e, expired);
       table.MaybeShrink();
       return nullptr;
     }
@@ -110,17 +119,25 @@ Shard::Shard(uint32_t order) : order_(order), impl_(std::make_unique<Impl>()) {}
 
 Shard::~Shard() = default;
 
+void Shard::PublishCounts() {
+  keys_.Set(impl_->table.size());
+  expires_.Set(impl_->expires);
+}
+
 Entry* Shard::Find(std::string_view key, int64_t now_ms) {
   Entry* prev;
-  return impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &prev, stats_);
+  const size_t before = impl_->table.size();
+  Entry* e = impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &prev, expired_);
+  if (impl_->table.size() != before) PublishCounts();
+  return e;
 }
 
 Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
   Entry* e = Find(key, now_ms);
   if (e != nullptr) {
-    ++stats_.keyspace_hits;
+    hits_.Add(1);
   } else {
-    ++stats_.keyspace_misses;
+    misses_.Add(1);
   }
   return e;
 }
@@ -135,6 +152,7 @@ void Shard::Insert(Entry* entry) {
     impl_->table.Insert(entry, hash);
     if (deadline != 0) ++impl_->expires;
     impl_->Schedule(hash, 0, deadline);
+    PublishCounts();
     return;
   }
   const int64_t old_deadline = old->expire_at_ms();
@@ -144,17 +162,22 @@ void Shard::Insert(Entry* entry) {
   if (deadline != 0) ++impl_->expires;
   Entry::Destroy(old);
   impl_->Schedule(hash, old_deadline, deadline);
+  PublishCounts();
 }
 
 Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
   const uint32_t hash = BucketHash(KeyHash(key));
   Entry* prev;
-  Entry* e = impl_->Lookup(key, hash, now_ms, &prev, stats_);
-  if (e == nullptr) return nullptr;
+  Entry* e = impl_->Lookup(key, hash, now_ms, &prev, expired_);
+  if (e == nullptr) {
+    PublishCounts();  // Lookup may have reclaimed it
+    return nullptr;
+  }
   impl_->Touch(key);
   impl_->table.Unlink(hash, prev, e);
   if (e->has_expiry()) --impl_->expires;
   impl_->table.MaybeShrink();
+  PublishCounts();
   return e;
 }
 
@@ -182,12 +205,9 @@ Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
   if (old_deadline != 0) --impl_->expires;
   if (expire_at_ms != 0) ++impl_->expires;
   impl_->Schedule(BucketHash(KeyHash(updated->key())), old_deadline, expire_at_ms);
+  PublishCounts();
   return updated;
 }
-
-size_t Shard::size() const { return impl_->table.size(); }
-
-size_t Shard::expires_count() const { return impl_->expires; }
 
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   Impl& impl = *impl_;
@@ -201,7 +221,7 @@ size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
       if (e->has_expiry()) {
         const int64_t deadline = e->expire_at_ms();
         if (deadline <= now) {
-          impl.Reclaim(hash, prev, e, stats_);
+          impl.Reclaim(hash, prev, e, expired_);
           ++reclaimed;
           e = after;
           continue;
@@ -217,6 +237,7 @@ size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   };
   impl.wheel.Advance(now_ms, budget, service);
   impl.table.MaybeShrink();
+  if (reclaimed != 0) PublishCounts();
   return reclaimed;
 }
 
@@ -277,18 +298,21 @@ Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
 }
 
 void Shard::Clear() {
-  if (!impl_->watched.empty()) impl_->TouchPresent(impl_->table);
+  impl_->TouchPresent(impl_->table);
   impl_->table.Clear();
   impl_->wheel.Clear();
   impl_->expires = 0;
+  PublishCounts();
 }
 
 void Shard::SwapContents(Shard& other) {
-  if (!impl_->watched.empty()) impl_->TouchPresent(other.impl_->table);
-  if (!other.impl_->watched.empty()) other.impl_->TouchPresent(impl_->table);
+  impl_->TouchPresent(other.impl_->table);
+  other.impl_->TouchPresent(impl_->table);
   impl_->table.Swap(other.impl_->table);
   impl_->wheel.Swap(other.impl_->wheel);
   std::swap(impl_->expires, other.impl_->expires);
+  PublishCounts();
+  other.PublishCounts();
 }
 
 size_t Shard::MemoryBytes() const {
@@ -301,6 +325,8 @@ size_t Shard::MemoryBytes() const {
 }
 
 void Shard::Watch(std::string_view key, std::shared_ptr<WatchFlag> flag) {
+  std::lock_guard lock(impl_->watch_mu);
+  impl_->any_watched.store(true, std::memory_order_relaxed);
   auto it = impl_->watched.find(key);
   if (it == impl_->watched.end()) it = impl_->watched.try_emplace(std::string(key)).first;
   for (const auto& f : it->second) {
@@ -310,6 +336,7 @@ void Shard::Watch(std::string_view key, std::shared_ptr<WatchFlag> flag) {
 }
 
 void Shard::Unwatch(std::string_view key, const WatchFlag* flag) {
+  std::lock_guard lock(impl_->watch_mu);
   auto it = impl_->watched.find(key);
   if (it == impl_->watched.end()) return;
   auto& flags = it->second;
@@ -321,9 +348,13 @@ void Shard::Unwatch(std::string_view key, const WatchFlag* flag) {
     }
   }
   if (flags.empty()) impl_->watched.erase(it);
+  impl_->any_watched.store(!impl_->watched.empty(), std::memory_order_relaxed);
 }
 
-size_t Shard::watched_key_count() const { return impl_->watched.size(); }
+size_t Shard::watched_key_count() const {
+  std::lock_guard lock(impl_->watch_mu);
+  return impl_->watched.size();
+}
 
 void Shard::set_on_expired(std::function<void(std::string_view key)> fn) {
   impl_->on_expired = std::move(fn);

@@ -32,17 +32,32 @@ namespace sluice::storage {
 // XXH3-64 of the key: picks the shard (low bits) and the bucket.
 uint64_t KeyHash(std::string_view key);
 
-// Re-entrant, so that a transaction or script holding a set of shard locks
-// can run ordinary command handlers, which lock their own shards again.
-using ShardMutex = std::recursive_mutex;
+// Not re-entrant: a command, transaction or script locks each shard it needs
+// once (the server's lock planner), and handlers never lock. Timed, so that
+// a waiter can give up (BUSY, shutdown) instead of waiting without bound.
+using ShardMutex = std::timed_mutex;
 
 // Set (under a shard lock) when a watched key changes; read by its client.
 using WatchFlag = std::atomic<bool>;
 
+// A snapshot of a shard's counters (or the sum of several).
 struct ShardStats {
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t expired_keys = 0;
+};
+
+// A counter written only under its shard's lock and readable from any thread
+// without it (INFO, DBSIZE): a relaxed load and store, no atomic
+// read-modify-write on the data path.
+class ShardCounter {
+ public:
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+  void Add(int64_t d) { v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+  void Set(uint64_t v) { v_.store(v, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
 };
 
 class Shard {
@@ -78,8 +93,10 @@ class Shard {
   // Sets (or clears, for 0) the expiry of a linked entry; returns its new address.
   Entry* SetExpiry(Entry* entry, int64_t expire_at_ms);
 
-  size_t size() const;
-  size_t expires_count() const;
+  // Keys (live or not yet reclaimed) and keys with a deadline. Readable
+  // without the lock, from any thread.
+  size_t size() const { return keys_.get(); }
+  size_t expires_count() const { return expires_.get(); }
   // Reclaims keys whose deadline is <= now_ms, looking at no more than
   // `budget` timer records. Returns how many keys it reclaimed.
   size_t ActiveExpire(int64_t now_ms, size_t budget);
@@ -96,12 +113,17 @@ class Shard {
   // A uniformly-ish random live entry, or nullptr when empty.
   Entry* Random(uint64_t random_bits, int64_t now_ms);
 
+  // The watch registry has its own small lock (a leaf: nothing is locked
+  // while holding it), so that UNWATCH, DISCARD and a closing connection
+  // never wait for the shard lock, which a long script may hold.
   // Registers `flag` as a watcher of `key` (present or not). The flag is set
   // at the key's next change; the registration is then dropped.
+  // REQUIRES: mu() held (so that no write is half-way through).
   void Watch(std::string_view key, std::shared_ptr<WatchFlag> flag);
   // Drops the registration of `flag` for `key`, if it is still there.
+  // Does not need mu().
   void Unwatch(std::string_view key, const WatchFlag* flag);
-  // Keys with at least one watcher.
+  // Keys with at least one watcher. Does not need mu().
   size_t watched_key_count() const;
 
   // Removes every key (setting the flags of watched keys that existed).
@@ -113,7 +135,16 @@ class Shard {
   // REQUIRES: both locks held.
   void SwapContents(Shard& other);
 
-  ShardStats& stats() { return stats_; }
+  // The counters; readable without the lock. ResetStats() may race with a
+  // command's increment, as CONFIG RESETSTAT may in Redis.
+  ShardStats stats() const {
+    return ShardStats{hits_.get(), misses_.get(), expired_.get()};
+  }
+  void ResetStats() {
+    hits_.Set(0);
+    misses_.Set(0);
+    expired_.Set(0);
+  }
   // Heap bytes held by entries, table and wheel. O(keys): it walks every
   // entry (malloc_usable_size of each).
   size_t MemoryBytes() const;
@@ -124,10 +155,13 @@ class Shard {
 
  private:
   struct Impl;
+  // Mirrors the table's size and the expires count into keys_/expires_.
+  void PublishCounts();
+
   ShardMutex mu_;
   uint32_t order_;
   std::unique_ptr<Impl> impl_;
-  ShardStats stats_;
+  ShardCounter keys_, expires_, hits_, misses_, expired_;
 };
 
 }  // namespace sluice::storage

@@ -15,7 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "protocol/arg_reader.h"
 #include "protocol/parser.h"
-#include "protocol/reply_writer.h"
+#include "protocol/reply_sink.h"
 
 namespace sluice::server {
 
@@ -45,26 +45,34 @@ enum CommandFlag : uint32_t {
   // Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD,
   // WATCH, QUIT, RESET).
   kRunsInMulti = 1u << 16,
-  // May lock shards beyond its key positions in the selected database (MOVE,
-  // COPY ... DB, SELECT, EVAL): EXEC then locks every shard, as it does for
-  // a keyless command without kNoKeyspace.
-  kWholeKeyspace = 1u << 17,
-  // Touches no key of any database and takes no shard lock (PING, ECHO,
-  // PUBLISH, CLIENT, COMMAND, CONFIG GET, ...): EXEC locks nothing for it.
-  // A keyless command without it (KEYS, FLUSHALL, INFO, SELECT, ...) makes
-  // EXEC lock every shard, since it may lock shards in any order.
-  kNoKeyspace = 1u << 18,
+  // Lock scope (see LockPlan in lock_planner.h). A command locks the shards
+  // of its key positions; with kWholeDb every shard of the database it runs
+  // in (KEYS, SCAN, RANDOMKEY, FLUSHDB); with kAllDbs every shard of every
+  // database (FLUSHALL). A row with a `keys` function (EVAL, MOVE, COPY,
+  // SWAPDB, SELECT) plans for itself. Anything else locks nothing and must
+  // not touch a shard (counts and statistics are readable without locks).
+  kWholeDb = 1u << 17,
+  kAllDbs = 1u << 18,
 };
+
+class ShardLocks;
+struct LockPlan;
+// Adds the shards a command needs to `plan` (the row's key positions are
+// not added for it).
+using KeysFn = void (*)(const protocol::CommandArgs& args, LockPlan& plan);
 
 // Everything a handler needs for one invocation.
 struct CommandContext {
   Server& server;
   ClientState& client;
   const protocol::CommandArgs& args;
-  protocol::ReplyWriter& w;
+  protocol::ReplySink& w;
   int64_t now_ms;
   // The connection as a pub/sub subscriber (nullptr where there is none).
   Subscriber* subscriber = nullptr;
+  // The shard locks held for this command (and, inside EXEC or a script,
+  // for the whole transaction or script). Set by the dispatcher.
+  ShardLocks* locks = nullptr;
 
   std::string_view arg(size_t i) const { return args[i]; }
   size_t argc() const { return args.size(); }
@@ -91,6 +99,8 @@ struct CommandSpec {
   std::string_view acl_categories;  // space-separated, e.g. "@write @string @slow"
   // Subcommands (CLIENT SETNAME, CONFIG GET, ...), keyed by lower-case name.
   std::vector<std::unique_ptr<CommandSpec>> subcommands;
+  // Plans the shards to lock where key positions cannot say (nullptr: they can).
+  KeysFn keys = nullptr;
 
   const CommandSpec* FindSubcommand(std::string_view sub) const;
   bool CheckArity(size_t argc) const {
@@ -125,7 +135,7 @@ class FamilyRows {
 
 // A HELP subcommand's reply: one simple string per line.
 template <size_t N>
-void WriteHelp(protocol::ReplyWriter& w, const std::string_view (&lines)[N]) {
+void WriteHelp(protocol::ReplySink& w, const std::string_view (&lines)[N]) {
   w.ArrayHeader(N);
   for (std::string_view line : lines) w.SimpleString(line);
 }
@@ -163,6 +173,7 @@ void RegisterTransactionFamily(CommandTable& table);
 // Inside MULTI: queues the command and replies QUEUED, or refuses it (kNoMulti)
 // and marks the transaction failed; returns true either way. Returns false
 // when the command runs now (outside MULTI, or flagged kRunsInMulti).
+// Called by the dispatcher's gate only.
 bool QueueInTransaction(CommandContext& ctx, const CommandSpec& spec);
 
 // Builds the full table of every family.

@@ -3,34 +3,149 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/dispatch/lock_planner.h"
+#include "server/process/server.h"
+#include "server/scripting/scripting.h"
+#include "storage/clock.h"
 
 namespace sluice::server {
+namespace {
+
+constexpr std::string_view kShuttingDown = "ERR the server is shutting down";
+
+// Step 2: the checks before a command runs. Returns the refusal's text, or
+// an empty string when it may run.
+std::string Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin,
+                 const ScriptCall* script) {
+  Server& server = ctx.server;
+  if (origin == Origin::kClient && !ctx.client.authenticated() && !(spec.flags & kNoAuth)) {
+    return std::string(protocol::errors::kNoAuth);
+  }
+  if (origin == Origin::kScript) {
+    if (spec.flags & kNoScript) return "ERR This Redis command is not allowed from script";
+    if ((spec.flags & kWrite) && script != nullptr && script->read_only) {
+      return "ERR Write commands are not allowed from read-only scripts.";
+    }
+    if (script != nullptr && script->running != nullptr &&
+        script->running->kill.load(std::memory_order_relaxed)) {
+      return std::string(kScriptKilledError);
+    }
+  }
+  // OOM refusal (maxmemory, denyoom commands) plugs in here.
+  if (origin == Origin::kClient) {
+    if (ctx.client.resp() == 2 && !(spec.flags & kAllowedInSubscribe) &&
+        ctx.client.subscribed()) {
+      return StrCat("ERR Can't execute '", spec.name,
+                    "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                    "are allowed in this context");
+    }
+    if (!(spec.flags & kAllowBusy) && server.scripts().BusyPastThreshold(ctx.now_ms)) {
+      return std::string(protocol::errors::kBusyScript);
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 const CommandSpec* ResolveCommand(const CommandTable& table, const protocol::CommandArgs& args,
-                                  protocol::ReplyWriter& w) {
+                                  ResolveError* why, std::string* error) {
   const CommandSpec* spec = table.Find(args[0]);
   if (spec == nullptr) {
     std::vector<std::string_view> rest;
     for (size_t i = 1; i < args.size(); ++i) rest.push_back(args[i]);
-    w.Error(protocol::errors::UnknownCommand(args[0], rest.data(), rest.size()));
+    *why = ResolveError::kUnknownCommand;
+    *error = protocol::errors::UnknownCommand(args[0], rest.data(), rest.size());
     return nullptr;
   }
   if (!spec->CheckArity(args.size())) {
-    w.Error(protocol::errors::WrongArity(spec->name));
+    *why = ResolveError::kWrongArity;
+    *error = protocol::errors::WrongArity(spec->name);
     return nullptr;
   }
   if (spec->subcommands.empty() || (args.size() < 2 && spec->handler != nullptr)) return spec;
   const CommandSpec* sub = spec->FindSubcommand(args[1]);
   if (sub == nullptr) {
-    w.Error(protocol::errors::UnknownSubcommand(spec->name, args[1]));
+    *why = ResolveError::kUnknownSubcommand;
+    *error = protocol::errors::UnknownSubcommand(spec->name, args[1]);
     return nullptr;
   }
   if (!sub->CheckArity(args.size())) {
-    w.Error(protocol::errors::WrongArity(sub->name));
+    *why = ResolveError::kWrongArity;
+    *error = protocol::errors::WrongArity(sub->name);
     return nullptr;
   }
   return sub;
+}
+
+DispatchResult Dispatch(CommandContext& ctx, Origin origin, const ScriptCall* script) {
+  DispatchResult r;
+  const CommandSpec* spec =
+      ResolveCommand(ctx.server.commands(), ctx.args, &r.resolve, &r.error);
+  if (spec == nullptr) return r;
+  return RunResolved(ctx, *spec, origin, script);
+}
+
+DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin origin,
+                           const ScriptCall* script) {
+  DispatchResult r;
+  r.spec = &spec;
+  Server& server = ctx.server;
+  r.error = Gate(ctx, spec, origin, script);
+  if (!r.error.empty()) return r;
+  if (origin == Origin::kClient) ctx.client.Touch(ctx.now_ms, spec.name.c_str());
+  if (origin == Origin::kClient && QueueInTransaction(ctx, spec)) {
+    r.kind = DispatchResult::kQueued;
+    return r;
+  }
+
+  // Step 3: lock what the row says, on top of what the caller holds.
+  LockPlan plan(server.keyspace(), ctx.client.db());
+  PlanLocks(spec, ctx.args, plan);
+  ShardLocks own;
+  ShardLocks& locks = ctx.locks != nullptr ? *ctx.locks : own;
+  const RunningScript* self = script != nullptr ? script->running : nullptr;
+  bool busy = false;
+  auto give_up = [&] {
+    if (server.stopping()) return true;
+    if (self != nullptr && self->kill.load(std::memory_order_relaxed)) return true;
+    busy = server.scripts().BusyPastThreshold(storage::NowMs(), self);
+    return busy;
+  };
+  LockPlan::Need late{};
+  switch (locks.Acquire(plan, give_up, &late)) {
+    case ShardLocks::Result::kLocked:
+      break;
+    case ShardLocks::Result::kGaveUp:
+      r.error = busy ? std::string(protocol::errors::kBusyScript)
+                : (self != nullptr && self->kill.load()) ? std::string(kScriptKilledError)
+                                                         : std::string(kShuttingDown);
+      return r;
+    case ShardLocks::Result::kOutOfOrder:
+      // Only a script extending its set can meet this (see docs/compatibility.md).
+      r.error = late.key.empty()
+                    ? StrCat("ERR script tried accessing the whole database with '", spec.name,
+                             "' while holding its keys' locks")
+                    : StrCat("ERR script tried accessing undeclared key '", late.key, "'");
+      return r;
+  }
+
+  // Step 4.
+  if (script != nullptr && script->running != nullptr && (spec.flags & kWrite)) {
+    script->running->wrote.store(true, std::memory_order_relaxed);
+  }
+  ShardLocks* saved = ctx.locks;
+  ctx.locks = &locks;
+  spec.handler(ctx);
+  // Step 5: the write hook, under the command's locks.
+  if (spec.flags & kWrite) server.OnWrite(ctx, spec);
+  ctx.locks = saved;
+  // A caller's set (EXEC, a script) keeps what was added: a script holds
+  // every shard it touched until it ends, which is what makes it atomic.
+  r.kind = DispatchResult::kRan;
+  return r;
 }
 
 }  // namespace sluice::server

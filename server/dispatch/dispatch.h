@@ -1,22 +1,65 @@
 #pragma once
-// Command resolution shared by every caller that runs commands from argument
-// vectors: the connection loop, MULTI's queue and EXEC, and scripts.
+// The one gate path: how every command runs, whoever sent it.
+//
+// Connections, EXEC (for each queued command) and scripts (for each
+// redis.call) all call Dispatch() or RunResolved(). In order:
+//   1. resolve the row (name, subcommand) and check arity;
+//   2. the gate, in Redis's order: NOAUTH; the script rules (noscript,
+//      read-only scripts, SCRIPT KILL); [OOM refusal plugs in here];
+//      the RESP2 subscribed-context rule; BUSY while a script has run past
+//      busy-reply-threshold; MULTI queueing;
+//   3. the lock planner's shards, locked with bounded waits (a waiter gets
+//      BUSY instead of waiting behind a script that runs too long);
+//   4. the handler, writing to the context's ReplySink;
+//   5. the write hook for every executed write command (Server::OnWrite).
+// A refusal is returned, not written, so that the caller words it: a client
+// gets the error (EXEC's as EXECABORT), a script raises it.
 //
 // Stateless and thread-safe (the command table is read-only after start-up).
 
+#include <string>
+
 #include "protocol/parser.h"
-#include "protocol/reply_writer.h"
 #include "server/dispatch/command.h"
 
 namespace sluice::server {
 
+struct RunningScript;
+
+enum class Origin {
+  kClient,       // a connection's command
+  kTransaction,  // a command queued in MULTI, run by EXEC (checked when queued)
+  kScript,       // redis.call / redis.pcall
+};
+
+// What a script's redis.call brings to the gate.
+struct ScriptCall {
+  bool read_only = false;             // EVAL_RO, or a no-writes shebang
+  RunningScript* running = nullptr;   // SCRIPT KILL's flag; "wrote" is set here
+};
+
+enum class ResolveError { kNone, kUnknownCommand, kUnknownSubcommand, kWrongArity };
+
+struct DispatchResult {
+  enum Kind { kRan, kQueued, kRefused };
+  Kind kind = kRefused;
+  const CommandSpec* spec = nullptr;  // null when the name did not resolve
+  ResolveError resolve = ResolveError::kNone;
+  std::string error;  // kRefused: the error text, not yet written
+};
+
 // Finds the row that runs `args`: looks the name up case-insensitively,
 // checks its arity, and for a container command (CLIENT, CONFIG, ...) resolves
-// the subcommand and checks that row's arity too. On failure writes Redis's
-// error (unknown command, unknown subcommand, wrong number of arguments) to
-// `w` and returns nullptr.
+// the subcommand and checks that row's arity too. On failure returns nullptr
+// with *error set to Redis's error text.
 // REQUIRES: !args.empty().
 const CommandSpec* ResolveCommand(const CommandTable& table, const protocol::CommandArgs& args,
-                                  protocol::ReplyWriter& w);
+                                  ResolveError* why, std::string* error);
+
+// Resolves ctx.args and runs it through the gate (steps 1-5 above).
+DispatchResult Dispatch(CommandContext& ctx, Origin origin, const ScriptCall* script = nullptr);
+// Steps 2-5 for a row already resolved (EXEC's queue).
+DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin origin,
+                           const ScriptCall* script = nullptr);
 
 }  // namespace sluice::server

@@ -8,15 +8,6 @@
 
 namespace sluice::server {
 
-std::vector<storage::Shard*> KeyLocks::Collect(storage::Database& db,
-                                               const protocol::CommandArgs& args, size_t first,
-                                               size_t step) {
-  std::vector<storage::Shard*> shards;
-  shards.reserve((args.size() - first + step - 1) / step);
-  for (size_t i = first; i < args.size(); i += step) shards.push_back(&db.ShardFor(args[i]));
-  return shards;
-}
-
 std::string_view StatusError(storage::Status status) {
   namespace e = protocol::errors;
   switch (status) {
@@ -33,11 +24,11 @@ std::string_view StatusError(storage::Status status) {
   return {};
 }
 
-void ReplyStatus(protocol::ReplyWriter& w, storage::Status status) {
+void ReplyStatus(protocol::ReplySink& w, storage::Status status) {
   w.Error(StatusError(status));
 }
 
-bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::string_view arg,
+bool ParseDeadline(protocol::ReplySink& w, std::string_view command, std::string_view arg,
                    TimeUnit unit, int64_t now_ms, int64_t* deadline_ms) {
   std::optional<int64_t> v = protocol::ParseInt64(arg);
   if (!v) {

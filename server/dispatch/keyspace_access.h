@@ -1,6 +1,5 @@
 #pragma once
-// What command handlers share: the selected database, the shard locks of a
-// command's keys, storage statuses turned into Redis's error replies, and
+// What command handlers share: the selected database, storage statuses turned into Redis's error replies, and
 // expiry-time arguments (EX/PX/EXAT/PXAT) turned into deadlines.
 
 #include <cstdint>
@@ -8,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/reply_writer.h"
+#include "protocol/reply_sink.h"
 #include "server/dispatch/command.h"
 #include "server/process/server.h"
 #include "storage/keyspace.h"
@@ -20,22 +19,9 @@ inline storage::Database& SelectedDb(CommandContext& ctx) {
   return ctx.server.keyspace().db(ctx.client.db());
 }
 
-// Locks the shards of args[first], args[first+step], ... (to the end).
-class KeyLocks {
- public:
-  KeyLocks(storage::Database& db, const protocol::CommandArgs& args, size_t first, size_t step)
-      : lock_(Collect(db, args, first, step)) {}
-
- private:
-  static std::vector<storage::Shard*> Collect(storage::Database& db,
-                                              const protocol::CommandArgs& args, size_t first,
-                                              size_t step);
-  storage::MultiLock lock_;
-};
-
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);
-void ReplyStatus(protocol::ReplyWriter& w, storage::Status status);
+void ReplyStatus(protocol::ReplySink& w, storage::Status status);
 
 enum class TimeUnit { kSeconds, kMilliseconds, kUnixSeconds, kUnixMilliseconds };
 
@@ -43,7 +29,7 @@ enum class TimeUnit { kSeconds, kMilliseconds, kUnixSeconds, kUnixMilliseconds }
 // error and returns false for a non-integer, for <= 0 (relative units only
 // when `allow_non_positive` is false) or on overflow, naming `command` in
 // "invalid expire time in '<command>' command".
-bool ParseDeadline(protocol::ReplyWriter& w, std::string_view command, std::string_view arg,
+bool ParseDeadline(protocol::ReplySink& w, std::string_view command, std::string_view arg,
                    TimeUnit unit, int64_t now_ms, int64_t* deadline_ms);
 
 // Gives the entry `e` of `key` the expiry `deadline_ms`, or deletes it when

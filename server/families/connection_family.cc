@@ -355,7 +355,7 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 }  // namespace
 
 void RegisterConnectionFamily(CommandTable& t) {
-  constexpr uint32_t kConn = kLoading | kStale | kFast | kNoKeyspace;
+  constexpr uint32_t kConn = kLoading | kStale | kFast;
   t.Add(Row("ping", -1, kConn | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
             "1.0.0"));
   t.Add(Row("echo", 2, kConn, CmdEcho, "Reply with the given message.", "1.0.0"));
@@ -373,8 +373,8 @@ void RegisterConnectionFamily(CommandTable& t) {
             "Return the connection to its initial state.", "6.2.0"));
   CommandSpec& client = t.Add(Row("client", -2, kStale, nullptr,
                                   "Inspect and manage client connections.", "2.4.0"));
-  constexpr uint32_t kAdminish = kAdmin | kNoScript | kLoading | kStale | kNoKeyspace;
-  constexpr uint32_t kSelf = kNoScript | kLoading | kStale | kNoKeyspace;
+  constexpr uint32_t kAdminish = kAdmin | kNoScript | kLoading | kStale;
+  constexpr uint32_t kSelf = kNoScript | kLoading | kStale;
   t.AddSubcommand(client, Row("id", 2, kSelf, CmdClientId,
                               "The current connection's ID.", "5.0.0"));
   t.AddSubcommand(client, Row("setname", 3, kSelf, CmdClientSetName,
@@ -397,7 +397,7 @@ void RegisterConnectionFamily(CommandTable& t) {
                               "7.2.0"));
   t.AddSubcommand(client, Row("reply", 3, kSelf, CmdClientReply,
                               "Turn replies to this connection on or off.", "3.2.0"));
-  t.AddSubcommand(client, Row("help", 2, kLoading | kStale | kNoKeyspace, CmdClientHelp,
+  t.AddSubcommand(client, Row("help", 2, kLoading | kStale, CmdClientHelp,
                               "Show the CLIENT subcommands.", "5.0.0"));
 }
 

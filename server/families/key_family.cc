@@ -12,6 +12,7 @@
 #include "protocol/errors.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/keyspace_access.h"
+#include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
 #include "storage/glob.h"
 
@@ -36,7 +37,6 @@ std::string_view TypeName(const Entry* e) {
 // nothing worth deferring to a background thread).
 void CmdDel(CommandContext& ctx) {
   storage::Database& db = SelectedDb(ctx);
-  KeyLocks locks(db, ctx.args, 1, 1);
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     if (db.ShardFor(ctx.arg(i)).Erase(ctx.arg(i), ctx.now_ms)) {
@@ -50,7 +50,6 @@ void CmdDel(CommandContext& ctx) {
 // EXISTS and TOUCH: count the keys that exist (a repeated key counts again).
 void CmdExists(CommandContext& ctx) {
   storage::Database& db = SelectedDb(ctx);
-  KeyLocks locks(db, ctx.args, 1, 1);
   int64_t found = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     found += db.ShardFor(ctx.arg(i)).Find(ctx.arg(i), ctx.now_ms) != nullptr ? 1 : 0;
@@ -60,7 +59,6 @@ void CmdExists(CommandContext& ctx) {
 
 void CmdType(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   ctx.w.SimpleString(TypeName(shard.Find(ctx.arg(1), ctx.now_ms)));
 }
 
@@ -115,7 +113,6 @@ void CmdExpire(CommandContext& ctx) {
     deadline += ctx.now_ms;
   }
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(0);
   const bool has = e->has_expiry();
@@ -133,7 +130,6 @@ enum class TtlKind { kTtl, kPttl, kExpireTime, kPexpireTime };
 template <TtlKind kKind>
 void CmdTtl(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(-2);
   if (!e->has_expiry()) return ctx.w.Integer(-1);
@@ -150,7 +146,6 @@ void CmdTtl(CommandContext& ctx) {
 
 void CmdPersist(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr || !e->has_expiry()) return ctx.w.Integer(0);
   shard.SetExpiry(e, 0);
@@ -165,7 +160,6 @@ void CmdKeys(CommandContext& ctx) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < db.shard_count(); ++i) {
     Shard& shard = db.shard(i);
-    std::lock_guard lock(shard.mu());
     shard.ForEach(ctx.now_ms, [&](const Entry& e) {
       if (all || storage::GlobMatch(pattern, e.key())) keys.emplace_back(e.key());
     });
@@ -236,7 +230,6 @@ void CmdRandomKey(CommandContext& ctx) {
   // filled evenly by hashing, so this is close to uniform.
   for (size_t k = 0; k < n; ++k) {
     Shard& shard = db.shard((start + k) % n);
-    std::lock_guard lock(shard.mu());
     if (Entry* e = shard.Random(rng(), ctx.now_ms)) return ctx.w.Bulk(e->key());
   }
   ctx.w.Null();
@@ -247,7 +240,6 @@ template <bool kOnlyIfAbsent>
 void CmdRename(CommandContext& ctx) {
   storage::Database& db = SelectedDb(ctx);
   const std::string_view from = ctx.arg(1), to = ctx.arg(2);
-  KeyLocks locks(db, ctx.args, 1, 1);
   Shard& src = db.ShardFor(from);
   Shard& dst = db.ShardFor(to);
   if (src.Find(from, ctx.now_ms) == nullptr) return ctx.w.Error(errors::kNoSuchKey);
@@ -312,7 +304,6 @@ void CmdCopy(CommandContext& ctx) {
   storage::Database& ddb = ctx.server.keyspace().db(target_db);
   Shard& src = sdb.ShardFor(from);
   Shard& dst = ddb.ShardFor(to);
-  storage::MultiLock locks({&src, &dst});
   Entry* e = src.Find(from, ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(0);
   if (!replace && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
@@ -329,7 +320,6 @@ void CmdMove(CommandContext& ctx) {
   const std::string_view key = ctx.arg(1);
   Shard& src = SelectedDb(ctx).ShardFor(key);
   Shard& dst = ctx.server.keyspace().db(target_db).ShardFor(key);
-  storage::MultiLock locks({&src, &dst});
   if (src.Find(key, ctx.now_ms) == nullptr) return ctx.w.Integer(0);
   if (dst.Find(key, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   dst.Insert(src.Detach(key, ctx.now_ms));
@@ -381,6 +371,41 @@ void CmdSelect(CommandContext& ctx) {
   ctx.w.Ok();
 }
 
+// Lock planners of the rows whose keys reach another database.
+std::optional<int64_t> DbArg(std::string_view arg) {
+  auto v = ParseInt64(arg);
+  if (v && *v >= 0 && *v <= std::numeric_limits<int32_t>::max()) return v;
+  return std::nullopt;
+}
+
+// COPY src dst [DB n] [REPLACE]: dst in database n.
+void PlanCopy(const protocol::CommandArgs& args, LockPlan& plan) {
+  for (size_t i = 3; i + 1 < args.size(); ++i) {
+    if (!EqualsIgnoreCase(args[i], "DB")) continue;
+    if (auto n = DbArg(args[i + 1])) plan.AddKey(*n, args[2]);
+  }
+}
+
+// MOVE key db: the key in database db too.
+void PlanMove(const protocol::CommandArgs& args, LockPlan& plan) {
+  if (auto n = DbArg(args[2])) plan.AddKey(*n, args[1]);
+}
+
+void PlanSwapDb(const protocol::CommandArgs& args, LockPlan& plan) {
+  auto a = DbArg(args[1]);
+  auto b = DbArg(args[2]);
+  if (!a || !b || *a == *b) return;
+  plan.AddDb(*a);
+  plan.AddDb(*b);
+}
+
+// SELECT locks nothing; the commands after it in a transaction run in the
+// new database.
+void PlanSelect(const protocol::CommandArgs& args, LockPlan& plan) {
+  auto n = DbArg(args[1]);
+  if (n && static_cast<size_t>(*n) < plan.keyspace.database_count()) plan.db = static_cast<int>(*n);
+}
+
 constexpr FamilyRows Row("generic");
 
 }  // namespace
@@ -423,41 +448,44 @@ void RegisterKeyFamily(CommandTable& t) {
             "@keyspace @read @fast"));
   t.Add(Row("persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, "Remove a key's expiry.",
             "2.2.0", "O(1)", "@keyspace @write @fast"));
-  t.Add(Row("keys", 2, kReadOnly, 0, 0, 0, CmdKeys, "List the keys that match a glob pattern.",
+  t.Add(Row("keys", 2, kReadOnly | kWholeDb, 0, 0, 0, CmdKeys, "List the keys that match a glob pattern.",
             "1.0.0", "O(N) with N the number of keys in the database", "@keyspace @read @slow @dangerous"));
-  t.Add(Row("scan", -2, kReadOnly, 0, 0, 0, CmdScan, "Iterate over the keys with a cursor.",
+  t.Add(Row("scan", -2, kReadOnly | kWholeDb, 0, 0, 0, CmdScan, "Iterate over the keys with a cursor.",
             "2.8.0", "O(1) for every call. O(N) for a complete iteration", "@keyspace @read @slow"));
-  t.Add(Row("randomkey", 1, kReadOnly, 0, 0, 0, CmdRandomKey, "Name a random existing key.",
+  t.Add(Row("randomkey", 1, kReadOnly | kWholeDb, 0, 0, 0, CmdRandomKey, "Name a random existing key.",
             "1.0.0", "O(1)", "@keyspace @read @slow"));
   t.Add(Row("rename", 3, kWrite, 1, 2, 1, CmdRename<false>, "Give a key a new name.", "1.0.0",
             "O(1)", "@keyspace @write @slow"));
   t.Add(Row("renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRename<true>,
             "Give a key a new name only if that name is free.", "1.0.0", "O(1)",
             "@keyspace @write @fast"));
-  t.Add(Row("copy", -3, kWrite | kDenyOom | kWholeKeyspace, 1, 2, 1, CmdCopy,
+  t.Add(Row("copy", -3, kWrite | kDenyOom, 1, 2, 1, CmdCopy,
             "Copy a key's value, optionally to another database.", "6.2.0",
-            "O(N) worst case for collections", "@keyspace @write @slow"));
-  t.Add(Row("move", 3, kWrite | kFast | kWholeKeyspace, 1, 1, 1, CmdMove, "Move a key to another database.",
-            "1.0.0", "O(1)", "@keyspace @write @fast"));
+            "O(N) worst case for collections", "@keyspace @write @slow"))
+      .keys = PlanCopy;
+  t.Add(Row("move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "Move a key to another database.",
+            "1.0.0", "O(1)", "@keyspace @write @fast"))
+      .keys = PlanMove;
   t.Add(Row("dbsize", 1, kReadOnly | kFast, 0, 0, 0, CmdDbSize,
             "Number of keys in the selected database.", "1.0.0", "O(1)",
             "@keyspace @read @fast"));
-  t.Add(Row("flushdb", -1, kWrite, 0, 0, 0, CmdFlush<false>,
+  t.Add(Row("flushdb", -1, kWrite | kWholeDb, 0, 0, 0, CmdFlush<false>,
             "Remove every key of the selected database.", "1.0.0",
             "O(N) where N is the number of keys in the selected database",
             "@keyspace @write @slow @dangerous"));
-  t.Add(Row("flushall", -1, kWrite, 0, 0, 0, CmdFlush<true>, "Remove every key of every database.",
+  t.Add(Row("flushall", -1, kWrite | kAllDbs, 0, 0, 0, CmdFlush<true>, "Remove every key of every database.",
             "1.0.0", "O(N) where N is the total number of keys in all databases",
             "@keyspace @write @slow @dangerous"));
   t.Add(Row("swapdb", 3, kWrite | kFast, 0, 0, 0, CmdSwapDb, "Exchange two databases.",
             "4.0.0", "O(N) where N is the count of clients watching or blocking on keys",
-            "@keyspace @write @fast @dangerous"));
-  // kWholeKeyspace: the commands queued after it in MULTI use another database.
-  CommandSpec select = Row("select", 2, kLoading | kStale | kFast | kWholeKeyspace, 0, 0, 0,
+            "@keyspace @write @fast @dangerous"))
+      .keys = PlanSwapDb;
+  CommandSpec select = Row("select", 2, kLoading | kStale | kFast, 0, 0, 0,
                            CmdSelect,
                            "Change the selected database.", "1.0.0", "O(1)",
                            "@keyspace @fast");
   select.doc.group = "connection";
+  select.keys = PlanSelect;
   t.Add(std::move(select));
 }
 

@@ -160,7 +160,7 @@ void LeaveAllSubscriptions(CommandContext& ctx) {
 
 void RegisterPubSubFamily(CommandTable& t) {
   // May be sent by a RESP2 connection in subscribed state.
-  constexpr uint32_t kSub = kPubSub | kNoScript | kLoading | kStale | kAllowedInSubscribe | kNoKeyspace;
+  constexpr uint32_t kSub = kPubSub | kNoScript | kLoading | kStale | kAllowedInSubscribe;
   t.Add(Row("subscribe", -2, kSub, 0, 0, 0, CmdSubscribe<Kind::kChannel>,
             "Receive the messages published to the given channels.", "2.0.0",
             "O(N) for N channels named.", "@pubsub @slow"));
@@ -180,7 +180,7 @@ void RegisterPubSubFamily(CommandTable& t) {
             "Stop receiving the given shard channels (all of them when none is named).",
             "7.0.0", "O(N) for N shard channels named (or held).",
             "@pubsub @slow"));
-  constexpr uint32_t kPublish = kPubSub | kLoading | kStale | kFast | kNoKeyspace;
+  constexpr uint32_t kPublish = kPubSub | kLoading | kStale | kFast;
   t.Add(Row("publish", 3, kPublish, 0, 0, 0, CmdPublish<false>,
             "Send a message to a channel; returns how many subscribers received it.", "2.0.0",
             "O(N+M): N subscribers of the channel, M patterns subscribed server-wide.",
@@ -191,7 +191,7 @@ void RegisterPubSubFamily(CommandTable& t) {
   CommandSpec& pubsub = t.Add(Row("pubsub", -2, 0, 0, 0, 0, nullptr,
                                   "Inspect the state of pub/sub.", "2.8.0",
                                   "Depends on subcommand.", "@slow"));
-  constexpr uint32_t kInspect = kPubSub | kLoading | kStale | kNoKeyspace;
+  constexpr uint32_t kInspect = kPubSub | kLoading | kStale;
   t.AddSubcommand(pubsub, Row("channels", -2, kInspect, 0, 0, 0, CmdPubSubChannels<false>,
                               "List the channels that have subscribers.", "2.8.0",
                               "O(N) over the channels that have subscribers.",
@@ -210,7 +210,7 @@ void RegisterPubSubFamily(CommandTable& t) {
                               "Count the subscribers of shard channels.", "7.0.0",
                               "O(N) for N shard channels named.",
                               "@pubsub @slow"));
-  t.AddSubcommand(pubsub, Row("help", 2, kLoading | kStale | kNoKeyspace, 0, 0, 0, CmdPubSubHelp,
+  t.AddSubcommand(pubsub, Row("help", 2, kLoading | kStale, 0, 0, 0, CmdPubSubHelp,
                               "Show the PUBSUB subcommands.", "6.2.0", "O(1)", "@slow"));
 }
 

@@ -36,7 +36,6 @@ void ThrottleReply(CommandContext& ctx, int64_t max_burst, int64_t count, int64_
   if (!limit.ok()) return ctx.w.Error(kOutOfRange);
   const int64_t now_us = storage::NowUs();
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   auto r = storage::Throttle(shard, ctx.arg(1), limit.value, quantity, now_us);
   if (r.status == Status::kOverflow) return ctx.w.Error(kOutOfRange);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);

@@ -42,7 +42,7 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   return out;
 }
 
-void WriteCommandInfo(protocol::ReplyWriter& w, const CommandSpec& c) {
+void WriteCommandInfo(protocol::ReplySink& w, const CommandSpec& c) {
   w.ArrayHeader(10);
   w.Bulk(c.name);
   w.Integer(c.arity);
@@ -61,7 +61,7 @@ void WriteCommandInfo(protocol::ReplyWriter& w, const CommandSpec& c) {
   for (const auto& sub : c.subcommands) WriteCommandInfo(w, *sub);
 }
 
-void WriteCommandDocs(protocol::ReplyWriter& w, const CommandSpec& c) {
+void WriteCommandDocs(protocol::ReplySink& w, const CommandSpec& c) {
   const bool subs = !c.subcommands.empty();
   w.MapHeader(subs ? 5 : 4);
   w.Bulk("summary");
@@ -450,7 +450,7 @@ constexpr FamilyRows Row("server");
 
 void RegisterServerFamily(CommandTable& t) {
   constexpr uint32_t kInfoFlags = kLoading | kStale;  // INFO locks shards (keyspace section)
-  constexpr uint32_t kCommandFlags = kInfoFlags | kNoKeyspace;
+  constexpr uint32_t kCommandFlags = kInfoFlags;
   CommandSpec& command = t.Add(Row("command", -1, kCommandFlags, CmdCommand,
                                    "Describe the server's commands.", "2.8.13",
                                    "O(N) where N is the total number of commands",
@@ -482,11 +482,11 @@ void RegisterServerFamily(CommandTable& t) {
   CommandSpec& config = t.Add(Row("config", -2, 0, nullptr, "Read and change configuration.",
                                   "2.0.0", "Depends on subcommand.", "@slow"));
   constexpr uint32_t kCfg = kAdmin | kNoScript | kLoading | kStale;
-  t.AddSubcommand(config, Row("get", -3, kCfg | kNoKeyspace, CmdConfigGet,
+  t.AddSubcommand(config, Row("get", -3, kCfg, CmdConfigGet,
                               "Values of the parameters matching glob patterns.", "2.0.0",
                               "O(N) when N is the number of configuration parameters provided",
                               "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("set", -4, kCfg | kNoKeyspace, CmdConfigSet, "Change parameters at run time.",
+  t.AddSubcommand(config, Row("set", -4, kCfg, CmdConfigSet, "Change parameters at run time.",
                               "2.0.0", "O(N) when N is the number of parameters provided",
                               "@admin @slow @dangerous"));
   t.AddSubcommand(config, Row("resetstat", 2, kCfg, CmdConfigResetStat,
@@ -495,11 +495,11 @@ void RegisterServerFamily(CommandTable& t) {
   t.AddSubcommand(config, Row("rewrite", 2, kCfg, CmdConfigRewrite,
                               "Write the running configuration to the file (unsupported).",
                               "2.8.0", "O(1)", "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("help", 2, kLoading | kStale | kNoKeyspace, CmdConfigHelp,
+  t.AddSubcommand(config, Row("help", 2, kLoading | kStale, CmdConfigHelp,
                               "Show the CONFIG subcommands.", "5.0.0", "O(1)", "@slow"));
-  t.Add(Row("time", 1, kLoading | kStale | kFast | kNoKeyspace, CmdTime, "The server's clock.", "2.6.0",
+  t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0",
             "O(1)", "@fast"));
-  t.Add(Row("lastsave", 1, kLoading | kStale | kFast | kNoKeyspace, CmdLastSave,
+  t.Add(Row("lastsave", 1, kLoading | kStale | kFast, CmdLastSave,
             "Unix time of the last save (sluice does not persist: its start time).", "1.0.0",
             "O(1)", "@admin @fast @dangerous"));
   t.Add(Row("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,

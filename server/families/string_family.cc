@@ -36,7 +36,7 @@ void NotifyStringWrite(CommandContext& ctx, std::string_view key, bool created,
 }
 
 // Writes a string entry's value, or WRONGTYPE.
-void ReplyStringValue(protocol::ReplyWriter& w, const Entry* e) {
+void ReplyStringValue(protocol::ReplySink& w, const Entry* e) {
   if (e == nullptr) return w.Null();
   if (e->type() != storage::ValueType::kString) return w.Error(errors::kWrongType);
   std::string scratch;
@@ -45,7 +45,6 @@ void ReplyStringValue(protocol::ReplyWriter& w, const Entry* e) {
 
 void CmdGet(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   ReplyStringValue(ctx.w, shard.FindForRead(ctx.arg(1), ctx.now_ms));
 }
 
@@ -111,7 +110,6 @@ void CmdSet(CommandContext& ctx) {
   storage::SetOptions opts;
   if (!ParseSetOptions(ctx, &opts)) return;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) {
@@ -124,7 +122,6 @@ void CmdSetNx(CommandContext& ctx) {
   storage::SetOptions opts;
   opts.condition = storage::SetOptions::Condition::kIfAbsent;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
@@ -138,7 +135,6 @@ void CmdSetWithTtl(CommandContext& ctx) {
   const std::string_view name = kUnit == TimeUnit::kSeconds ? "setex" : "psetex";
   if (!ParseDeadline(ctx.w, name, ctx.arg(2), kUnit, ctx.now_ms, &opts.expire_at_ms)) return;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(3), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) {
@@ -151,7 +147,6 @@ void CmdGetSet(CommandContext& ctx) {
   storage::SetOptions opts;
   opts.return_old = true;
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
@@ -160,7 +155,6 @@ void CmdGetSet(CommandContext& ctx) {
 
 void CmdGetDel(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Null();
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -192,7 +186,6 @@ void CmdGetEx(CommandContext& ctx) {
     }
   }
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Null();
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -214,7 +207,6 @@ void CmdGetEx(CommandContext& ctx) {
 
 void CmdMGet(CommandContext& ctx) {
   storage::Database& db = SelectedDb(ctx);
-  KeyLocks locks(db, ctx.args, 1, 1);
   ctx.w.ArrayHeader(ctx.argc() - 1);
   std::string scratch;
   for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -230,7 +222,6 @@ void CmdMGet(CommandContext& ctx) {
 void CmdMSet(CommandContext& ctx) {
   if (ctx.argc() % 2 == 0) return ctx.w.Error(errors::WrongArity("mset"));
   storage::Database& db = SelectedDb(ctx);
-  KeyLocks locks(db, ctx.args, 1, 2);
   storage::SetOptions opts;
   for (size_t i = 1; i < ctx.argc(); i += 2) {
     Shard& shard = db.ShardFor(ctx.arg(i));
@@ -244,7 +235,6 @@ void CmdMSet(CommandContext& ctx) {
 void CmdMSetNx(CommandContext& ctx) {
   if (ctx.argc() % 2 == 0) return ctx.w.Error(errors::WrongArity("msetnx"));
   storage::Database& db = SelectedDb(ctx);
-  KeyLocks locks(db, ctx.args, 1, 2);
   for (size_t i = 1; i < ctx.argc(); i += 2) {
     if (db.ShardFor(ctx.arg(i)).Find(ctx.arg(i), ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   }
@@ -260,7 +250,6 @@ void CmdMSetNx(CommandContext& ctx) {
 
 void CmdAppend(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::AppendString(shard, ctx.arg(1), ctx.arg(2), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -270,7 +259,6 @@ void CmdAppend(CommandContext& ctx) {
 
 void CmdStrlen(CommandContext& ctx) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(0);
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -283,7 +271,6 @@ void CmdGetRange(CommandContext& ctx) {
   auto end = ParseInt64(ctx.arg(3));
   if (!start || !end) return ctx.w.Error(errors::kNotInteger);
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Bulk("");
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -311,7 +298,6 @@ void CmdSetRange(CommandContext& ctx) {
     if (!bytes.empty()) return ctx.w.Error(errors::kStringTooLong);
   }
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::SetRange(shard, ctx.arg(1), static_cast<size_t>(*offset), bytes, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -321,7 +307,6 @@ void CmdSetRange(CommandContext& ctx) {
 
 void IncrementReply(CommandContext& ctx, int64_t delta) {
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementBy(shard, ctx.arg(1), delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -351,7 +336,6 @@ void CmdIncrByFloat(CommandContext& ctx) {
   auto delta = protocol::ParseLongDouble(ctx.arg(2));
   if (!delta) return ctx.w.Error(errors::kNotFloat);
   Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
-  std::lock_guard lock(shard.mu());
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementByFloat(shard, ctx.arg(1), *delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);

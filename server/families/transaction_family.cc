@@ -4,8 +4,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/strings.h"
+#include "protocol/errors.h"
 #include "server/dispatch/command.h"
+#include "server/dispatch/dispatch.h"
 #include "server/dispatch/keyspace_access.h"
+#include "server/dispatch/lock_planner.h"
+#include "server/scripting/scripting.h"
+#include "storage/clock.h"
 #include "server/process/server.h"
 #include "server/txn/transaction.h"
 #include "storage/keyspace.h"
@@ -16,55 +22,12 @@ namespace {
 constexpr std::string_view kExecAbort =
     "EXECABORT Transaction discarded because of previous errors.";
 
-// Whether running `spec` may lock shards other than those of its key
-// positions in the selected database: one flagged kWholeKeyspace (MOVE, COPY,
-// SELECT, scripts), or a command without key positions (KEYS, DBSIZE,
-// FLUSHALL, INFO, ...) unless it is flagged kNoKeyspace (PING, ECHO, PUBLISH,
-// CLIENT, ...: no key, no lock). A command that locks shards one after another
-// must be here: inside EXEC it would take them out of the global order.
-bool ReachesWholeKeyspace(const CommandSpec& spec) {
-  if (spec.flags & kWholeKeyspace) return true;
-  return spec.first_key <= 0 && !(spec.flags & kNoKeyspace);
-}
-
-// Appends the shards of `args`' keys, as the row's first/last/step positions
-// name them, in database `db`.
-void AddKeyShards(storage::Database& db, const CommandSpec& spec, const protocol::CommandArgs& args,
-                  std::vector<storage::Shard*>* shards) {
-  const int argc = static_cast<int>(args.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : std::min(spec.last_key, argc - 1);
-  const int step = std::max(spec.key_step, 1);
-  for (int i = spec.first_key; i <= last; i += step) shards->push_back(&db.ShardFor(args[i]));
-}
-
-// The shards EXEC holds while it runs: those of every queued command's keys
-// and every watched key, or every shard of every database when a queued
-// command may reach further. MultiLock takes them in the global order.
-std::vector<storage::Shard*> ShardsToLock(storage::Keyspace& keyspace, int db,
-                                          const Transaction& tx) {
-  std::vector<storage::Shard*> shards;
-  bool whole = false;
-  for (const Transaction::QueuedCommand& q : tx.queued()) {
-    if (ReachesWholeKeyspace(*q.spec)) {
-      whole = true;
-      break;
-    }
-  }
-  if (whole) {
-    shards.reserve(keyspace.database_count() * keyspace.shards_per_db());
-    for (size_t d = 0; d < keyspace.database_count(); ++d) {
-      storage::Database& database = keyspace.db(d);
-      for (size_t i = 0; i < database.shard_count(); ++i) shards.push_back(&database.shard(i));
-    }
-    return shards;
-  }
-  for (const Transaction::QueuedCommand& q : tx.queued()) {
-    AddKeyShards(keyspace.db(db), *q.spec, q.args, &shards);
-  }
-  for (const Transaction::WatchedKey& w : tx.watched()) {
-    shards.push_back(&keyspace.db(w.db).ShardFor(w.key));
-  }
-  return shards;
+// The shards EXEC holds while it runs: what the lock planner says for every
+// queued command (each in the database it will run in: a queued SELECT moves
+// the ones after it), and every watched key's.
+void PlanTransaction(const Transaction& tx, LockPlan& plan) {
+  for (const Transaction::QueuedCommand& q : tx.queued()) PlanLocks(*q.spec, q.args, plan);
+  for (const Transaction::WatchedKey& w : tx.watched()) plan.AddKey(w.db, w.key);
 }
 
 void CmdMulti(CommandContext& ctx) {
@@ -83,19 +46,36 @@ void CmdExec(CommandContext& ctx) {
     tx.UnwatchAll(keyspace);
     return ctx.w.Error(kExecAbort);
   }
-  {
-    storage::MultiLock lock(ShardsToLock(keyspace, ctx.client.db(), tx));
-    const bool changed = tx.WatchedKeyChanged(keyspace, ctx.now_ms);
-    tx.UnwatchAll(keyspace);  // the transaction's own writes must not count
-    if (changed) {
-      ctx.w.NullArray();
-    } else {
-      // Every command sees the same clock, so no key expires half-way.
-      ctx.w.ArrayHeader(tx.queued().size());
-      for (const Transaction::QueuedCommand& q : tx.queued()) {
-        CommandContext sub{ctx.server, ctx.client, q.args, ctx.w, ctx.now_ms, ctx.subscriber};
-        q.spec->handler(sub);
-      }
+  LockPlan plan(keyspace, ctx.client.db());
+  PlanTransaction(tx, plan);
+  ShardLocks locks;
+  bool busy = false;
+  const auto give_up = [&] {
+    if (ctx.server.stopping()) return true;
+    busy = ctx.server.scripts().BusyPastThreshold(storage::NowMs());
+    return busy;
+  };
+  if (locks.Acquire(plan, give_up) != ShardLocks::Result::kLocked) {
+    // A script past busy-reply-threshold holds a shard it needs: refused
+    // as Redis refuses EXEC while a script is busy.
+    tx.End();
+    tx.UnwatchAll(keyspace);
+    return ctx.w.Error(StrCat("EXECABORT Transaction discarded because of: ",
+                              busy ? protocol::errors::kBusyScript
+                                   : std::string_view("ERR the server is shutting down")));
+  }
+  const bool changed = tx.WatchedKeyChanged(keyspace, ctx.now_ms);
+  tx.UnwatchAll(keyspace);  // the transaction's own writes must not count
+  if (changed) {
+    ctx.w.NullArray();
+  } else {
+    // Every command sees the same clock, so no key expires half-way.
+    ctx.w.ArrayHeader(tx.queued().size());
+    for (const Transaction::QueuedCommand& q : tx.queued()) {
+      CommandContext sub{ctx.server, ctx.client, q.args, ctx.w, ctx.now_ms, ctx.subscriber};
+      sub.locks = &locks;
+      DispatchResult r = RunResolved(sub, *q.spec, Origin::kTransaction);
+      if (r.kind == DispatchResult::kRefused) ctx.w.Error(r.error);
     }
   }
   tx.End();

@@ -45,7 +45,13 @@ class ClientState {
   void set_lib_ver(std::string v);
 
   ReplyMode reply_mode() const { return reply_mode_; }
-  void set_reply_mode(ReplyMode m) { reply_mode_ = m; }
+  void set_reply_mode(ReplyMode m) {
+    reply_mode_ = m;
+    replies_on_ = m == ReplyMode::kOn;
+  }
+  // Whether replies are on (CLIENT REPLY ON); the connection's reply filter
+  // reads it as each reply starts.
+  const bool* replies_on() const { return &replies_on_; }
   bool no_evict() const { return no_evict_.load(std::memory_order_relaxed); }
   void set_no_evict(bool v) { no_evict_.store(v, std::memory_order_relaxed); }
   bool no_touch() const { return no_touch_.load(std::memory_order_relaxed); }
@@ -114,6 +120,7 @@ class ClientState {
   // Only the connection's thread touches these.
   bool authenticated_ = true;
   ReplyMode reply_mode_ = ReplyMode::kOn;
+  bool replies_on_ = true;
   Transaction transaction_;
 
   mutable std::mutex mu_;

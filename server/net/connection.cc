@@ -4,6 +4,7 @@
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch/dispatch.h"
+#include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
 #include "server/scripting/scripting.h"
 #include "server/process/server.h"
@@ -66,11 +67,14 @@ void Connection::Kill() {
 }
 
 void Connection::CloseIfIdle(int64_t now_ms, int timeout_s) {
+  if (executing_) return;  // a long script serving others from its hook
   if (now_ms - state_.last_interaction_ms() > static_cast<int64_t>(timeout_s) * 1000) Close();
 }
 
 void Connection::DoRead() {
-  if (closed_ || reading_) return;
+  // Not while a command runs: a busy script's hook may run this thread's
+  // loop (OnWrite), and the command still uses the parsed arguments.
+  if (closed_ || reading_ || executing_) return;
   reading_ = true;
   socket_.async_read_some(asio::buffer(read_buf_.data(), read_buf_.size()),
                           [self = shared_from_this()](const boost::system::error_code& ec,
@@ -116,64 +120,42 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::Execute() {
   thread_.commands_processed.fetch_add(1, std::memory_order_relaxed);
-  const size_t mark = out_.size();
   const int64_t now_ms = storage::NowMs();
-  const CommandSpec* spec = ResolveCommand(server_.commands(), args_, writer_);
-  bool refused = true;  // inside MULTI, a refused command makes EXEC abort
-  if (spec != nullptr) {
-    if (!state_.authenticated() && !(spec->flags & kNoAuth)) {
-      writer_.Error(protocol::errors::kNoAuth);
-    } else if (state_.resp() == 2 && !(spec->flags & kAllowedInSubscribe) &&
-               state_.subscribed()) {
-      writer_.Error(StrCat("ERR Can't execute '", spec->name,
-                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
-                           "are allowed in this context"));
-    } else if (!(spec->flags & kAllowBusy) && server_.scripts().BusyPastThreshold(now_ms)) {
-      writer_.Error(protocol::errors::kBusyScript);
+  // CLIENT REPLY OFF/SKIP: replies are dropped, push messages (SUBSCRIBE's
+  // confirmations) still go out, as in Redis.
+  const ReplyMode mode = state_.reply_mode();
+  const bool muted = mode == ReplyMode::kOff || mode == ReplyMode::kSkipThis;
+  protocol::PushOnlyFilter filter(writer_, state_.replies_on());
+  protocol::ReplySink& sink = muted ? static_cast<protocol::ReplySink&>(filter) : writer_;
+  const uint64_t errors_before = sink.errors_written();
+  CommandContext ctx{server_, state_, args_, sink, now_ms, this};
+  DispatchResult r = Dispatch(ctx, Origin::kClient);
+  if (r.kind == DispatchResult::kRefused) {
+    // Inside MULTI, a refused command makes EXEC abort.
+    state_.transaction().Reject();
+    if (!args_.empty() && protocol::EqualsIgnoreCase(args_[0], "exec")) {
+      // As in Redis, an EXEC refused before it runs (wrong arity, NOAUTH,
+      // BUSY, ...) discards the transaction, in MULTI or not, and says why.
+      std::string_view why = r.error;
+      if (why.substr(0, 4) == "ERR ") why.remove_prefix(4);
+      sink.Error(StrCat("EXECABORT Transaction discarded because of: ", why));
+      state_.transaction().End();
+      state_.transaction().UnwatchAll(server_.keyspace());
     } else {
-      refused = false;
-      state_.Touch(now_ms, spec->name.c_str());
-      CommandContext ctx{server_, state_, args_, writer_, now_ms, this};
-      if (!QueueInTransaction(ctx, *spec)) spec->handler(ctx);
-      parser_.set_authenticated(state_.authenticated());
+      sink.Error(r.error);
     }
   }
-  if (refused) {
-    state_.transaction().Reject();
-    if (!args_.empty() && protocol::EqualsIgnoreCase(args_[0], "exec")) AbortRefusedExec(mark);
-  }
-  if (out_.size() > mark && out_[mark] == '-') {
-    server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
-  }
-  switch (state_.reply_mode()) {
-    case ReplyMode::kOn:
-      break;
-    case ReplyMode::kOff:
-      out_.resize(mark);
-      break;
-    case ReplyMode::kSkipNext:  // CLIENT REPLY SKIP itself: no reply, skip the next one
-      out_.resize(mark);
-      state_.set_reply_mode(ReplyMode::kSkipThis);
-      break;
-    case ReplyMode::kSkipThis:
-      out_.resize(mark);
-      state_.set_reply_mode(ReplyMode::kOn);
-      break;
+  parser_.set_authenticated(state_.authenticated());
+  writer_.set_protocol(state_.resp());
+  server_.stats().total_error_replies.fetch_add(sink.errors_written() - errors_before,
+                                                std::memory_order_relaxed);
+  // CLIENT REPLY SKIP mutes the command after it.
+  if (state_.reply_mode() == ReplyMode::kSkipNext) {
+    state_.set_reply_mode(ReplyMode::kSkipThis);
+  } else if (mode == ReplyMode::kSkipThis && state_.reply_mode() == ReplyMode::kSkipThis) {
+    state_.set_reply_mode(ReplyMode::kOn);
   }
   if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
-}
-
-void Connection::AbortRefusedExec(size_t mark) {
-  // As in Redis, an EXEC refused before it runs (wrong arity, NOAUTH, BUSY,
-  // ...) discards the transaction, in MULTI or not, and says why.
-  if (out_.size() < mark + 3 || out_[mark] != '-') return;
-  std::string_view why(out_.data() + mark + 1, out_.size() - mark - 3);
-  if (why.substr(0, 4) == "ERR ") why.remove_prefix(4);
-  std::string reply = StrCat("EXECABORT Transaction discarded because of: ", why);
-  out_.resize(mark);
-  writer_.Error(reply);
-  state_.transaction().End();
-  state_.transaction().UnwatchAll(server_.keyspace());
 }
 
 void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {

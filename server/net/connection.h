@@ -52,9 +52,6 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Execute();
-  // Turns the error just written at out_[mark] for a refused EXEC into
-  // EXECABORT and discards the transaction.
-  void AbortRefusedExec(size_t mark);
   void Flush();
   // Flushes after the handler now running returns, so that every message
   // delivered meanwhile (a pipelined batch of PUBLISHes) leaves in one write.

@@ -37,9 +37,13 @@ std::string RandomRunId() {
 
 }  // namespace
 
+// The control thread's loop: listening sockets and signals.
 struct Server::Listeners {
+  asio::io_context control{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{control.get_executor()};
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
   std::unique_ptr<asio::signal_set> signals;
+  std::thread thread;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(Config config) {
@@ -86,7 +90,7 @@ Server::~Server() {
 
 absl::Status Server::Start() {
   const Config cfg = config_.Snapshot();
-  asio::io_context& main_ctx = threads_[0]->context();
+  asio::io_context& main_ctx = listeners_->control;
   for (const std::string& addr_text : cfg.bind) {
     std::string host = addr_text;
     if (host == "*") host = "0.0.0.0";
@@ -126,6 +130,7 @@ absl::Status Server::Start() {
     ScheduleIdleCheck(t);
     threads_[t]->Run();
   }
+  listeners_->thread = std::thread([this] { listeners_->control.run(); });
   Log(LogLevel::kNotice, StrCat("Server initialized, ", threads_.size(), " I/O threads, ",
                                       cfg.databases, " databases x ", cfg.shards, " shards"));
   Log(LogLevel::kNotice,
@@ -195,12 +200,25 @@ void Server::ScheduleIdleCheck(size_t t) {
 
 void Server::Wait() {
   for (auto& t : threads_) t->Join();
+  if (listeners_->thread.joinable()) listeners_->thread.join();
 }
 
 void Server::Shutdown() {
   if (stopping_.exchange(true)) return;
   scripts_->KillAll();  // a looping script would keep its thread from stopping
   for (auto& t : threads_) t->Stop();
+  listeners_->work.reset();
+  listeners_->control.stop();
+}
+
+void Server::ServeOthersWhileBusy() {
+  if (current_io_thread < 0 || stopping()) return;
+  // Nested poll: runs the handlers that are ready on this thread's loop and
+  // returns. The script's own connection is inside its command and has no
+  // read pending, so only other connections' commands (refused with BUSY
+  // unless allowed while busy), deliveries and timers run here; active
+  // expiry skips the shards the script holds (it never waits for a lock).
+  threads_[current_io_thread]->context().poll();
 }
 
 Server::ThreadTotals Server::SumThreadStats() const {

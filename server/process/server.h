@@ -3,6 +3,10 @@
 // table, the I/O threads (one io_context each), the listening sockets and the
 // registry of connected clients.
 //
+// Accepting connections and handling SIGINT/SIGTERM run on a control thread
+// of their own, which never takes a shard lock, so a script or transaction
+// that holds shards can never keep new connections or a shutdown waiting.
+//
 // Thread-safe: handlers on every I/O thread call into it concurrently. Asio
 // stays out of this header so that command families compile without it.
 
@@ -37,6 +41,8 @@ struct ServerStats {
   std::atomic<int64_t> connected_clients{0};
   // Clients closed for going over client-output-buffer-limit.
   std::atomic<uint64_t> client_output_buffer_limit_disconnections{0};
+  // Executed write commands (the write hook's count).
+  std::atomic<uint64_t> write_commands{0};
 };
 
 class Server {
@@ -50,6 +56,24 @@ class Server {
   void Wait();
   // Stops accepting, closes connections and stops the threads. Thread-safe.
   void Shutdown();
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+
+  // The write hook: called once for every executed write command (by a
+  // client, inside EXEC or from a script), with its locks still held.
+  // Subsystems that follow writes (snapshots, replication, eviction
+  // bookkeeping) subscribe with AddWriteListener before Start().
+  using WriteListener = std::function<void(const CommandContext&, const CommandSpec&)>;
+  void AddWriteListener(WriteListener listener) { write_listeners_.push_back(std::move(listener)); }
+  void OnWrite(const CommandContext& ctx, const CommandSpec& spec) {
+    stats_.write_commands.fetch_add(1, std::memory_order_relaxed);
+    for (const WriteListener& l : write_listeners_) l(ctx, spec);
+  }
+
+  // While a script on this I/O thread runs past busy-reply-threshold, its
+  // hook calls this to serve the thread's other connections (they get BUSY,
+  // SCRIPT KILL and SHUTDOWN work), as Redis serves clients during a busy
+  // script. Does nothing off an I/O thread.
+  void ServeOthersWhileBusy();
 
   uint16_t port() const { return bound_port_; }
   storage::Keyspace& keyspace() { return *keyspace_; }
@@ -105,6 +129,7 @@ class Server {
   std::atomic<size_t> next_thread_{0};
   std::atomic<bool> stopping_{false};
 
+  std::vector<WriteListener> write_listeners_;
   std::mutex clients_mu_;
   absl::flat_hash_map<uint64_t, std::weak_ptr<Connection>> clients_;
   std::mutex log_mu_;

@@ -10,8 +10,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
+#include "protocol/reply_capture.h"
 #include "protocol/reply_reader.h"
 #include "server/dispatch/dispatch.h"
+#include "server/dispatch/lock_planner.h"
 #include "server/scripting/lua_libs.h"
 #include "server/process/server.h"
 #include "server/scripting/sha1.h"
@@ -43,16 +45,8 @@ constexpr int kHookInstructions = 100000;
 // Nesting limit when turning a Lua value into a reply.
 constexpr int kMaxReplyDepth = 1000;
 constexpr const char* kSourceName = "@user_script";
-constexpr const char* kKilledError = "ERR Script killed by user with SCRIPT KILL...";
+constexpr const char* kKilledError = kScriptKilledError.data();
 constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
-
-// Commands that lock every shard (one at a time or all together) rather than
-// the shards of key arguments; a script holding key locks cannot run them.
-bool ReachesWholeKeyspace(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"keys",    "scan",     "randomkey", "dbsize",
-                                                "flushdb", "flushall", "swapdb",    "info"};
-  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
-}
 
 // Unique across engines, so a thread's Lua state never outlives the registry
 // (or the flush) it was built for.
@@ -70,12 +64,13 @@ struct ScriptRun {
   bool busy_logged = false;
   bool killed = false;
   RunningScript running;
-  // Shard locks held, ascending by order(); released when the script ends.
-  std::vector<storage::Shard*> held;
+  // The shard locks the script holds: its caller's (EXEC's) set when it runs
+  // inside a transaction, else its own. Everything added stays held until
+  // the script ends.
+  ShardLocks* locks = nullptr;
   // Scratch for redis.call, reused by every call of this script.
   protocol::CommandArgs args;
-  std::string reply_buf;
-  ReplyValue reply;
+  protocol::ReplyCapture capture;
   std::string error;
 };
 
@@ -196,10 +191,10 @@ bool RawField(lua_State* L, int idx, const char* name, int type) {
   return false;
 }
 
-void WriteLuaValue(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth);
+void WriteLuaValue(lua_State* L, int idx, protocol::ReplySink& w, int resp, int depth);
 
 // Writes the table at `idx`, converted as Redis does.
-void WriteLuaTable(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth) {
+void WriteLuaTable(lua_State* L, int idx, protocol::ReplySink& w, int resp, int depth) {
   if (depth > kMaxReplyDepth || !lua_checkstack(L, 8)) {
     return w.Error("ERR reached lua stack limit");
   }
@@ -282,7 +277,7 @@ void WriteLuaTable(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, in
   }
 }
 
-void WriteLuaValue(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, int depth) {
+void WriteLuaValue(lua_State* L, int idx, protocol::ReplySink& w, int resp, int depth) {
   switch (lua_type(L, idx)) {
     case LUA_TSTRING: {
       size_t len;
@@ -306,103 +301,41 @@ void WriteLuaValue(lua_State* L, int idx, protocol::ReplyWriter& w, int resp, in
 
 // ---- redis.call -------------------------------------------------------------
 
-// Locks what `spec` run with run.args needs beyond the shards already held.
-// Returns false with run.error set when that would break the lock order.
-bool AcquireShards(ScriptRun& run, const CommandSpec& spec) {
-  if (ReachesWholeKeyspace(spec.name)) {
-    if (run.held.empty()) return true;  // it locks for itself, as for any client
-    run.error = StrCat("ERR script tried accessing the whole keyspace with '", spec.name,
-                       "' while holding its keys' locks");
-    return false;
-  }
-  storage::Keyspace& ks = run.ctx->server.keyspace();
-  const protocol::CommandArgs& args = run.args;
-  struct Need {
-    storage::Shard* shard;
-    std::string_view key;
-  };
-  std::vector<Need> need;
-  auto add = [&](storage::Database& db, std::string_view key) {
-    storage::Shard* s = &db.ShardFor(key);
-    if (std::find(run.held.begin(), run.held.end(), s) == run.held.end()) need.push_back({s, key});
-  };
-  storage::Database& db = ks.db(run.ctx->client.db());
-  if (spec.first_key > 0) {
-    const int argc = static_cast<int>(args.size());
-    const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-    for (int i = spec.first_key; i <= last && i < argc; i += std::max(1, spec.key_step)) {
-      add(db, args[i]);
-    }
-  }
-  // MOVE key db and COPY src dst DB n also reach a key of another database.
-  auto other_db = [&](std::string_view index, std::string_view key) {
-    std::optional<int64_t> n = protocol::ParseInt64(index);
-    if (n && *n >= 0 && static_cast<size_t>(*n) < ks.database_count()) {
-      add(ks.db(static_cast<size_t>(*n)), key);
-    }
-  };
-  if (spec.name == "move" && args.size() == 3) other_db(args[2], args[1]);
-  if (spec.name == "copy") {
-    for (size_t i = 3; i + 1 < args.size(); ++i) {
-      if (protocol::EqualsIgnoreCase(args[i], "DB")) other_db(args[i + 1], args[2]);
-    }
-  }
-  if (need.empty()) return true;
-  std::sort(need.begin(), need.end(),
-            [](const Need& a, const Need& b) { return a.shard->order() < b.shard->order(); });
-  if (!run.held.empty() && need.front().shard->order() < run.held.back()->order()) {
-    run.error = StrCat("ERR script tried accessing undeclared key '", need.front().key, "'");
-    return false;
-  }
-  for (const Need& n : need) {
-    if (!run.held.empty() && run.held.back() == n.shard) continue;  // duplicate
-    n.shard->mu().lock();
-    run.held.push_back(n.shard);
-  }
-  return true;
-}
-
-// Runs the command in run.args. On success run.reply holds its reply and the
-// result is true; false with run.error set when it could not run.
+// Runs the command in run.args through the gate. On success the captured
+// reply is run.capture.values()[0] and the result is true; false with
+// run.error set when it could not run.
 bool RunCommand(ScriptRun& run) {
-  Server& server = run.ctx->server;
   if (run.args.empty()) {
     run.error = "ERR Please specify at least one argument for this redis lib call";
     return false;
   }
-  run.reply_buf.clear();
-  protocol::ReplyWriter w(&run.reply_buf);
-  w.set_protocol(run.resp);
-  const CommandSpec* spec = ResolveCommand(server.commands(), run.args, w);
-  if (spec == nullptr) {
-    const CommandSpec* top = server.commands().Find(run.args[0]);
-    const bool unknown = top == nullptr || (!top->subcommands.empty() && run.args.size() > 1 &&
-                                            top->FindSubcommand(run.args[1]) == nullptr);
-    run.error = unknown ? "ERR Unknown Redis command called from script"
-                        : "ERR Wrong number of args calling Redis command from script";
-    return false;
-  }
-  if (spec->flags & kNoScript) {
-    run.error = "ERR This Redis command is not allowed from script";
-    return false;
-  }
-  if ((spec->flags & kWrite) && run.read_only) {
-    run.error = "ERR Write commands are not allowed from read-only scripts.";
-    return false;
-  }
-  if (run.running.kill.load(std::memory_order_relaxed)) {
-    run.error = kKilledError;
-    return false;
-  }
-  if (!AcquireShards(run, *spec)) return false;
-  if (spec->flags & kWrite) run.running.wrote.store(true, std::memory_order_relaxed);
+  run.capture.Clear();
+  run.capture.set_protocol(run.resp);
   // Time stands still inside a script, as in Redis: every command sees the
   // script's start time.
-  CommandContext inner{server, run.ctx->client, run.args, w, run.now_ms, nullptr};
-  spec->handler(inner);
-  size_t consumed = 0;
-  run.reply = ReplyValue();
-  if (!protocol::ReadReply(run.reply_buf, &run.reply, &consumed)) {
+  CommandContext inner{run.ctx->server, run.ctx->client, run.args, run.capture, run.now_ms,
+                       nullptr};
+  inner.locks = run.locks;
+  ScriptCall call{run.read_only, &run.running};
+  DispatchResult r = Dispatch(inner, Origin::kScript, &call);
+  switch (r.kind) {
+    case DispatchResult::kRan:
+      break;
+    case DispatchResult::kQueued:  // not reachable: scripts never queue
+    case DispatchResult::kRefused:
+      switch (r.resolve) {
+        case ResolveError::kNone: run.error = std::move(r.error); break;
+        case ResolveError::kUnknownCommand:
+        case ResolveError::kUnknownSubcommand:
+          run.error = "ERR Unknown Redis command called from script";
+          break;
+        case ResolveError::kWrongArity:
+          run.error = "ERR Wrong number of args calling Redis command from script";
+          break;
+      }
+      return false;
+  }
+  if (run.capture.values().size() != 1 || !run.capture.complete()) {
     run.error = "ERR the command's reply could not be read back";
     return false;
   }
@@ -436,8 +369,9 @@ int CallCommon(lua_State* L, bool raise) {
     PushErrorTable(L, run->error);
     return raise ? lua_error(L) : 1;
   }
-  PushReply(L, run->reply, run->resp);
-  if (raise && run->reply.type == ReplyType::kError) return lua_error(L);
+  const ReplyValue& reply = run->capture.values()[0];
+  PushReply(L, reply, run->resp);
+  if (raise && reply.type == ReplyType::kError) return lua_error(L);
   return 1;
 }
 
@@ -647,7 +581,12 @@ void Hook(lua_State* L, lua_Debug*) {
     RaiseError(L, kKilledError);
     return;
   }
-  if (!run->busy_logged && storage::NowMs() - run->running.start_ms > run->busy_threshold_ms) {
+  const int64_t ran_ms = storage::NowMs() - run->running.start_ms;
+  // Past the threshold other clients get BUSY; those on this script's own
+  // I/O thread are served from here, as Redis serves clients during a busy
+  // script.
+  if (ran_ms >= run->busy_threshold_ms) run->ctx->server.ServeOthersWhileBusy();
+  if (!run->busy_logged && ran_ms > run->busy_threshold_ms) {
     run->busy_logged = true;
     run->ctx->server.Log(
         LogLevel::kWarning,
@@ -662,7 +601,7 @@ void Hook(lua_State* L, lua_Debug*) {
 // Runs the compiled script (stack: [1] the function) and writes its result
 // into the writer passed as upvalue-free light userdata at [2].
 int RunAndConvert(lua_State* L) {
-  auto* w = static_cast<protocol::ReplyWriter*>(lua_touserdata(L, 2));
+  auto* w = static_cast<protocol::ReplySink*>(lua_touserdata(L, 2));
   lua_settop(L, 1);
   lua_call(L, 0, 1);
   WriteLuaValue(L, 1, *w, t_run->resp, 0);
@@ -953,12 +892,12 @@ void ScriptEngine::RemoveRunning(RunningScript* r) {
   running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
 }
 
-bool ScriptEngine::BusyPastThreshold(int64_t now_ms) {
+bool ScriptEngine::BusyPastThreshold(int64_t now_ms, const RunningScript* except) {
   if (running_count_.load(std::memory_order_relaxed) == 0) return false;
   const int64_t threshold = server_.config().busy_reply_threshold_ms();
   std::lock_guard lock(running_mu_);
   for (const RunningScript* r : running_) {
-    if (now_ms - r->start_ms >= threshold) return true;
+    if (r != except && now_ms - r->start_ms >= threshold) return true;
   }
   return false;
 }
@@ -1050,18 +989,15 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   run.busy_threshold_ms = server_.config().busy_reply_threshold_ms();
   run.running.start_ms = storage::NowMs();
 
-  // Lock the declared keys' shards, ascending, before any code runs.
-  storage::Database& db = server_.keyspace().db(ctx.client.db());
-  for (int64_t i = 0; i < *numkeys; ++i) run.held.push_back(&db.ShardFor(ctx.arg(3 + i)));
-  std::sort(run.held.begin(), run.held.end(),
-            [](storage::Shard* a, storage::Shard* b) { return a->order() < b->order(); });
-  run.held.erase(std::unique(run.held.begin(), run.held.end()), run.held.end());
-  for (storage::Shard* s : run.held) s->mu().lock();
+  // The declared keys' shards were locked by the dispatcher (EVAL's row
+  // plans them), into ctx.locks; redis.call adds to that set.
+  run.locks = ctx.locks;
+  ShardLocks own;
+  if (run.locks == nullptr) run.locks = &own;
   const int db_before = ctx.client.db();
 
   vm.SetKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));
-  std::string result;
-  protocol::ReplyWriter out(&result);
+  protocol::ReplyCapture out;
   out.set_protocol(ctx.w.protocol());
   lua_pushcfunction(L, RunAndConvert);
   lua_insert(L, 2);                // [1] handler [2] RunAndConvert [3] function
@@ -1073,15 +1009,16 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   t_run = nullptr;
   RemoveRunning(&run.running);
 
-  for (auto it = run.held.rbegin(); it != run.held.rend(); ++it) (*it)->mu().unlock();
   ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
   if (run.killed) vm.RestoreHook();
   lua_gc(L, LUA_GCRESTART, 0);
 
   if (rc == 0) {
     lua_settop(L, 0);
-    ctx.w.buffer()->append(result);
-    return;
+    if (out.values().size() == 1 && out.complete()) {
+      return protocol::WriteReplyValue(ctx.w, out.values()[0]);
+    }
+    return ctx.w.Error("ERR the script's reply could not be converted");
   }
   std::string message;
   int line = -1;
@@ -1104,13 +1041,11 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   }
 }
 
-std::vector<std::string_view> EvalKeys(const protocol::CommandArgs& args) {
-  std::vector<std::string_view> keys;
-  if (args.size() < 3) return keys;
+void PlanEvalKeys(const protocol::CommandArgs& args, LockPlan& plan) {
+  if (args.size() < 3) return;
   std::optional<int64_t> n = protocol::ParseInt64(args[2]);
-  if (!n || *n < 0 || *n > static_cast<int64_t>(args.size() - 3)) return keys;
-  for (int64_t i = 0; i < *n; ++i) keys.push_back(args[3 + i]);
-  return keys;
+  if (!n || *n < 0 || *n > static_cast<int64_t>(args.size() - 3)) return;
+  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[3 + i]);
 }
 
 }  // namespace sluice::server

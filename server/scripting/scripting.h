@@ -9,15 +9,18 @@
 // empties the registry and bumps an epoch; each thread drops its state and
 // starts a fresh one before its next script.
 //
-// A script is atomic like MULTI/EXEC: before it starts, the shards of its
-// declared keys (in the caller's database) are locked in ascending order, and
-// they stay locked until it ends. redis.call runs ordinary command handlers,
-// which lock their shards again (shard mutexes are re-entrant). A command that
-// needs a shard the script does not hold gets it too when its place in the
-// lock order is after every shard held (locks are only ever taken in
-// ascending order, so this cannot deadlock); otherwise, and for commands that
-// touch the whole keyspace while shards are held, redis.call fails with
-// "ERR script tried accessing undeclared key ..." (docs/compatibility.md).
+// A script is atomic like MULTI/EXEC: before it starts, the dispatcher locks
+// the shards of its declared keys (EVAL's row plans them), and they stay
+// locked until it ends. redis.call runs each command through the same gate
+// path as a client's (Origin::kScript), adding the shards it needs to the
+// script's set. A shard that comes after every shard held is simply locked
+// (locks are only ever taken in ascending order, so this cannot deadlock);
+// otherwise redis.call fails with "ERR script tried accessing undeclared key
+// ..." (docs/compatibility.md). Replies come back through a ReplyCapture.
+//
+// While a script runs past busy-reply-threshold, its hook serves the other
+// connections of its I/O thread (Server::ServeOthersWhileBusy), which then
+// get BUSY like everyone else; SCRIPT KILL and SHUTDOWN get through.
 //
 // Thread-safe: Eval runs on the caller's thread; Kill, Exists, Flush and Load
 // may be called from any thread at any time.
@@ -35,6 +38,9 @@
 namespace sluice::server {
 
 class Server;
+
+inline constexpr std::string_view kScriptKilledError =
+    "ERR Script killed by user with SCRIPT KILL...";
 
 // One script being run, as SCRIPT KILL sees it.
 struct RunningScript {
@@ -70,10 +76,11 @@ class ScriptEngine {
   KillOutcome Kill(int64_t now_ms);
   // Stops every running script, written or not (server shutdown).
   void KillAll();
-  // Whether a script has run for longer than busy-reply-threshold: the other
-  // clients' commands then get BUSY (unless flagged kAllowBusy), as in Redis.
-  // One relaxed atomic load while no script runs.
-  bool BusyPastThreshold(int64_t now_ms);
+  // Whether a script (other than `except`) has run for longer than
+  // busy-reply-threshold: the other clients' commands then get BUSY (unless
+  // flagged kAllowBusy), as in Redis. One relaxed atomic load while no
+  // script runs.
+  bool BusyPastThreshold(int64_t now_ms, const RunningScript* except = nullptr);
 
   // Used by the per-thread Lua states.
   Server& server() { return server_; }
@@ -94,9 +101,9 @@ class ScriptEngine {
   std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
 };
 
-// The keys of an EVAL-family command (args[3 .. 3+numkeys)), for callers that
-// lock a command's keys before running it (EXEC). Empty when numkeys is not
-// a valid count.
-std::vector<std::string_view> EvalKeys(const protocol::CommandArgs& args);
+// The lock planner's `keys` function of the EVAL family: the shards of
+// args[3 .. 3+numkeys) in the selected database (nothing when numkeys is
+// not a valid count; the handler replies the error).
+void PlanEvalKeys(const protocol::CommandArgs& args, LockPlan& plan);
 
 }  // namespace sluice::server

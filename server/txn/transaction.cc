@@ -31,7 +31,6 @@ void Transaction::Watch(storage::Keyspace& keyspace, int db, std::string_view ke
   }
   if (changed_ == nullptr) changed_ = std::make_shared<storage::WatchFlag>(false);
   storage::Shard& shard = keyspace.db(db).ShardFor(key);
-  std::lock_guard lock(shard.mu());
   (void)shard.Find(key, now_ms);  // reclaims it if expired: that is not a later change
   shard.Watch(key, changed_);
   watched_.push_back(WatchedKey{db, std::string(key)});
@@ -39,9 +38,7 @@ void Transaction::Watch(storage::Keyspace& keyspace, int db, std::string_view ke
 
 void Transaction::UnwatchAll(storage::Keyspace& keyspace) {
   for (const WatchedKey& w : watched_) {
-    storage::Shard& shard = keyspace.db(w.db).ShardFor(w.key);
-    std::lock_guard lock(shard.mu());
-    shard.Unwatch(w.key, changed_.get());
+    keyspace.db(w.db).ShardFor(w.key).Unwatch(w.key, changed_.get());
   }
   watched_.clear();
   changed_.reset();
@@ -51,9 +48,7 @@ bool Transaction::WatchedKeyChanged(storage::Keyspace& keyspace, int64_t now_ms)
   if (changed_ == nullptr) return false;
   for (const WatchedKey& w : watched_) {
     if (changed_->load(std::memory_order_relaxed)) break;
-    storage::Shard& shard = keyspace.db(w.db).ShardFor(w.key);
-    std::lock_guard lock(shard.mu());
-    (void)shard.Find(w.key, now_ms);  // an expired key is reclaimed, which sets the flag
+    (void)keyspace.db(w.db).ShardFor(w.key).Find(w.key, now_ms);  // an expired key is reclaimed, which sets the flag
   }
   return changed_->load(std::memory_order_relaxed);
 }

@@ -2,10 +2,9 @@
 // Transaction: one client's MULTI queue and WATCHed keys.
 //
 // Between MULTI and EXEC a client's commands are copied into the queue
-// instead of running; EXEC runs them all while holding the shard locks of
-// every key they and the watched keys touch (or every shard, when a queued
-// command reaches beyond its key positions), so no other client sees a part
-// of the transaction. WATCH registers one flag per client with the watched
+// instead of running; EXEC runs them all while holding the shards the lock
+// planner names for them and for the watched keys, so no other client sees
+// a part of the transaction. WATCH registers one flag per client with the watched
 // keys' shards; any change to one of those keys sets it, and EXEC then
 // aborts.
 //
@@ -59,10 +58,12 @@ class Transaction {
 
   // ---- WATCH ----
   // Watches `key` of database `db`. An expired key is reclaimed first, so
-  // only a later change counts. Locks the key's shard.
+  // only a later change counts.
+  // REQUIRES: the key's shard locked (WATCH's row plans it).
   void Watch(storage::Keyspace& keyspace, int db, std::string_view key, int64_t now_ms);
   // Forgets every watched key (EXEC, DISCARD, UNWATCH, RESET, disconnect).
-  // Locks each watched key's shard in turn (re-entrant, so EXEC may hold them).
+  // Needs no shard lock (the watch registry has its own leaf lock), so it
+  // never waits behind a script.
   void UnwatchAll(storage::Keyspace& keyspace);
   // Whether a watched key changed since WATCH; a watched key that has expired
   // by `now_ms` counts as changed (it is reclaimed here).

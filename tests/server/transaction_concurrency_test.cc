@@ -33,13 +33,12 @@ class TestClient {
     protocol::CommandArgs args;
     for (const std::string& a : argv) args.Push(a);
     out_.clear();
-    const CommandSpec* spec = ResolveCommand(server_.commands(), args, writer_);
-    if (spec == nullptr) {
-      state_.transaction().Reject();
-      return out_;
-    }
     CommandContext ctx{server_, state_, args, writer_, storage::NowMs(), nullptr};
-    if (!QueueInTransaction(ctx, *spec)) spec->handler(ctx);
+    DispatchResult r = Dispatch(ctx, Origin::kClient);
+    if (r.kind == DispatchResult::kRefused) {
+      state_.transaction().Reject();
+      writer_.Error(r.error);
+    }
     return out_;
   }
 
@@ -98,9 +97,7 @@ TEST(TransactionConcurrencyTest, WatchRetryLoopsCountExactly) {
   EXPECT_EQ(BulkInt(c.Run({"GET", "counter"})), kThreads * kPerThread);
   // Every shard's registry is empty again once every client has unwatched.
   for (size_t i = 0; i < server->keyspace().db(0).shard_count(); ++i) {
-    storage::Shard& shard = server->keyspace().db(0).shard(i);
-    std::lock_guard lock(shard.mu());
-    EXPECT_EQ(shard.watched_key_count(), 0u);
+    EXPECT_EQ(server->keyspace().db(0).shard(i).watched_key_count(), 0u);
   }
 }
 

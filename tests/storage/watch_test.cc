@@ -215,16 +215,6 @@ TEST(KeyspaceWatchTest, FlushesAndSwapDbChangeWatchedKeys) {
   EXPECT_FALSE(IsSet(d));
 }
 
-TEST(ShardMutexTest, IsReentrant) {
-  Keyspace ks(1, 4);
-  std::vector<Shard*> all;
-  for (size_t i = 0; i < 4; ++i) all.push_back(&ks.db(0).shard(i));
-  MultiLock outer(all);
-  // A handler run inside a transaction locks its shards again.
-  MultiLock inner({all[2], all[0]});
-  std::lock_guard<ShardMutex> again(all[1]->mu());
-  SUCCEED();
-}
 
 }  // namespace
 }  // namespace sluice::storage

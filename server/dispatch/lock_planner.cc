@@ -1,0 +1,95 @@
+#include "server/dispatch/lock_planner.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace sluice::server {
+namespace {
+
+// How long one timed wait for a shard lasts before the give-up test runs again.
+constexpr auto kWaitSlice = std::chrono::milliseconds(2);
+
+bool ByOrder(const LockPlan::Need& a, const LockPlan::Need& b) {
+  return a.shard->order() < b.shard->order();
+}
+
+}  // namespace
+
+void LockPlan::AddKey(int64_t db_index, std::string_view key) {
+  if (db_index < 0 || static_cast<size_t>(db_index) >= keyspace.database_count()) return;
+  needs.push_back(Need{&keyspace.db(db_index).ShardFor(key), key});
+}
+
+void LockPlan::AddDb(int64_t db_index) {
+  if (db_index < 0 || static_cast<size_t>(db_index) >= keyspace.database_count()) return;
+  storage::Database& d = keyspace.db(db_index);
+  for (size_t i = 0; i < d.shard_count(); ++i) needs.push_back(Need{&d.shard(i), {}});
+}
+
+void LockPlan::AddAllDbs() {
+  for (size_t i = 0; i < keyspace.database_count(); ++i) AddDb(static_cast<int64_t>(i));
+}
+
+void PlanLocks(const CommandSpec& spec, const protocol::CommandArgs& args, LockPlan& plan) {
+  if (spec.flags & kAllDbs) return plan.AddAllDbs();
+  if (spec.flags & kWholeDb) return plan.AddDb(plan.db);
+  if (spec.first_key > 0) {
+    const int argc = static_cast<int>(args.size());
+    const int last = spec.last_key < 0 ? argc + spec.last_key : std::min(spec.last_key, argc - 1);
+    const int step = std::max(spec.key_step, 1);
+    for (int i = spec.first_key; i <= last; i += step) plan.AddKey(plan.db, args[i]);
+  }
+  if (spec.keys != nullptr) spec.keys(args, plan);
+}
+
+bool ShardLocks::Holds(const storage::Shard* shard) const {
+  return std::binary_search(held_.begin(), held_.end(), shard,
+                            [](const storage::Shard* a, const storage::Shard* b) {
+                              return a->order() < b->order();
+                            });
+}
+
+ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<bool()> give_up,
+                                       LockPlan::Need* out_of_order) {
+  if (plan.needs.empty()) return Result::kLocked;
+  // The needs not held yet, ascending, without duplicates.
+  thread_local std::vector<LockPlan::Need> want;
+  want.clear();
+  for (const LockPlan::Need& n : plan.needs) {
+    if (!Holds(n.shard)) want.push_back(n);
+  }
+  if (want.empty()) return Result::kLocked;
+  std::sort(want.begin(), want.end(), ByOrder);
+  want.erase(std::unique(want.begin(), want.end(),
+                         [](const LockPlan::Need& a, const LockPlan::Need& b) {
+                           return a.shard == b.shard;
+                         }),
+             want.end());
+  if (!held_.empty() && want.front().shard->order() < held_.back()->order()) {
+    if (out_of_order != nullptr) *out_of_order = want.front();
+    return Result::kOutOfOrder;
+  }
+  const size_t before = held_.size();
+  for (const LockPlan::Need& n : want) {
+    storage::ShardMutex& mu = n.shard->mu();
+    if (!mu.try_lock()) {
+      while (!mu.try_lock_for(kWaitSlice)) {
+        if (give_up()) {
+          ReleaseTo(before);
+          return Result::kGaveUp;
+        }
+      }
+    }
+    held_.push_back(n.shard);
+  }
+  return Result::kLocked;
+}
+
+void ShardLocks::ReleaseTo(size_t n) {
+  while (held_.size() > n) {
+    held_.back()->mu().unlock();
+    held_.pop_back();
+  }
+}
+
+}  // namespace sluice::server
