@@ -1,7 +1,8 @@
 // LazyFreer: the queue bound and the inline fallback, exactly-once freeing,
-// draining at destruction, the counters and concurrent Submit. Runs under
-// ThreadSanitizer too (tests/CMakeLists.txt labels it "concurrency"); under
-// ASan a double free or a leak of anything submitted is reported as well.
+// draining at destruction, the counters, concurrent Submit, and the keyspace's
+// use of it (FlushDb/FlushShardLocked). Runs under ThreadSanitizer too
+// (tests/CMakeLists.txt labels it "concurrency"); under ASan a double free or
+// a leak of anything submitted is reported as well.
 
 #include "storage/lazy_free.h"
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "storage/keyspace.h"
 
 namespace sluice::storage {
 namespace {
@@ -375,6 +377,73 @@ TEST(LazyFreerConcurrencyTest, WaitIdleFromAnotherThread) {
   rec.Release();
   waiter.join();
   EXPECT_TRUE(idle.load());
+}
+
+// --- The keyspace's use of the freer.
+
+void Put(Database& db, const std::string& key) {
+  Shard& shard = db.ShardFor(key);
+  std::lock_guard<ShardMutex> lock(shard.mu());
+  shard.Insert(Entry::CreateString(key, "v", 0));
+}
+
+TEST(KeyspaceLazyFreeTest, FlushAllAsyncHandsEveryKeyToTheFreer) {
+  Recorder rec;
+  Keyspace ks(4, 8, rec.Options(LazyFreer::kDefaultMaxPendingItems));
+  for (size_t d = 0; d < 4; ++d) {
+    for (int i = 0; i < 500; ++i) Put(ks.db(d), "k" + std::to_string(i));
+  }
+  ks.FlushAll(/*async=*/true);
+  for (size_t d = 0; d < 4; ++d) EXPECT_EQ(ks.db(d).Size(), 0u);
+  ASSERT_TRUE(ks.WaitForAsyncFrees(kWait));
+  EXPECT_EQ(ks.async_frees_in_flight(), 0u);
+  EXPECT_EQ(rec.inline_objects() + rec.background_objects(), 2000u);
+  EXPECT_EQ(ks.lazy_freer().freed_objects(), rec.background_objects());
+  // Empty shards are not submitted.
+  EXPECT_LE(rec.inline_items() + rec.background_items(), 32u);
+  ks.FlushAll(/*async=*/true);
+  ASSERT_TRUE(ks.WaitForAsyncFrees(kWait));
+  EXPECT_EQ(rec.inline_objects() + rec.background_objects(), 2000u);
+}
+
+TEST(KeyspaceLazyFreeTest, FlushShardLockedWithTheLockHeld) {
+  Recorder rec;
+  Keyspace ks(1, 2, rec.Options(8));
+  for (int i = 0; i < 200; ++i) Put(ks.db(0), "k" + std::to_string(i));
+  Shard& s0 = ks.db(0).shard(0);
+  Shard& s1 = ks.db(0).shard(1);
+  const size_t n0 = ks.db(0).shard(0).size();  // single-threaded here
+  {
+    // As a transaction would: both locks held, then flush each shard.
+    MultiLock lock({&s0, &s1});
+    ks.FlushShardLocked(s0, /*async=*/true);
+    EXPECT_EQ(s0.size(), 0u);
+    ks.FlushShardLocked(s1, /*async=*/false);
+    EXPECT_EQ(s1.size(), 0u);
+    // The emptied shard is usable at once.
+    s0.Insert(Entry::CreateString("after", "1", 0));
+  }
+  ASSERT_TRUE(ks.WaitForAsyncFrees(kWait));
+  EXPECT_EQ(rec.background_objects() + rec.inline_objects(), n0);  // only the async one
+  EXPECT_EQ(ks.db(0).Size(), 1u);
+}
+
+TEST(KeyspaceLazyFreeTest, ManyAsyncFlushesUseNoMoreThreads) {
+  Keyspace ks(16, 4);
+  ASSERT_TRUE(ks.WaitForAsyncFrees(kWait));
+  const size_t before = ThreadCount();
+  for (int i = 0; i < 2000; ++i) {
+    Put(ks.db(i % 16), "k" + std::to_string(i));
+    ks.FlushAll(/*async=*/true);
+    if (before != 0 && i % 250 == 0) {
+      EXPECT_EQ(ThreadCount(), before);
+    }
+  }
+  ASSERT_TRUE(ks.WaitForAsyncFrees(kWait));
+  if (before != 0) {
+    EXPECT_EQ(ThreadCount(), before);
+  }
+  for (size_t d = 0; d < 16; ++d) EXPECT_EQ(ks.db(d).Size(), 0u);
 }
 
 }  // namespace
