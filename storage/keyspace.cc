@@ -1,8 +1,7 @@
 #include "storage/keyspace.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
+#include <utility>
 
 namespace sluice::storage {
 namespace {
@@ -51,8 +50,8 @@ uint64_t Database::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   }
 }
 
-Keyspace::Keyspace(size_t databases, size_t shards_per_db)
-    : async_frees_(std::make_shared<std::atomic<size_t>>(0)) {
+Keyspace::Keyspace(size_t databases, size_t shards_per_db, LazyFreer::Options freer_options)
+    : freer_(std::move(freer_options)) {
   dbs_.reserve(databases);
   for (size_t i = 0; i < databases; ++i) {
     dbs_.push_back(
@@ -71,37 +70,32 @@ void Keyspace::SwapDatabases(size_t a, size_t b) {
 
 void Keyspace::FlushDb(size_t i, bool async) {
   Database& db = *dbs_[i];
-  if (!async) {
-    for (size_t j = 0; j < db.shard_count(); ++j) db.shard(j).Clear();
+  for (size_t j = 0; j < db.shard_count(); ++j) FlushShardLocked(db.shard(j), async);
+}
+
+void Keyspace::FlushShardLocked(Shard& shard, bool async) {
+  if (!async || shard.size() == 0) {
+    shard.Clear();
     return;
   }
-  // Swap each shard's contents with an empty shard under its lock, so the
-  // database is empty as soon as this returns; free the old contents on a
-  // background thread.
-  auto doomed = std::make_shared<std::vector<std::unique_ptr<Shard>>>();
-  for (size_t j = 0; j < db.shard_count(); ++j) {
-    Shard& shard = db.shard(j);
-    auto empty = std::make_unique<Shard>(shard.order());
-    if (shard.size() == 0) continue;
-    shard.SwapContents(*empty);
-    doomed->push_back(std::move(empty));
+  // Swap the contents into a fresh shard, so that `shard` is empty at once,
+  // and let the freer destroy the old ones.
+  auto old = std::make_unique<Shard>(shard.order());
+  {
+    std::lock_guard<ShardMutex> lock_old(old->mu());
+    shard.SwapContents(*old);
   }
-  if (doomed->empty()) return;
-  async_frees_->fetch_add(1);
-  std::thread([doomed = std::move(doomed), counter = async_frees_]() mutable {
-    doomed->clear();
-    counter->fetch_sub(1);
-  }).detach();
+  freer_.Submit(std::move(old));
 }
 
 void Keyspace::FlushAll(bool async) {
   for (size_t i = 0; i < dbs_.size(); ++i) FlushDb(i, async);
 }
 
-size_t Keyspace::async_frees_in_flight() const { return async_frees_->load(); }
+size_t Keyspace::async_frees_in_flight() const { return freer_.pending_items(); }
 
-void Keyspace::WaitForAsyncFrees() const {
-  while (async_frees_->load() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+bool Keyspace::WaitForAsyncFrees(std::chrono::milliseconds timeout) const {
+  return freer_.WaitIdle(timeout);
 }
 
 size_t Keyspace::ActiveExpire(size_t begin_shard, size_t end_shard, int64_t now_ms,

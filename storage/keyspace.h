@@ -1,11 +1,12 @@
 #pragma once
 // Keyspace: the databases (SELECT 0..N-1), each split into a power-of-two
-// number of shards. Callers lock the shards they touch, always in ascending
-// order() so that no two commands deadlock (the server's lock planner does
-// this for every command); the members below say which locks they require.
-// Counts and statistics are readable without any lock.
+// number of shards, and the LazyFreer that frees what asynchronous flushes and
+// UNLINK take out of them. Callers lock the shards they touch, always in
+// ascending order() so that no two commands deadlock (the server's lock
+// planner does this for every command); the members below say which locks
+// they require. Counts and statistics are readable without any lock.
 
-#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/lazy_free.h"
 #include "storage/shard.h"
 
 namespace sluice::storage {
@@ -44,7 +46,7 @@ class Database {
 
 class Keyspace {
  public:
-  Keyspace(size_t databases, size_t shards_per_db);
+  Keyspace(size_t databases, size_t shards_per_db, LazyFreer::Options freer_options = {});
   size_t database_count() const { return dbs_.size(); }
   size_t shards_per_db() const;
   Database& db(size_t i) { return *dbs_[i]; }
@@ -53,15 +55,24 @@ class Keyspace {
   // REQUIRES: every shard of both databases locked.
   void SwapDatabases(size_t a, size_t b);
   // Removes every key of database `i` (all of them for FlushAll). With
-  // `async`, the entries are freed on a background thread after the shards
-  // are already empty.
+  // `async`, the old contents are handed to the lazy freer: the shards are
+  // empty when this returns and the entries are freed on its thread (inline
+  // when its queue is full).
   // REQUIRES: every shard of the database(s) locked.
   void FlushDb(size_t i, bool async);
   void FlushAll(bool async);
-  // Background frees started by async flushes that have not finished yet;
-  // WaitForAsyncFrees() blocks until there are none (tests, shutdown).
+  // FlushDb for one shard whose lock the caller already holds (for callers
+  // that hold several shard locks, such as a transaction).
+  // REQUIRES: the caller holds shard.mu().
+  void FlushShardLocked(Shard& shard, bool async);
+
+  // Frees deferred by flushes and UNLINK (LazyFreer::pending_items) that
+  // have not finished yet; WaitForAsyncFrees() waits, at most `timeout`, until
+  // there are none and returns whether it got there (tests, shutdown).
   size_t async_frees_in_flight() const;
-  void WaitForAsyncFrees() const;
+  bool WaitForAsyncFrees(std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  LazyFreer& lazy_freer() { return freer_; }
+  const LazyFreer& lazy_freer() const { return freer_; }
 
   // Runs active expiry on shards [begin, end) of every database, with at most
   // `budget_per_shard` wheel records looked at per shard. Locks each shard in
@@ -76,8 +87,9 @@ class Keyspace {
 
  private:
   std::vector<std::unique_ptr<Database>> dbs_;
-  // Shared with the background threads, which may outlive the keyspace.
-  std::shared_ptr<std::atomic<size_t>> async_frees_;
+  // Holds only what was taken out of dbs_, so it may be destroyed (drained)
+  // before or after them.
+  LazyFreer freer_;
 };
 
 // Locks a set of shards in ascending order(), skipping duplicates, waiting as

@@ -33,16 +33,22 @@ std::string_view TypeName(const Entry* e) {
   return "none";
 }
 
-// DEL and UNLINK: both free the memory at once (values are flat, so there is
-// nothing worth deferring to a background thread).
+// DEL and UNLINK (kUnlink): the same removal, events and reply; UNLINK hands
+// a large value to the lazy freer instead of freeing it here.
+template <bool kUnlink>
 void CmdDel(CommandContext& ctx) {
   storage::Database& db = SelectedDb(ctx);
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    if (db.ShardFor(ctx.arg(i)).Erase(ctx.arg(i), ctx.now_ms)) {
-      ++removed;
-      NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(i));
+    Entry* e = db.ShardFor(ctx.arg(i)).Detach(ctx.arg(i), ctx.now_ms);
+    if (e == nullptr) continue;
+    if constexpr (kUnlink) {
+      ctx.server.keyspace().lazy_freer().FreeEntry(e);
+    } else {
+      Entry::Destroy(e);
     }
+    ++removed;
+    NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(i));
   }
   ctx.w.Integer(removed);
 }
@@ -411,10 +417,10 @@ constexpr FamilyRows Row("generic");
 }  // namespace
 
 void RegisterKeyFamily(CommandTable& t) {
-  t.Add(Row("del", -2, kWrite, 1, -1, 1, CmdDel, "Delete keys.", "1.0.0",
+  t.Add(Row("del", -2, kWrite, 1, -1, 1, CmdDel<false>, "Delete keys.", "1.0.0",
             "O(N) where N is the number of keys", "@keyspace @write @slow"));
-  t.Add(Row("unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel,
-            "Delete keys (memory is reclaimed at once).", "4.0.0",
+  t.Add(Row("unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel<true>,
+            "Delete keys (large values are freed in the background).", "4.0.0",
             "O(1) per key", "@keyspace @write @fast"));
   t.Add(Row("exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists,
             "Count how many of the given keys exist.", "1.0.0",

@@ -263,6 +263,7 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
   }
   p = std::max(p, used);
   const uint64_t rss = ResidentBytes();
+  const storage::LazyFreer& freer = ctx.server.keyspace().lazy_freer();
   StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
                   HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
                   "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
@@ -271,7 +272,9 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
                   "maxmemory_human:0B\r\n", "maxmemory_policy:noeviction\r\n",
                   "mem_fragmentation_ratio:",
                   used ? StrCat(static_cast<double>(rss) / static_cast<double>(used)) : "0",
-                  "\r\n", "mem_allocator:", AllocatorName(), "\r\n");
+                  "\r\n", "mem_allocator:", AllocatorName(), "\r\n",
+                  "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
+                  "lazyfreed_objects:", freer.freed_objects(), "\r\n");
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
