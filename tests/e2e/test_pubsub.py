@@ -647,3 +647,53 @@ def test_notify_keyspace_events_from_command_line(start_server):
     assert p.get_message(timeout=5)["data"] == "set"
     p.close()
     c.close()
+
+
+# ---- CLIENT REPLY OFF / SKIP: push messages still arrive ----------------------------------
+# Subscribe confirmations and messages are push messages: Redis delivers them
+# even when the client switched its replies off (a client that waits for its
+# confirmations would otherwise hang).
+
+@pytest.mark.parametrize("mode", ["OFF", "SKIP"])
+def test_resp3_reply_off_still_delivers_subscribe_confirmations(raw, mode):
+    c = raw()
+    c.call("HELLO", "3")
+    c.send(encode_command("CLIENT", "REPLY", mode))
+    c.send(encode_command("SUBSCRIBE", "a", "b"))
+    assert c.read_many(2) == [Push([b"subscribe", b"a", 1]), Push([b"subscribe", b"b", 2])]
+    c.send(encode_command("PSUBSCRIBE", "p*"))
+    assert c.read() == Push([b"psubscribe", b"p*", 3])
+    pub = raw()
+    assert pub.call("PUBLISH", "a", "hello") == 1
+    assert c.read() == Push([b"message", b"a", b"hello"])
+    assert pub.call("PUBLISH", "pq", "x") == 1
+    assert c.read() == Push([b"pmessage", b"p*", b"pq", b"x"])
+    c.send(encode_command("UNSUBSCRIBE", "a"))
+    assert c.read() == Push([b"unsubscribe", b"a", 2])
+    c.send(encode_command("PUNSUBSCRIBE", "p*"))
+    assert c.read() == Push([b"punsubscribe", b"p*", 1])
+    # Ordinary replies stay off (OFF) or come back after one skipped (SKIP).
+    c.send(encode_command("PING") + encode_command("CLIENT", "REPLY", "ON") +
+           encode_command("ECHO", "done"))
+    if mode == "OFF":
+        assert c.read_many(2) == ["OK", b"done"]
+    else:
+        assert c.read_many(3) == ["PONG", "OK", b"done"]
+
+
+def test_resp3_reply_off_keyspace_notifications_still_arrive(raw):
+    admin = raw()
+    admin.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        c = raw()
+        c.call("HELLO", "3")
+        c.send(encode_command("CLIENT", "REPLY", "OFF"))
+        c.send(encode_command("SUBSCRIBE", "__keyevent@0__:set"))
+        assert c.read() == Push([b"subscribe", b"__keyevent@0__:set", 1])
+        assert admin.call("SET", "watched", "1") == "OK"
+        assert c.read() == Push([b"message", b"__keyevent@0__:set", b"watched"])
+        # SET from the muted connection itself: no +OK, but the event arrives.
+        c.send(encode_command("SET", "own", "2"))
+        assert c.read() == Push([b"message", b"__keyevent@0__:set", b"own"])
+    finally:
+        admin.call("CONFIG", "SET", "notify-keyspace-events", "")
