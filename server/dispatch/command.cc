@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/net/client_state.h"
+#include "server/process/server.h"
+
 namespace sluice::server {
 namespace {
 
@@ -18,6 +21,17 @@ bool Lower(std::string_view in, char* buf, size_t cap, std::string_view* out) {
 }
 
 }  // namespace
+
+bool CommandContext::WantsKeyChange(uint32_t type) const { return server.WantsKeyChange(type); }
+
+void CommandContext::KeyChanged(int db, uint32_t type, const char* event, std::string_view key) {
+  if (!WantsKeyChange(type)) return;
+  changes.push_back(KeyChange{db, type, event, std::string(key)});
+}
+
+void CommandContext::KeyChanged(uint32_t type, const char* event, std::string_view key) {
+  KeyChanged(client.db(), type, event, key);
+}
 
 const CommandSpec* CommandSpec::FindSubcommand(std::string_view sub) const {
   char buf[64];

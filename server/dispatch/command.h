@@ -61,6 +61,15 @@ struct LockPlan;
 // not added for it).
 using KeysFn = void (*)(const protocol::CommandArgs& args, LockPlan& plan);
 
+// One change a command made to a key, named as keyspace events name it
+// ("set", "del", "expire", ...; `type` is its notify class).
+struct KeyChange {
+  int db;
+  uint32_t type;
+  const char* event;  // a string literal
+  std::string key;
+};
+
 // Everything a handler needs for one invocation.
 struct CommandContext {
   Server& server;
@@ -73,6 +82,17 @@ struct CommandContext {
   // The shard locks held for this command (and, inside EXEC or a script,
   // for the whole transaction or script). Set by the dispatcher.
   ShardLocks* locks = nullptr;
+  // What the handler changed, handed to the write hook (Server::OnWrite)
+  // once it returns: keyspace events come from there, and so will blocked
+  // clients' wake-ups and replication. Families record with KeyChanged().
+  std::vector<KeyChange> changes;
+
+  // Records a change to `key` in the selected database (or in `db`). Costs
+  // nothing when no subscriber of the write hook wants changes of `type`.
+  void KeyChanged(uint32_t type, const char* event, std::string_view key);
+  void KeyChanged(int db, uint32_t type, const char* event, std::string_view key);
+  // Whether a change of `type` would be used (to skip work done only for it).
+  bool WantsKeyChange(uint32_t type) const;
 
   std::string_view arg(size_t i) const { return args[i]; }
   size_t argc() const { return args.size(); }

@@ -63,10 +63,10 @@ void ApplyDeadline(CommandContext& ctx, storage::Shard& shard, std::string_view 
                    storage::Entry* e, int64_t deadline_ms) {
   if (deadline_ms <= ctx.now_ms) {
     (void)shard.Erase(key, ctx.now_ms);
-    NotifyKeyspace(ctx, kNotifyGeneric, "del", key);
+    ctx.KeyChanged(kNotifyGeneric, "del", key);
   } else {
     shard.SetExpiry(e, deadline_ms);
-    NotifyKeyspace(ctx, kNotifyGeneric, "expire", key);
+    ctx.KeyChanged(kNotifyGeneric, "expire", key);
   }
 }
 

@@ -48,7 +48,7 @@ void CmdDel(CommandContext& ctx) {
       Entry::Destroy(e);
     }
     ++removed;
-    NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(i));
+    ctx.KeyChanged(kNotifyGeneric, "del", ctx.arg(i));
   }
   ctx.w.Integer(removed);
 }
@@ -155,7 +155,7 @@ void CmdPersist(CommandContext& ctx) {
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr || !e->has_expiry()) return ctx.w.Integer(0);
   shard.SetExpiry(e, 0);
-  NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
+  ctx.KeyChanged(kNotifyGeneric, "persist", ctx.arg(1));
   ctx.w.Integer(1);
 }
 
@@ -255,9 +255,9 @@ void CmdRename(CommandContext& ctx) {
   Entry* renamed = Entry::CloneAs(e, to);
   Entry::Destroy(e);
   dst.Insert(renamed);
-  NotifyKeyspace(ctx, kNotifyNew, "new", to);
-  NotifyKeyspace(ctx, kNotifyGeneric, "rename_from", from);
-  NotifyKeyspace(ctx, kNotifyGeneric, "rename_to", to);
+  ctx.KeyChanged(kNotifyNew, "new", to);
+  ctx.KeyChanged(kNotifyGeneric, "rename_from", from);
+  ctx.KeyChanged(kNotifyGeneric, "rename_to", to);
   return kOnlyIfAbsent ? ctx.w.Integer(1) : ctx.w.Ok();
 }
 
@@ -314,8 +314,8 @@ void CmdCopy(CommandContext& ctx) {
   if (e == nullptr) return ctx.w.Integer(0);
   if (!replace && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   dst.Insert(Entry::CloneAs(e, to));
-  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", to);
-  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "copy_to", to);
+  ctx.KeyChanged(target_db, kNotifyNew, "new", to);
+  ctx.KeyChanged(target_db, kNotifyGeneric, "copy_to", to);
   ctx.w.Integer(1);
 }
 
@@ -329,9 +329,9 @@ void CmdMove(CommandContext& ctx) {
   if (src.Find(key, ctx.now_ms) == nullptr) return ctx.w.Integer(0);
   if (dst.Find(key, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
   dst.Insert(src.Detach(key, ctx.now_ms));
-  NotifyKeyspace(ctx.server, target_db, kNotifyNew, "new", key);
-  NotifyKeyspace(ctx, kNotifyGeneric, "move_from", key);
-  NotifyKeyspace(ctx.server, target_db, kNotifyGeneric, "move_to", key);
+  ctx.KeyChanged(target_db, kNotifyNew, "new", key);
+  ctx.KeyChanged(kNotifyGeneric, "move_from", key);
+  ctx.KeyChanged(target_db, kNotifyGeneric, "move_to", key);
   ctx.w.Integer(1);
 }
 

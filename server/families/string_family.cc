@@ -23,16 +23,16 @@ using storage::Status;
 // For the `new` keyspace event: whether `key` is absent, looked up only when
 // that event is wanted. REQUIRES: the shard's lock.
 bool AbsentForNewEvent(CommandContext& ctx, Shard& shard, std::string_view key) {
-  return KeyspaceEventsWanted(ctx.server, kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
+  return ctx.WantsKeyChange(kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
 }
 
 // The events of a string write: `new` (if it created the key), `event`, and
 // `expire` when the write set a deadline.
 void NotifyStringWrite(CommandContext& ctx, std::string_view key, bool created,
                        const char* event, bool expire = false) {
-  if (created) NotifyKeyspace(ctx, kNotifyNew, "new", key);
-  NotifyKeyspace(ctx, kNotifyString, event, key);
-  if (expire) NotifyKeyspace(ctx, kNotifyGeneric, "expire", key);
+  if (created) ctx.KeyChanged(kNotifyNew, "new", key);
+  ctx.KeyChanged(kNotifyString, event, key);
+  if (expire) ctx.KeyChanged(kNotifyGeneric, "expire", key);
 }
 
 // Writes a string entry's value, or WRONGTYPE.
@@ -161,7 +161,7 @@ void CmdGetDel(CommandContext& ctx) {
   std::string scratch;
   ctx.w.Bulk(e->string_value(&scratch));
   (void)shard.Erase(ctx.arg(1), ctx.now_ms);
-  NotifyKeyspace(ctx, kNotifyGeneric, "del", ctx.arg(1));
+  ctx.KeyChanged(kNotifyGeneric, "del", ctx.arg(1));
 }
 
 void CmdGetEx(CommandContext& ctx) {
@@ -201,7 +201,7 @@ void CmdGetEx(CommandContext& ctx) {
     ApplyDeadline(ctx, shard, ctx.arg(1), e, deadline);
   } else if (action == Action::kPersist && e->has_expiry()) {
     shard.SetExpiry(e, 0);
-    NotifyKeyspace(ctx, kNotifyGeneric, "persist", ctx.arg(1));
+    ctx.KeyChanged(kNotifyGeneric, "persist", ctx.arg(1));
   }
 }
 

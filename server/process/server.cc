@@ -73,8 +73,15 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
       });
     }
   }
+  // Keyspace events are the first subscriber of the write hook: a command's
+  // key changes are queued as events (published once its locks are gone).
+  AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
+    for (const KeyChange& c : ctx.changes) NotifyKeyspace(*this, c.db, c.type, c.event, c.key);
+  });
   run_id_ = RandomRunId();
 }
+
+bool Server::WantsKeyChange(uint32_t type) { return KeyspaceEventsWanted(*this, type); }
 
 Server::~Server() {
   Shutdown();

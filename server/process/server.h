@@ -59,15 +59,19 @@ class Server {
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
   // The write hook: called once for every executed write command (by a
-  // client, inside EXEC or from a script), with its locks still held.
+  // client, inside EXEC or from a script), and for any command that recorded
+  // key changes, with its locks still held. ctx.changes says what changed.
   // Subsystems that follow writes (snapshots, replication, eviction
   // bookkeeping) subscribe with AddWriteListener before Start().
   using WriteListener = std::function<void(const CommandContext&, const CommandSpec&)>;
   void AddWriteListener(WriteListener listener) { write_listeners_.push_back(std::move(listener)); }
   void OnWrite(const CommandContext& ctx, const CommandSpec& spec) {
-    stats_.write_commands.fetch_add(1, std::memory_order_relaxed);
+    if (spec.flags & kWrite) stats_.write_commands.fetch_add(1, std::memory_order_relaxed);
     for (const WriteListener& l : write_listeners_) l(ctx, spec);
   }
+  // Whether a write-hook subscriber uses key changes of class `type`
+  // (CommandContext::KeyChanged records only those).
+  bool WantsKeyChange(uint32_t type);
 
   // While a script on this I/O thread runs past busy-reply-threshold, its
   // hook calls this to serve the thread's other connections (they get BUSY,
