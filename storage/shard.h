@@ -17,7 +17,11 @@
 // the key; EXEC aborts when its client's flag is set. The check on the write
 // paths is one test of an empty registry when nobody watches.
 
+#include <pthread.h>
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -32,10 +36,35 @@ namespace sluice::storage {
 // XXH3-64 of the key: picks the shard (low bits) and the bucket.
 uint64_t KeyHash(std::string_view key);
 
-// Not re-entrant: a command, transaction or script locks each shard it needs
-// once (the server's lock planner), and handlers never lock. Timed, so that
-// a waiter can give up (BUSY, shutdown) instead of waiting without bound.
-using ShardMutex = std::timed_mutex;
+// A shard's lock. Not re-entrant: a command, transaction or script locks each
+// shard it needs once (the server's lock planner), and handlers never lock.
+// Timed, so that a waiter can give up (BUSY, shutdown) instead of waiting
+// without bound. A thin pthread mutex rather than std::timed_mutex, whose
+// try_lock_for uses pthread_mutex_clocklock, which ThreadSanitizer (GCC 12)
+// does not see; pthread_mutex_timedlock it does.
+class ShardMutex {
+ public:
+  ShardMutex() { pthread_mutex_init(&mu_, nullptr); }
+  ~ShardMutex() { pthread_mutex_destroy(&mu_); }
+  ShardMutex(const ShardMutex&) = delete;
+  ShardMutex& operator=(const ShardMutex&) = delete;
+
+  void lock() { pthread_mutex_lock(&mu_); }
+  bool try_lock() { return pthread_mutex_trylock(&mu_) == 0; }
+  void unlock() { pthread_mutex_unlock(&mu_); }
+  // Waits at most `timeout` for the lock; true when it is held.
+  bool try_lock_for(std::chrono::microseconds timeout) {
+    timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    const int64_t ns = deadline.tv_nsec + timeout.count() * 1000;
+    deadline.tv_sec += ns / 1000000000;
+    deadline.tv_nsec = ns % 1000000000;
+    return pthread_mutex_timedlock(&mu_, &deadline) == 0;
+  }
+
+ private:
+  pthread_mutex_t mu_;
+};
 
 // Set (under a shard lock) when a watched key changes; read by its client.
 using WatchFlag = std::atomic<bool>;

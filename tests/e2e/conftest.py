@@ -1,6 +1,7 @@
 """Harness for the end-to-end tests.
 
-$SLUICE_SERVER names the server binary (default <repo>/build/sluice-server).
+$SLUICE_SERVER names the server binary (default <repo>/build/sluice-server);
+$SLUICE_E2E_SERVER_ARGS adds options to every sluice server started.
 When its basename is `redis-server`, real Redis is started instead, so every
 expectation here can be checked against Redis itself.
 
@@ -32,6 +33,10 @@ SERVER_BIN = os.path.abspath(os.environ.get("SLUICE_SERVER",
                                             str(REPO / "build" / "sluice-server")))
 IS_REDIS = os.path.basename(SERVER_BIN) == "redis-server"
 START_TIMEOUT = float(os.environ.get("SLUICE_E2E_START_TIMEOUT", "20"))
+# Options put before every sluice server's own (e.g. "--shards 2" for the
+# ThreadSanitizer run, whose deadlock detector follows at most 64 held locks
+# per thread: FLUSHALL with 16 databases x 2 shards holds 32).
+EXTRA_ARGS = os.environ.get("SLUICE_E2E_SERVER_ARGS", "").split()
 STOP_TIMEOUT = 20.0
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")
@@ -157,7 +162,7 @@ class ServerProcess:
             cmd = [SERVER_BIN]
             if config_file:
                 cmd.append(str(config_file))
-            cmd += ["--port", "0", "--bind", "127.0.0.1"] + self.args
+            cmd += ["--port", "0", "--bind", "127.0.0.1"] + EXTRA_ARGS + self.args
             pattern = READY_RE
         self.cmd = cmd
         if not os.path.exists(SERVER_BIN):

@@ -1,0 +1,103 @@
+// The lock planner: what a row locks, the global order, and bounded waits.
+
+#include "server/dispatch/lock_planner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "server/process/server.h"
+
+namespace sluice::server {
+namespace {
+
+class LockPlannerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Config config;
+    config.threads = 1;
+    config.databases = 4;
+    config.shards = 8;
+    server_ = std::move(Server::Create(config)).value();
+  }
+  LockPlan Plan(std::initializer_list<std::string_view> argv, int db = 0) {
+    protocol::CommandArgs args;
+    for (std::string_view a : argv) args.Push(a);
+    args_.push_back(std::make_unique<protocol::CommandArgs>(args));
+    const CommandSpec* spec = server_->commands().Find(argv.begin()[0]);
+    EXPECT_NE(spec, nullptr);
+    LockPlan plan(server_->keyspace(), db);
+    PlanLocks(*spec, *args_.back(), plan);
+    return plan;
+  }
+  std::unique_ptr<Server> server_;
+  std::vector<std::unique_ptr<protocol::CommandArgs>> args_;
+};
+
+TEST_F(LockPlannerTest, RowsSayWhatTheyLock) {
+  EXPECT_EQ(Plan({"get", "k"}).needs.size(), 1u);
+  EXPECT_EQ(Plan({"mset", "a", "1", "b", "2"}).needs.size(), 2u);
+  EXPECT_EQ(Plan({"ping"}).needs.size(), 0u);
+  EXPECT_EQ(Plan({"dbsize"}).needs.size(), 0u);
+  EXPECT_EQ(Plan({"info"}).needs.size(), 0u);
+  EXPECT_EQ(Plan({"keys", "*"}).needs.size(), 8u);
+  EXPECT_EQ(Plan({"flushall"}).needs.size(), 32u);
+  EXPECT_EQ(Plan({"swapdb", "1", "2"}).needs.size(), 16u);
+  EXPECT_EQ(Plan({"eval", "return 1", "2", "a", "b", "c"}).needs.size(), 2u);
+  EXPECT_EQ(Plan({"eval", "return 1", "x"}).needs.size(), 0u);
+  // MOVE and COPY ... DB also lock the key in the other database.
+  LockPlan move = Plan({"move", "k", "3"});
+  ASSERT_EQ(move.needs.size(), 2u);
+  EXPECT_EQ(move.needs[1].shard, &server_->keyspace().db(3).ShardFor("k"));
+  LockPlan copy = Plan({"copy", "a", "b", "DB", "2"});
+  ASSERT_EQ(copy.needs.size(), 3u);
+  EXPECT_EQ(copy.needs[2].shard, &server_->keyspace().db(2).ShardFor("b"));
+  // SELECT locks nothing and moves the commands planned after it.
+  LockPlan select = Plan({"select", "2"});
+  EXPECT_TRUE(select.needs.empty());
+  EXPECT_EQ(select.db, 2);
+  EXPECT_EQ(Plan({"select", "99"}).db, 0);
+}
+
+TEST_F(LockPlannerTest, HeldSetsGrowUpwardsOnly) {
+  storage::Database& db = server_->keyspace().db(0);
+  LockPlan low(server_->keyspace(), 0), high(server_->keyspace(), 0);
+  low.needs.push_back({&db.shard(1), "low"});
+  high.needs.push_back({&db.shard(5), "high"});
+  ShardLocks locks;
+  auto never = [] { return false; };
+  ASSERT_EQ(locks.Acquire(high, never), ShardLocks::Result::kLocked);
+  LockPlan::Need late{};
+  EXPECT_EQ(locks.Acquire(low, never, &late), ShardLocks::Result::kOutOfOrder);
+  EXPECT_EQ(late.key, "low");
+  EXPECT_EQ(locks.size(), 1u);
+  EXPECT_EQ(locks.Acquire(high, never), ShardLocks::Result::kLocked);  // already held
+  locks.ReleaseTo(0);
+  EXPECT_TRUE(db.shard(5).mu().try_lock());
+  db.shard(5).mu().unlock();
+}
+
+TEST_F(LockPlannerTest, WaitsGiveUpWhenAsked) {
+  storage::Database& db = server_->keyspace().db(0);
+  LockPlan plan(server_->keyspace(), 0);
+  plan.needs.push_back({&db.shard(0), "a"});
+  plan.needs.push_back({&db.shard(3), "b"});
+  db.shard(3).mu().lock();  // another holder that never lets go
+  std::atomic<int> asked{0};
+  ShardLocks locks;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(locks.Acquire(plan, [&] { return ++asked >= 3; }), ShardLocks::Result::kGaveUp);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(asked.load(), 3);
+  EXPECT_EQ(locks.size(), 0u);
+  EXPECT_TRUE(db.shard(0).mu().try_lock());  // released what it had taken
+  db.shard(0).mu().unlock();
+  db.shard(3).mu().unlock();
+  EXPECT_EQ(locks.Acquire(plan, [] { return false; }), ShardLocks::Result::kLocked);
+}
+
+}  // namespace
+}  // namespace sluice::server
