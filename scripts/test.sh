@@ -9,7 +9,7 @@
 #   node   end-to-end tests with ioredis and node-redis (RESP2 and RESP3)
 #   bench  micro-benchmarks as a smoke test (results are not asserted)
 #   asan   ASan+UBSan build: unit tests and end-to-end tests
-#   tsan   TSan build: concurrency unit and end-to-end tests
+#   tsan   TSan build: unit tests and the whole end-to-end suite
 #   fuzz   libFuzzer run over the RESP parser
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -84,10 +84,13 @@ asan() {
 }
 tsan() {
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  # TSan's deadlock detector follows at most 64 locks held by one thread:
+  # with 2 shards per database FLUSHALL (every shard of 16 databases) holds 32.
   configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=thread -DSLUICE_BENCH=OFF \
     -DCMAKE_CXX_FLAGS=-O1 && cmake --build build-tsan -j "$JOBS" &&
-    unit build-tsan unit-tsan -L concurrency &&
-    e2e build-tsan/sluice-server e2e-tsan -m concurrency
+    unit build-tsan unit-tsan &&
+    (export SLUICE_E2E_SERVER_ARGS="--shards 2" &&
+      e2e build-tsan/sluice-server e2e-tsan -m "not heavy")
 }
 fuzz() {
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON \

@@ -53,8 +53,7 @@ ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<b
                                        LockPlan::Need* out_of_order) {
   if (plan.needs.empty()) return Result::kLocked;
   // The needs not held yet, ascending, without duplicates.
-  thread_local std::vector<LockPlan::Need> want;
-  want.clear();
+  absl::InlinedVector<LockPlan::Need, 4> want;
   for (const LockPlan::Need& n : plan.needs) {
     if (!Holds(n.shard)) want.push_back(n);
   }

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "server/dispatch/command.h"
 #include "storage/keyspace.h"
@@ -43,7 +44,8 @@ struct LockPlan {
   // The database the command runs in. SELECT's planner changes it, so that
   // the commands queued after it in MULTI are planned in the new one.
   int db;
-  std::vector<Need> needs;
+  // Inline for the common few keys: planning allocates nothing per command.
+  absl::InlinedVector<Need, 4> needs;
 };
 
 // Adds what running `spec` with `args` locks in plan.db.
@@ -74,7 +76,7 @@ class ShardLocks {
   void ReleaseTo(size_t n);
 
  private:
-  std::vector<storage::Shard*> held_;  // ascending order()
+  absl::InlinedVector<storage::Shard*, 4> held_;  // ascending order()
 };
 
 }  // namespace sluice::server

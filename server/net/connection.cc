@@ -1,5 +1,7 @@
 #include "server/net/connection.h"
 
+#include <optional>
+
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
@@ -125,8 +127,9 @@ void Connection::Execute() {
   // confirmations) still go out, as in Redis.
   const ReplyMode mode = state_.reply_mode();
   const bool muted = mode == ReplyMode::kOff || mode == ReplyMode::kSkipThis;
-  protocol::PushOnlyFilter filter(writer_, state_.replies_on());
-  protocol::ReplySink& sink = muted ? static_cast<protocol::ReplySink&>(filter) : writer_;
+  std::optional<protocol::PushOnlyFilter> filter;
+  if (muted) filter.emplace(writer_, state_.replies_on());
+  protocol::ReplySink& sink = muted ? static_cast<protocol::ReplySink&>(*filter) : writer_;
   const uint64_t errors_before = sink.errors_written();
   CommandContext ctx{server_, state_, args_, sink, now_ms, this};
   DispatchResult r = Dispatch(ctx, Origin::kClient);
