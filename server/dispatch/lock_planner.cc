@@ -52,6 +52,17 @@ bool ShardLocks::Holds(const storage::Shard* shard) const {
 ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<bool()> give_up,
                                        LockPlan::Need* out_of_order) {
   if (plan.needs.empty()) return Result::kLocked;
+  // The common case: one key, nothing held yet.
+  if (plan.needs.size() == 1 && held_.empty()) {
+    storage::ShardMutex& mu = plan.needs[0].shard->mu();
+    if (!mu.try_lock()) {
+      while (!mu.try_lock_for(kWaitSlice)) {
+        if (give_up()) return Result::kGaveUp;
+      }
+    }
+    held_.push_back(plan.needs[0].shard);
+    return Result::kLocked;
+  }
   // The needs not held yet, ascending, without duplicates.
   absl::InlinedVector<LockPlan::Need, 4> want;
   for (const LockPlan::Need& n : plan.needs) {

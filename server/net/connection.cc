@@ -158,6 +158,10 @@ void Connection::Execute() {
   } else if (mode == ReplyMode::kSkipThis && state_.reply_mode() == ReplyMode::kSkipThis) {
     state_.set_reply_mode(ReplyMode::kOn);
   }
+  if (!deferred_pushes_.empty()) {
+    out_.append(deferred_pushes_);
+    deferred_pushes_.clear();
+  }
   if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
 }
 
@@ -171,14 +175,21 @@ void Connection::Deliver(const PubSubMessage& message, const std::string* patter
                                              : std::string_view(message.channel))) {
     return;
   }
+  // A message that arrives while this connection's own command is half
+  // written (a busy script's hook running the loop, inside EXEC's reply) waits
+  // until that reply is complete, so it never lands inside it.
+  const bool defer = executing_ && thread_.serving_while_busy();
+  protocol::ReplyWriter deferred(&deferred_pushes_);
+  deferred.set_protocol(writer_.protocol());
+  protocol::ReplySink& w = defer ? static_cast<protocol::ReplySink&>(deferred) : writer_;
   if (pattern == nullptr) {
-    writer_.EncodedPush(message.frame);
+    w.EncodedPush(message.frame);
   } else {
-    writer_.PushHeader(4);
-    writer_.Bulk("pmessage");
-    writer_.Bulk(*pattern);
-    writer_.Bulk(message.channel);
-    writer_.Bulk(message.payload);
+    w.PushHeader(4);
+    w.Bulk("pmessage");
+    w.Bulk(*pattern);
+    w.Bulk(message.channel);
+    w.Bulk(message.payload);
   }
   if (EnforceOutputLimit()) return;
   if (!executing_) ScheduleFlush();
@@ -196,7 +207,7 @@ void Connection::ScheduleFlush() {
 
 bool Connection::EnforceOutputLimit() {
   if (closed_) return true;
-  const size_t pending = out_.size() + writing_.size();
+  const size_t pending = out_.size() + writing_.size() + deferred_pushes_.size();
   const OutputBufferLimit limit = server_.config().output_limit(
       state_.subscribed() ? ClientClass::kPubSub : ClientClass::kNormal);
   bool over = false;

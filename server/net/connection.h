@@ -71,6 +71,7 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   std::string read_buf_;
   std::string out_;      // replies being produced
   std::string writing_;  // replies on the wire
+  std::string deferred_pushes_;  // messages that arrived mid-reply (see Deliver)
   protocol::ReplyWriter writer_;
   bool reading_ = false;
   bool write_in_flight_ = false;

@@ -29,6 +29,11 @@ class IoThread {
   asio::steady_timer& expiry_timer() { return expiry_timer_; }
   asio::steady_timer& idle_timer() { return idle_timer_; }
   absl::flat_hash_set<Connection*>& connections() { return connections_; }
+  // True while a busy script on this thread runs the loop from its hook
+  // (Server::ServeOthersWhileBusy): handlers then run in the middle of the
+  // script's command.
+  bool serving_while_busy() const { return serving_while_busy_; }
+  void set_serving_while_busy(bool v) { serving_while_busy_ = v; }
 
   void Run() {
     thread_ = std::thread([this] { context_.run(); });
@@ -52,6 +57,7 @@ class IoThread {
   asio::steady_timer expiry_timer_;
   asio::steady_timer idle_timer_;
   absl::flat_hash_set<Connection*> connections_;
+  bool serving_while_busy_ = false;
   std::thread thread_;
 };
 

@@ -225,7 +225,10 @@ void Server::ServeOthersWhileBusy() {
   // read pending, so only other connections' commands (refused with BUSY
   // unless allowed while busy), deliveries and timers run here; active
   // expiry skips the shards the script holds (it never waits for a lock).
-  threads_[current_io_thread]->context().poll();
+  IoThread& thread = *threads_[current_io_thread];
+  thread.set_serving_while_busy(true);
+  thread.context().poll();
+  thread.set_serving_while_busy(false);
 }
 
 Server::ThreadTotals Server::SumThreadStats() const {

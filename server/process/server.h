@@ -41,8 +41,6 @@ struct ServerStats {
   std::atomic<int64_t> connected_clients{0};
   // Clients closed for going over client-output-buffer-limit.
   std::atomic<uint64_t> client_output_buffer_limit_disconnections{0};
-  // Executed write commands (the write hook's count).
-  std::atomic<uint64_t> write_commands{0};
 };
 
 class Server {
@@ -66,7 +64,6 @@ class Server {
   using WriteListener = std::function<void(const CommandContext&, const CommandSpec&)>;
   void AddWriteListener(WriteListener listener) { write_listeners_.push_back(std::move(listener)); }
   void OnWrite(const CommandContext& ctx, const CommandSpec& spec) {
-    if (spec.flags & kWrite) stats_.write_commands.fetch_add(1, std::memory_order_relaxed);
     for (const WriteListener& l : write_listeners_) l(ctx, spec);
   }
   // Whether a write-hook subscriber uses key changes of class `type`

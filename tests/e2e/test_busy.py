@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from conftest import IS_REDIS, SANITIZER
-from helpers import RawConn, RespError, wait_until
+from helpers import Push, RawConn, RespError, encode_command, wait_until
 
 BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 EXECABORT_BUSY = "EXECABORT Transaction discarded because of: " + BUSY
@@ -178,3 +178,42 @@ def test_shutdown_nosave_is_served_while_a_script_loops(start_server):
     s.proc.wait(timeout=5)
     s.stopped = True
     assert s.proc.returncode == 0, s.output()
+
+
+SPIN_MS = ("local t = redis.call('time') "
+           "local stop = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 + tonumber(ARGV[1]) "
+           "local i = 0 while true do i = i + 1 if i % 10000 == 0 then "
+           "local n = redis.call('time') "
+           "if tonumber(n[1]) * 1000 + tonumber(n[2]) / 1000 > stop then break end end end "
+           "return 'done'")
+
+
+@pytest.mark.sluice_only
+def test_messages_during_a_busy_script_never_land_inside_exec_reply(start_server):
+    # Two I/O threads: the publisher (on the other thread) publishes before
+    # the threshold; the deliveries queue on the subscriber's thread, whose
+    # busy script runs them from its hook while EXEC's reply is half written.
+    # They must wait until that reply is complete.
+    s = start_server("--io-threads", "2", "--busy-reply-threshold", "150")
+    sub = s.raw()
+    sub.call("HELLO", "3")
+    assert sub.call("SUBSCRIBE", "c") == Push([b"subscribe", b"c", 1])
+    pub = s.raw()
+    sub.send(encode_command("MULTI") + encode_command("PING") +
+             encode_command("EVAL", SPIN_MS, "0", "600") + encode_command("PING") +
+             encode_command("EXEC"))
+    time.sleep(0.05)
+    for _ in range(20):  # before the threshold: queued for the busy thread
+        pub.send(encode_command("PUBLISH", "c", "m"))
+    replies = sub.read_many(5, timeout=10)
+    assert replies[:4] == ["OK", "QUEUED", "QUEUED", "QUEUED"]
+    assert replies[4] == ["PONG", b"done", "PONG"]
+    # PUBLISH answers (1 subscriber, or BUSY past the threshold) and the
+    # messages themselves, each a whole push of its own.
+    answers = pub.read_many(20, timeout=10)
+    delivered = sum(1 for a in answers if a == 1)
+    assert all(a == 1 or a == RespError(BUSY) for a in answers)
+    assert delivered > 0
+    for _ in range(delivered):
+        assert sub.read(timeout=5) == Push([b"message", b"c", b"m"])
+    assert sub.call("PING") == "PONG"
