@@ -359,16 +359,16 @@ void RegisterConnectionFamily(CommandTable& t) {
   t.Add(Row("ping", -1, kConn | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
             "1.0.0"));
   t.Add(Row("echo", 2, kConn, CmdEcho, "Reply with the given message.", "1.0.0"));
-  t.Add(Row("hello", -1, kConn | kNoAuth | kNoScript,
+  t.Add(Row("hello", -1, kConn | kNoAuth | kNoScript | kAllowBusy,
             CmdHello, "Choose the protocol version, optionally authenticate and name the client.",
             "6.0.0"));
-  t.Add(Row("auth", -2, kConn | kNoAuth | kNoScript, CmdAuth,
+  t.Add(Row("auth", -2, kConn | kNoAuth | kNoScript | kAllowBusy, CmdAuth,
             "Authenticate the connection.", "1.0.0"));
   t.Add(Row("quit", -1,
             kConn | kNoAuth | kNoScript | kAllowBusy | kAllowedInSubscribe | kRunsInMulti,
             CmdQuit,
             "Close the connection after this reply.", "1.0.0"));
-  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript | kAllowedInSubscribe | kRunsInMulti,
+  t.Add(Row("reset", 1, kConn | kNoAuth | kNoScript | kAllowedInSubscribe | kRunsInMulti | kAllowBusy,
             CmdReset,
             "Return the connection to its initial state.", "6.2.0"));
   CommandSpec& client = t.Add(Row("client", -2, kStale, nullptr,

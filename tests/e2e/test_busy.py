@@ -217,3 +217,22 @@ def test_messages_during_a_busy_script_never_land_inside_exec_reply(start_server
     for _ in range(delivered):
         assert sub.read(timeout=5) == Push([b"message", b"c", b"m"])
     assert sub.call("PING") == "PONG"
+
+
+def test_commands_redis_allows_while_busy_are_served(start_server):
+    s = start_server("--io-threads", "2", "--busy-reply-threshold", str(THRESHOLD_MS))
+    conn = s.raw()
+    runner_thread, result = _loop_in_thread(s.port)
+    _wait_busy(conn)
+    assert conn.call("AUTH", "nopass") == RespError(
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?")
+    assert dict(conn.call("HELLO", "2")[i:i + 2] for i in range(0, 14, 2))[b"proto"] == 2
+    assert conn.call("RESET") == "RESET"
+    assert conn.call("MULTI") == "OK"
+    assert conn.call("DISCARD") == "OK"
+    assert conn.call("UNWATCH") == "OK"
+    assert conn.call("GET", "k") == RespError(BUSY)
+    assert conn.call("SCRIPT", "KILL") == "OK"
+    runner_thread.join(10)
+    assert conn.call("GET", "k") is None
