@@ -44,7 +44,8 @@ uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size
 struct Shard::Impl {
   HashTable table;
   TimerWheel wheel;
-  size_t expires = 0;  // keys with a deadline
+  size_t expires = 0;                 // keys with a deadline
+  uint64_t rehash_moves_at_tick = 0;  // table.rehash_moves() at the last ActiveExpire
   std::function<void(std::string_view)> on_expired;
   // Watched key -> flags of the clients watching it. Not part of the contents:
   // SwapContents leaves it in place.
@@ -66,9 +67,7 @@ struct Shard::Impl {
   void TouchPresent(const HashTable& other) {
     for (auto it = watched.begin(); it != watched.end();) {
       const uint32_t hash = BucketHash(KeyHash(it->first));
-      Entry* prev;
-      if (table.Find(it->first, hash, &prev) != nullptr ||
-          other.Find(it->first, hash, &prev) != nullptr) {
+      if (table.Contains(it->first, hash) || other.Contains(it->first, hash)) {
         for (const auto& flag : it->second) flag->store(true, std::memory_order_relaxed);
         it = watched.erase(it);
       } else {
@@ -78,8 +77,8 @@ struct Shard::Impl {
   }
 
   // Unlinks and destroys an expired entry, counting it and telling the hook.
-  void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardStats& stats) {
-    table.Unlink(hash, prev, e);
+  void Reclaim(uint32_t hash, const HashTable::Slot& slot, Entry* e, ShardStats& stats) {
+    table.Unlink(hash, slot, e);
     --expires;
     ++stats.expired_keys;
     Touch(e->key());
@@ -88,11 +87,11 @@ struct Shard::Impl {
   }
 
   // Looks up `key`, reclaiming it when expired.
-  Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, Entry** prev,
+  Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, HashTable::Slot* slot,
                 ShardStats& stats) {
-    Entry* e = table.Find(key, hash, prev);
+    Entry* e = table.Find(key, hash, slot);
     if (e != nullptr && IsExpired(e, now_ms)) {
-      Reclaim(hash, *prev, e, stats);
+      Reclaim(hash, *slot, e, stats);
       table.MaybeShrink();
       return nullptr;
     }
@@ -111,8 +110,8 @@ Shard::Shard(uint32_t order) : order_(order), impl_(std::make_unique<Impl>()) {}
 Shard::~Shard() = default;
 
 Entry* Shard::Find(std::string_view key, int64_t now_ms) {
-  Entry* prev;
-  return impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &prev, stats_);
+  HashTable::Slot slot;
+  return impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &slot, stats_);
 }
 
 Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
@@ -129,8 +128,8 @@ void Shard::Insert(Entry* entry) {
   const uint32_t hash = BucketHash(KeyHash(entry->key()));
   const int64_t deadline = entry->expire_at_ms();
   impl_->Touch(entry->key());
-  Entry* prev;
-  Entry* old = impl_->table.Find(entry->key(), hash, &prev);
+  HashTable::Slot slot;
+  Entry* old = impl_->table.Find(entry->key(), hash, &slot);
   if (old == nullptr) {
     impl_->table.Insert(entry, hash);
     if (deadline != 0) ++impl_->expires;
@@ -139,7 +138,7 @@ void Shard::Insert(Entry* entry) {
   }
   const int64_t old_deadline = old->expire_at_ms();
   entry->set_next(old->next());
-  impl_->table.Substitute(hash, prev, entry);
+  impl_->table.Substitute(hash, slot, entry);
   if (old_deadline != 0) --impl_->expires;
   if (deadline != 0) ++impl_->expires;
   Entry::Destroy(old);
@@ -148,11 +147,11 @@ void Shard::Insert(Entry* entry) {
 
 Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
   const uint32_t hash = BucketHash(KeyHash(key));
-  Entry* prev;
-  Entry* e = impl_->Lookup(key, hash, now_ms, &prev, stats_);
+  HashTable::Slot slot;
+  Entry* e = impl_->Lookup(key, hash, now_ms, &slot, stats_);
   if (e == nullptr) return nullptr;
   impl_->Touch(key);
-  impl_->table.Unlink(hash, prev, e);
+  impl_->table.Unlink(hash, slot, e);
   if (e->has_expiry()) --impl_->expires;
   impl_->table.MaybeShrink();
   return e;
@@ -169,8 +168,8 @@ Entry* Shard::Relink(Entry* entry, Entry* updated) {
   impl_->Touch(updated->key());
   if (entry == updated) return updated;
   const uint32_t hash = BucketHash(KeyHash(updated->key()));
-  Entry* prev;
-  if (impl_->table.FindLinkTo(entry, hash, &prev)) impl_->table.Substitute(hash, prev, updated);
+  HashTable::Slot slot;
+  if (impl_->table.FindLinkTo(entry, hash, &slot)) impl_->table.Substitute(hash, slot, updated);
   return updated;
 }
 
@@ -189,34 +188,45 @@ size_t Shard::size() const { return impl_->table.size(); }
 
 size_t Shard::expires_count() const { return impl_->expires; }
 
+bool Shard::rehashing() const { return impl_->table.rehashing(); }
+
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   Impl& impl = *impl_;
   size_t reclaimed = 0;
+  // Keys of `hash` are in the current array's chain or, while the table is
+  // rehashing, the old array's. Nothing here moves entries between them.
   auto service = [&](uint32_t hash, int64_t now) -> int64_t {
     int64_t next = 0;
-    Entry* prev = nullptr;
-    Entry* e = impl.table.head(hash);
-    while (e != nullptr) {
-      Entry* after = e->next();
-      if (e->has_expiry()) {
-        const int64_t deadline = e->expire_at_ms();
-        if (deadline <= now) {
-          impl.Reclaim(hash, prev, e, stats_);
-          ++reclaimed;
-          e = after;
-          continue;
+    for (const bool in_old : {false, true}) {
+      HashTable::Slot slot{nullptr, in_old};
+      Entry* e = impl.table.chain(hash, in_old);
+      while (e != nullptr) {
+        Entry* after = e->next();
+        if (e->has_expiry()) {
+          const int64_t deadline = e->expire_at_ms();
+          if (deadline <= now) {
+            impl.Reclaim(hash, slot, e, stats_);
+            ++reclaimed;
+            e = after;
+            continue;
+          }
+          if ((next == 0 || deadline < next) && BucketHash(KeyHash(e->key())) == hash) {
+            next = deadline;
+          }
         }
-        if ((next == 0 || deadline < next) && BucketHash(KeyHash(e->key())) == hash) {
-          next = deadline;
-        }
+        slot.prev = e;
+        e = after;
       }
-      prev = e;
-      e = after;
     }
     return next;
   };
   impl.wheel.Advance(now_ms, budget, service);
   impl.table.MaybeShrink();
+  // Background rehashing, so that a resize also finishes on an idle shard:
+  // tops up what lookups and inserts moved since the last tick.
+  const uint64_t moved = impl.table.rehash_moves() - impl.rehash_moves_at_tick;
+  if (moved < kActiveRehashMoves) impl.table.RehashStep(kActiveRehashMoves - moved);
+  impl.rehash_moves_at_tick = impl.table.rehash_moves();
   return reclaimed;
 }
 
@@ -224,15 +234,13 @@ uint64_t Shard::Scan(uint64_t cursor, size_t count, int64_t now_ms,
                      const std::function<void(const Entry&)>& visit) {
   const HashTable& table = impl_->table;
   if (table.size() == 0) return 0;
-  const size_t mask = table.bucket_count() - 1;
   size_t seen = 0;
   do {
-    for (Entry* e = table.bucket(cursor & mask); e != nullptr; e = e->next()) {
-      if (IsExpired(e, now_ms)) continue;
-      visit(*e);
+    cursor = table.Scan(cursor, [&](const Entry& e) {
+      if (IsExpired(&e, now_ms)) return;
+      visit(e);
       ++seen;
-    }
-    cursor = table.NextCursor(cursor);
+    });
   } while (cursor != 0 && seen < count);
   return cursor;
 }
@@ -249,8 +257,8 @@ void Shard::ForEach(int64_t now_ms, const std::function<void(const Entry&)>& vis
 Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
   const HashTable& table = impl_->table;
   if (table.size() == 0) return nullptr;
+  // Both bucket arrays while rehashing (so not a power of two).
   const size_t buckets = table.bucket_count();
-  const size_t mask = buckets - 1;
   // Pick a chain member among the live ones of a bucket.
   auto pick = [&](size_t i, uint64_t bits) -> Entry* {
     size_t live = 0;
@@ -267,11 +275,12 @@ Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
   uint64_t state = random_bits;
   for (int attempt = 0; attempt < 64; ++attempt) {
     state = SplitMix64(state);
-    if (Entry* e = pick(state & mask, state >> 32)) return e;
+    if (Entry* e = pick(state % buckets, state >> 32)) return e;
   }
-  const size_t start = state & mask;
+  size_t i = state % buckets;
   for (size_t n = 0; n < buckets; ++n) {
-    if (Entry* e = pick((start + n) & mask, state >> 32)) return e;
+    if (Entry* e = pick(i, state >> 32)) return e;
+    if (++i == buckets) i = 0;
   }
   return nullptr;
 }
