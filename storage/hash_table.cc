@@ -1,5 +1,7 @@
 #include "storage/hash_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
@@ -56,15 +58,35 @@ HashTable::~HashTable() { Clear(); }
 
 HashTable::Array HashTable::Allocate(size_t buckets) {
   Array a;
-  a.buckets = static_cast<Entry**>(std::calloc(buckets, sizeof(Entry*)));
-  if (a.buckets == nullptr) std::abort();
   a.mask = buckets - 1;
+  if (buckets >= kMapMinBuckets) {
+    void* p = mmap(nullptr, buckets * sizeof(Entry*), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) std::abort();
+    a.buckets = static_cast<Entry**>(p);
+    a.mapped = true;
+  } else {
+    a.buckets = static_cast<Entry**>(std::calloc(buckets, sizeof(Entry*)));
+    if (a.buckets == nullptr) std::abort();
+  }
   return a;
 }
 
 void HashTable::Free(Array& a) {
-  std::free(a.buckets);
+  if (a.mapped) {
+    munmap(a.buckets + a.released, (a.count() - a.released) * sizeof(Entry*));
+  } else {
+    std::free(a.buckets);
+  }
   a = Array();
+}
+
+void HashTable::ReleaseDrained() {
+  if (!old_.mapped) return;
+  const size_t drained = rehash_index_ & ~(kReleaseBuckets - 1);
+  if (drained <= old_.released) return;
+  munmap(old_.buckets + old_.released, (drained - old_.released) * sizeof(Entry*));
+  old_.released = drained;
 }
 
 Entry* HashTable::Find(std::string_view key, uint32_t hash, Slot* slot) {
@@ -199,13 +221,18 @@ bool HashTable::RehashStep(size_t max_moves) {
   }
   rehash_moves_ += moves;
   rehash_empty_visits_ += empty;
-  if (old_size_ == 0) FinishResize();
+  if (old_size_ == 0) {
+    FinishResize();
+  } else {
+    ReleaseDrained();
+  }
   return rehashing();
 }
 
 uint64_t HashTable::Scan(uint64_t cursor, absl::FunctionRef<void(const Entry&)> visit) const {
   if (cur_.buckets == nullptr) return 0;
-  // Bucket i of `a`; the old array's drained front is empty and not read.
+  // Bucket i of `a`; the old array's drained front is not read (it may be
+  // unmapped already).
   auto visit_bucket = [&](const Array& a, size_t i) {
     if (&a == &old_ && i < rehash_index_) return;
     for (const Entry* e = a.buckets[i]; e != nullptr; e = e->next()) visit(*e);
@@ -254,7 +281,8 @@ bool HashTable::CheckConsistency() const {
   if (!count_chains(cur_, 0, &in_cur)) return false;
   if (rehashing()) {
     if (rehash_index_ >= old_.count()) return false;
-    for (size_t i = 0; i < rehash_index_; ++i) {
+    if (old_.released > rehash_index_ || (!old_.mapped && old_.released != 0)) return false;
+    for (size_t i = old_.released; i < rehash_index_; ++i) {
       if (old_.buckets[i] != nullptr) return false;
     }
     if (!count_chains(old_, rehash_index_, &in_old)) return false;

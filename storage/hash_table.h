@@ -18,7 +18,13 @@
 // When the old array holds no entry it is freed. No resize starts while one is
 // in progress. Rehashing relinks entries but never reallocates them, so entry
 // addresses stay valid; only a Slot goes stale (see Slot).
-
+//
+// Arrays of kMapMinBuckets buckets or more come straight from mmap: fresh
+// pages are zero without a memset (calloc of reused heap memory would clear
+// megabytes under the shard lock) and get faulted in one page at a time as
+// buckets are first written. The drained front of an old mapped array is
+// unmapped in kReleaseBuckets pieces as the resize passes them, so neither the
+// end of a resize nor the start of one does work in proportion to the table.
 //
 // Chaining keeps every key in exactly one bucket of one array, which is what
 // lets SCAN's reverse-binary cursor (Scan, NextCursor) promise that a key
@@ -51,6 +57,10 @@ class HashTable {
   // empty buckets are passed over before inserts can overload the new one; a
   // sparser table shrinks again once that resize is done.
   static constexpr size_t kMaxShrinkFactor = 16;
+  // Arrays from mmap from this many buckets (256 KiB) up, given back to the
+  // system in pieces of kReleaseBuckets (64 KiB) while they drain.
+  static constexpr size_t kMapMinBuckets = size_t{1} << 15;
+  static constexpr size_t kReleaseBuckets = size_t{1} << 13;
 
   // Where a linked entry is: in the old (draining) array or the current one,
   // and its chain predecessor (nullptr when it heads its bucket). Valid until
@@ -127,8 +137,8 @@ class HashTable {
   void Clear();
   // Exchanges contents, resize state included (not the counters below).
   void Swap(HashTable& other);
-  // Bytes of the bucket arrays.
-  size_t MemoryBytes() const { return bucket_count() * sizeof(Entry*); }
+  // Bytes of the bucket arrays (without the old array's released front).
+  size_t MemoryBytes() const { return (bucket_count() - old_.released) * sizeof(Entry*); }
 
   // Cumulative rehash work, for tests and statistics: entries moved between
   // arrays, and empty old buckets passed over.
@@ -145,11 +155,15 @@ class HashTable {
   struct Array {
     Entry** buckets = nullptr;
     size_t mask = 0;
+    bool mapped = false;  // from mmap, else from calloc
+    size_t released = 0;  // buckets at the front already unmapped (all drained)
     size_t count() const { return buckets == nullptr ? 0 : mask + 1; }
   };
 
   static Array Allocate(size_t buckets);
   static void Free(Array& a);
+  // Unmaps the drained front of the old array in whole kReleaseBuckets pieces.
+  void ReleaseDrained();
   // Whether the old array may still hold keys of bucket hash `hash`.
   bool InOldRange(uint32_t hash) const {
     return old_.buckets != nullptr && (hash & old_.mask) >= rehash_index_;

@@ -329,6 +329,51 @@ TEST(HashTableTest, RehashStepFinishesAResize) {
   EXPECT_TRUE(t.CheckConsistency());
 }
 
+// A mapped old array goes back to the system in pieces as the resize passes
+// them; walks over all buckets (ForEach, Random, MemoryBytes in the shard),
+// chains and Scan never read the released part.
+TEST(HashTableTest, MappedOldArrayIsReleasedInPiecesAsItDrains) {
+  constexpr size_t kBuckets = HashTable::kMapMinBuckets * 2;
+  HashTable t;
+  for (size_t i = 0; i < kBuckets; ++i) Add(t, Key(i));
+  Drain(t);
+  ASSERT_EQ(t.bucket_count(), kBuckets);
+  Add(t, Key(kBuckets));
+  ASSERT_TRUE(t.rehashing());
+  const size_t full = t.MemoryBytes();
+  EXPECT_EQ(full, 3 * kBuckets * sizeof(Entry*));
+  size_t released_steps = 0;
+  size_t last = full;
+  while (t.RehashStep(5000)) {
+    const size_t now = t.MemoryBytes();
+    EXPECT_EQ((last - now) % (HashTable::kReleaseBuckets * sizeof(Entry*)), 0u);
+    released_steps += now < last;
+    last = now;
+    size_t entries = 0;
+    for (size_t i = 0; i < t.bucket_count(); ++i) {
+      for (Entry* e = t.bucket(i); e != nullptr; e = e->next()) ++entries;
+    }
+    ASSERT_EQ(entries, t.size());
+    for (size_t i = 0; i < kBuckets; i += 97) {
+      const uint32_t h = H(Key(i));
+      for (const bool in_old : {false, true}) {
+        for (Entry* e = t.chain(h, in_old); e != nullptr; e = e->next()) {
+        }
+      }
+      ASSERT_TRUE(t.Contains(Key(i), h));
+    }
+    size_t scanned = 0;
+    uint64_t cursor = 0;
+    do {
+      cursor = t.Scan(cursor, [&](const Entry&) { ++scanned; });
+    } while (cursor != 0);
+    ASSERT_EQ(scanned, t.size());
+    ASSERT_TRUE(t.CheckConsistency());
+  }
+  EXPECT_GE(released_steps, kBuckets / HashTable::kReleaseBuckets / 2);
+  EXPECT_EQ(t.MemoryBytes(), 2 * kBuckets * sizeof(Entry*));
+}
+
 // An old array emptied by unlinks (not moves) is freed by the next step.
 TEST(HashTableTest, OldArrayEmptiedByUnlinksIsFreed) {
   HashTable t;
