@@ -51,7 +51,7 @@ class HashTable {
   static constexpr size_t kMinBuckets = 8;
   // Rehash work done by one Find() or Insert(): entries moved, and empty old
   // buckets passed over per entry that may be moved.
-  static constexpr size_t kMovesPerOperation = 2;
+  static constexpr size_t kMovesPerOperation = 4;
   static constexpr size_t kEmptyVisitsPerMove = 8;
   // A shrink divides the bucket count by at most this, so that the old array's
   // empty buckets are passed over before inserts can overload the new one; a
