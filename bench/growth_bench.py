@@ -6,19 +6,21 @@ database 0 as fast as the server takes them: MSET commands of 100 pairs from a
 pre-generated file, streamed by `redis-cli --pipe` (which keeps the socket
 full and counts the replies). Meanwhile another client, on its own
 connection, sends GETs of random keys paced at --rate per second (5k by
-default), one at a time, and records each one's latency from sending the
-command to reading the whole reply. The table is built from the GETs sent
-while the load ran: max, p99.9, p99, how many there were, and the load time.
+default) and records each one's latency from sending the command to reading
+the whole reply. The pacing is open-loop: a GET goes out on schedule even when
+earlier ones are still unanswered, so a stall shows in every GET it delays. The
+table is built from the GETs sent while the load ran: max, p99.9, p99, how
+many there were, and the load time.
 
 What this shows is the cost of the key table growing under a live load: the
 server's table doubles many times on the way to N keys (in sluice each of the
 32 shards of the database grows on its own). A server that rehashed a whole
 table at once would stall every GET for the duration.
 
-The pacer sleeps between GETs (no spinning, which would take a core from the
-servers on a small machine), so the achieved rate can fall short of --rate on
-a busy machine; it is reported. A GET that waits behind the loader's batch in
-the server's event loop measures that wait too, on both servers alike.
+The pacer waits in select() between GETs (no spinning, which would take a core
+from the servers on a small machine); the achieved rate is reported. A GET that
+waits behind the loader's batch in the server's event loop measures that wait
+too, on both servers alike.
 
 `make bench` runs this as its "growth" section (bench/run.py, --growth-keys,
 1M under --quick); standalone:
@@ -27,8 +29,10 @@ the server's event loop measures that wait too, on both servers alike.
                           [--redis /usr/bin/redis-server] [--keys 20000000]
 """
 import argparse
+import collections
 import os
 import random
+import selectors
 import shutil
 import socket
 import subprocess
@@ -65,21 +69,17 @@ def write_mset_file(path, count):
     return path
 
 
-def read_reply(sock, buf):
-    """Reads one bulk-string or nil reply (what GET answers); returns the rest of buf."""
-    while True:
-        end = buf.find(b"\r\n")
-        if end >= 0:
-            if buf[:1] != b"$":
-                raise BenchError(f"unexpected GET reply {buf[:40]!r}")
-            n = int(buf[1:end])
-            total = end + 2 + (n + 2 if n >= 0 else 0)
-            if len(buf) >= total:
-                return buf[total:]
-        data = sock.recv(65536)
-        if not data:
-            raise BenchError("connection closed during the paced GETs")
-        buf += data
+def reply_length(buf, pos):
+    """Length of the bulk-string or nil reply (what GET answers) at buf[pos:], or 0 when it
+    is not complete yet."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return 0
+    if buf[pos:pos + 1] != b"$":
+        raise BenchError(f"unexpected GET reply {bytes(buf[pos:pos + 40])!r}")
+    n = int(buf[pos + 1:end])
+    total = end + 2 - pos + (n + 2 if n >= 0 else 0)
+    return total if len(buf) - pos >= total else 0
 
 
 def percentile(sorted_values, q):
@@ -97,14 +97,43 @@ def loadavg():
 def measure(port, path, count, rate, seed=1, timeout=900):
     """Loads the file through redis-cli --pipe while pacing GETs at `rate`.
 
+    The GETs are open-loop: each goes out at its scheduled time whether or not
+    the previous one has been answered (replies come back in order on the one
+    connection), so a stall delays every GET scheduled during it instead of
+    just the one in flight. One thread multiplexes sending and reading.
+
     Returns {"load_s", "gets", "rate", "max_us", "p999_us", "p99_us", "load_avg"}.
     """
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ)
     rng = random.Random(seed)
+    sent = collections.deque()  # send times (ns) of GETs not answered yet
     lat_ns = []
-    buf = b""
+    buf = bytearray()
     interval = 1.0 / rate
+
+    def read_replies():
+        nonlocal buf
+        try:
+            data = sock.recv(1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            raise BenchError("connection closed during the paced GETs")
+        now = time.perf_counter_ns()
+        buf += data
+        pos = 0
+        while sent:
+            n = reply_length(buf, pos)
+            if n == 0:
+                break
+            pos += n
+            lat_ns.append(now - sent.popleft())
+        del buf[:pos]
+
     with open(path, "rb") as f:
         t_start = time.perf_counter()
         loader = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=f,
@@ -116,20 +145,28 @@ def measure(port, path, count, rate, seed=1, timeout=900):
                 if now - t_start > timeout:
                     raise BenchError(f"load did not finish within {timeout}s")
                 if next_t > now:
-                    time.sleep(next_t - now)
-                elif now - next_t > 0.05:
+                    if sel.select(next_t - now):
+                        read_replies()
+                    continue
+                if now - next_t > 0.05:
                     next_t = now  # the pacer itself was held up: no burst to catch up
                 cmd = b"*2\r\n$3\r\nGET\r\n$16\r\n%s\r\n" % (KEY_FMT % rng.randrange(count))
-                t0 = time.perf_counter_ns()
-                sock.sendall(cmd)
-                buf = read_reply(sock, buf)
-                lat_ns.append(time.perf_counter_ns() - t0)
+                sent.append(time.perf_counter_ns())
+                sock.sendall(cmd)  # 35 bytes: the socket buffer takes it
                 next_t += interval
             load_s = time.perf_counter() - t_start
+            # The replies to GETs sent during the load.
+            deadline = time.perf_counter() + 30
+            while sent and time.perf_counter() < deadline:
+                if sel.select(1.0):
+                    read_replies()
+            if sent:
+                raise BenchError(f"{len(sent)} GETs unanswered 30 s after the load")
         finally:
             if loader.poll() is None:
                 loader.kill()
             out, err = loader.communicate()
+            sel.close()
             sock.close()
     summary = out.strip().splitlines()[-1] if out.strip() else ""
     expected = mset_commands(count)

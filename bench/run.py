@@ -657,10 +657,12 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          f"{opt.growth_rounds} round(s), a fresh server each. One client loads "
          f"{opt.growth_keys:,} keys (16-byte keys and values) into database 0 through "
          f"`redis-cli --pipe`, as MSETs of {growth_bench.BATCH} pairs; another client on its "
-         f"own connection sends GETs of random keys paced at {opt.growth_rate:,}/s, one at a "
-         "time, and times each from send to reply. Latencies are of the GETs sent while the "
-         "load ran, so they include the key table growing (sluice: each of the database's "
-         "shards on its own) and waiting behind the loader's batch in the event loop. "
+         f"own connection sends GETs of random keys paced at {opt.growth_rate:,}/s, open-loop "
+         "(on schedule even while earlier ones are unanswered, so a stall delays every GET "
+         "due during it), and times each from send to reply. Latencies are of the GETs sent "
+         "while the load ran, so they include the key table growing (sluice: each of the "
+         "database's shards on its own) and waiting behind the loader's batch in the event "
+         "loop. "
          "Target: sluice's max within 2x of redis's.", metric_table),
     ):
         selected = [r for r in rows if r["section"] == section]
