@@ -20,6 +20,9 @@ rounds so that drift on a shared machine hits both servers alike:
   scripting   EVALSHA of rate-limiter-flexible's script, sluice's CL.THROTTLE
               against the same GCRA as a Lua script on redis-server, that Lua
               script on both (bench/scripting_bench.py).
+  growth      GET latency (max, p99.9, p99) of GETs paced at 5k/s on their own
+              connection while another client loads 20M keys into one
+              database, and the load time (bench/growth_bench.py).
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -41,6 +44,7 @@ import tempfile
 import threading
 import time
 
+import growth_bench
 import pubsub_bench
 import scripting_bench
 from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
@@ -49,7 +53,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
-SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting")
+SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth")
 
 # redis-benchmark rows: (label, arguments that select the command).
 # -t tests use the key names redis-benchmark documents: key:<12 digits> for
@@ -366,6 +370,51 @@ def run_scripting(servers, opt, rec):
                 rec.add("scripting", label, "user", "us/req", "lower", kind, res["user_us"], r)
 
 
+def run_growth(servers, opt, rec, workdir):
+    """bench/growth_bench.py: paced GET latency while the key table grows."""
+    n = opt.growth_keys
+    path = os.path.join(workdir, f"growth-mset-{n}.resp")
+    if not os.path.exists(path):
+        log(f"generating {os.path.basename(path)} ({n:,} keys in MSETs of "
+            f"{growth_bench.BATCH})")
+    growth_bench.write_mset_file(path, n)
+    label = growth_label(opt)
+    total = opt.growth_rounds * len(SERVERS)
+    step = 0
+    for r in range(opt.growth_rounds):
+        for kind in order_for_round(r):
+            step += 1
+            server = servers[kind]
+            try:
+                # A fresh server: the table grows from empty.
+                server.stop()
+                server.start()
+                res = growth_bench.measure(server.port, path, n, opt.growth_rate, seed=r + 1)
+                size = server.dbsize()
+            except BenchError as e:
+                rec.problem(f"growth round {r + 1}: {e}")
+                continue
+            finally:
+                server.stop()  # gives back the memory of N keys before the next load
+            if size != n:
+                rec.problem(f"{kind} growth: DBSIZE {size} after loading {n} keys")
+            log(f"[{step}/{total}] round {r + 1} growth " + growth_bench.describe(kind, res, n))
+            rec.add("growth", label, "GET max", "us", "lower", kind, res["max_us"], r)
+            rec.add("growth", label, "GET p99.9", "us", "lower", kind, res["p999_us"], r)
+            rec.add("growth", label, "GET p99", "us", "lower", kind, res["p99_us"], r)
+            rec.add("growth", label, "load time", "s", "lower", kind, res["load_s"], r)
+            rec.add("growth", label, "GETs sent during the load", "GETs", "higher", kind,
+                    res["gets"], r, ratio=False)
+            rec.add("growth", label, "load average at the end of the load", "1 min", "lower",
+                    kind, res["load_avg"], r, ratio=False)
+
+
+def growth_label(opt):
+    n = opt.growth_keys
+    keys = f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n // 1000}k"
+    return f"{keys} keys loaded, GETs paced at {opt.growth_rate:,}/s"
+
+
 def run_micro(opt, rec):
     """Runs build-release/bench/*_bench; returns [(binary, benchmark, time, unit, extra)]."""
     out = []
@@ -456,8 +505,10 @@ def machine_info():
 def fmt(value, unit):
     if value is None:
         return "–"
-    if unit in ("req/s", "keys/s", "msg/s", "us"):
+    if unit in ("req/s", "keys/s", "msg/s", "us", "GETs"):
         return f"{value:,.0f}"
+    if unit == "1 min":
+        return f"{value:.2f}"
     if unit == "ms":
         return f"{value:.3f}"
     if unit in ("us/req",):
@@ -602,6 +653,17 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          "sluice's native CL.THROTTLE with redis-server running the same algorithm as "
          "a Lua script (what a Redis user has to do); the next row runs that script on "
          "both.", lambda rs: request_table("Scenario", rs)),
+        ("growth", "Growth latency (bench/growth_bench.py)",
+         f"{opt.growth_rounds} round(s), a fresh server each. One client loads "
+         f"{opt.growth_keys:,} keys (16-byte keys and values) into database 0 through "
+         f"`redis-cli --pipe`, as MSETs of {growth_bench.BATCH} pairs; another client on its "
+         f"own connection sends GETs of random keys paced at {opt.growth_rate:,}/s, open-loop "
+         "(on schedule even while earlier ones are unanswered, so a stall delays every GET "
+         "due during it), and times each from send to reply. Latencies are of the GETs sent "
+         "while the load ran, so they include the key table growing (sluice: each of the "
+         "database's shards on its own) and waiting behind the loader's batch in the event "
+         "loop. "
+         "Target: sluice's max within 2x of redis's.", metric_table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -648,6 +710,8 @@ def chart(rows, png_path, title, workdir):
             other.append((f"memory/key: {r['label']}", r["ratio"]))
         elif r["section"] == "expiry" and r["unit"] == "ms":
             other.append((r["label"], r["ratio"]))
+        elif r["section"] == "growth" and r["metric"] in ("GET max", "GET p99.9"):
+            other.append((f"{r['metric']} while the table grows", r["ratio"]))
 
     # gnuplot refuses a histogram with no valid point: drop empty panels.
     if all(v is None for m in thr.values() for v in m.values()):
@@ -694,7 +758,8 @@ def chart(rows, png_path, title, workdir):
         plots = [f"'{path}' using 3:xtic(2) title 'sluice / redis (lower is better)' "
                  "lc rgb '#4a9a4a'",
                  f"'{path}' using 1:(clip($3)):4 with labels font 'sans,9' notitle"]
-        panels.append(("memory per key, and GET p99 around expiry (sluice / redis)",
+        panels.append(("memory per key, GET p99 around expiry, GET latency while the table "
+                       "grows (sluice / redis)",
                        "set style histogram clustered gap 2", plots))
     if not panels:
         return False
@@ -743,8 +808,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=5, help="rounds of A B interleaving (5)")
     p.add_argument("--quick", action="store_true",
-                   help="fast smoke run: 1 round, 10k requests, 100k keys; writes to "
-                        "bench/results/tmp/")
+                   help="fast smoke run: 1 round, 10k requests, 100k keys, 1M keys for "
+                        "growth; writes to bench/results/tmp/")
     p.add_argument("--requests", type=int, default=100000,
                    help="requests per pipelined redis-benchmark run; unpipelined runs get "
                         "half (100000)")
@@ -759,6 +824,13 @@ def main():
                    help="comma-separated subset of " + ",".join(SECTIONS))
     p.add_argument("--pubsub-messages", type=int, default=20000,
                    help="PUBLISHes per pub/sub throughput run; a tenth for the paced p99 (20000)")
+    p.add_argument("--growth-keys", type=int, default=20_000_000,
+                   help="keys loaded in the growth section (20000000; 1000000 with --quick)")
+    p.add_argument("--growth-rate", type=int, default=5000,
+                   help="paced GETs per second in the growth section (5000)")
+    p.add_argument("--growth-rounds", type=int, default=1,
+                   help="rounds of the growth section (1: each loads the keys into both "
+                        "servers, about 2 minutes at 20M keys)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -782,6 +854,7 @@ def main():
         opt.keys = 100000 if "--keys" not in sys.argv else opt.keys
         opt.expiry_requests = 10000 if "--expiry-requests" not in sys.argv else opt.expiry_requests
         opt.pubsub_messages = 2000 if "--pubsub-messages" not in sys.argv else opt.pubsub_messages
+        opt.growth_keys = 1_000_000 if "--growth-keys" not in sys.argv else opt.growth_keys
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
     out_dir = opt.out or (os.path.join(RESULTS_DIR, "tmp") if opt.quick else RESULTS_DIR)
@@ -843,6 +916,9 @@ def main():
         if "scripting" in sections:
             log("== scripting and rate limiting")
             run_scripting(servers, opt, rec)
+        if "growth" in sections:
+            log("== growth latency")
+            run_growth(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

@@ -44,7 +44,8 @@ uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size
 struct Shard::Impl {
   HashTable table;
   TimerWheel wheel;
-  size_t expires = 0;  // keys with a deadline
+  size_t expires = 0;                 // keys with a deadline
+  uint64_t rehash_moves_at_tick = 0;  // table.rehash_moves() at the last ActiveExpire
   std::function<void(std::string_view)> on_expired;
   // Watched key -> flags of the clients watching it. Not part of the contents:
   // SwapContents leaves it in place. Guarded by watch_mu (a leaf lock);
@@ -74,9 +75,7 @@ struct Shard::Impl {
     std::lock_guard lock(watch_mu);
     for (auto it = watched.begin(); it != watched.end();) {
       const uint32_t hash = BucketHash(KeyHash(it->first));
-      Entry* prev;
-      if (table.Find(it->first, hash, &prev) != nullptr ||
-          other.Find(it->first, hash, &prev) != nullptr) {
+      if (table.Contains(it->first, hash) || other.Contains(it->first, hash)) {
         for (const auto& flag : it->second) flag->store(true, std::memory_order_relaxed);
         it = watched.erase(it);
       } else {
@@ -87,8 +86,8 @@ struct Shard::Impl {
   }
 
   // Unlinks and destroys an expired entry, counting it and telling the hook.
-  void Reclaim(uint32_t hash, Entry* prev, Entry* e, ShardCounter& expired) {
-    table.Unlink(hash, prev, e);
+  void Reclaim(uint32_t hash, const HashTable::Slot& slot, Entry* e, ShardCounter& expired) {
+    table.Unlink(hash, slot, e);
     --expires;
     expired.Add(1);
     Touch(e->key());
@@ -97,11 +96,11 @@ struct Shard::Impl {
   }
 
   // Looks up `key`, reclaiming it when expired.
-  Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, Entry** prev,
+  Entry* Lookup(std::string_view key, uint32_t hash, int64_t now_ms, HashTable::Slot* slot,
                 ShardCounter& expired) {
-    Entry* e = table.Find(key, hash, prev);
+    Entry* e = table.Find(key, hash, slot);
     if (e != nullptr && IsExpired(e, now_ms)) {
-      Reclaim(hash, *prev, e, expired);
+      Reclaim(hash, *slot, e, expired);
       table.MaybeShrink();
       return nullptr;
     }
@@ -125,9 +124,9 @@ void Shard::PublishCounts() {
 }
 
 Entry* Shard::Find(std::string_view key, int64_t now_ms) {
-  Entry* prev;
+  HashTable::Slot slot;
   const size_t before = impl_->table.size();
-  Entry* e = impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &prev, expired_);
+  Entry* e = impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &slot, expired_);
   if (impl_->table.size() != before) PublishCounts();
   return e;
 }
@@ -146,8 +145,8 @@ void Shard::Insert(Entry* entry) {
   const uint32_t hash = BucketHash(KeyHash(entry->key()));
   const int64_t deadline = entry->expire_at_ms();
   impl_->Touch(entry->key());
-  Entry* prev;
-  Entry* old = impl_->table.Find(entry->key(), hash, &prev);
+  HashTable::Slot slot;
+  Entry* old = impl_->table.Find(entry->key(), hash, &slot);
   if (old == nullptr) {
     impl_->table.Insert(entry, hash);
     if (deadline != 0) ++impl_->expires;
@@ -157,7 +156,7 @@ void Shard::Insert(Entry* entry) {
   }
   const int64_t old_deadline = old->expire_at_ms();
   entry->set_next(old->next());
-  impl_->table.Substitute(hash, prev, entry);
+  impl_->table.Substitute(hash, slot, entry);
   if (old_deadline != 0) --impl_->expires;
   if (deadline != 0) ++impl_->expires;
   Entry::Destroy(old);
@@ -167,14 +166,14 @@ void Shard::Insert(Entry* entry) {
 
 Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
   const uint32_t hash = BucketHash(KeyHash(key));
-  Entry* prev;
-  Entry* e = impl_->Lookup(key, hash, now_ms, &prev, expired_);
+  HashTable::Slot slot;
+  Entry* e = impl_->Lookup(key, hash, now_ms, &slot, expired_);
   if (e == nullptr) {
     PublishCounts();  // Lookup may have reclaimed it
     return nullptr;
   }
   impl_->Touch(key);
-  impl_->table.Unlink(hash, prev, e);
+  impl_->table.Unlink(hash, slot, e);
   if (e->has_expiry()) --impl_->expires;
   impl_->table.MaybeShrink();
   PublishCounts();
@@ -192,8 +191,8 @@ Entry* Shard::Relink(Entry* entry, Entry* updated) {
   impl_->Touch(updated->key());
   if (entry == updated) return updated;
   const uint32_t hash = BucketHash(KeyHash(updated->key()));
-  Entry* prev;
-  if (impl_->table.FindLinkTo(entry, hash, &prev)) impl_->table.Substitute(hash, prev, updated);
+  HashTable::Slot slot;
+  if (impl_->table.FindLinkTo(entry, hash, &slot)) impl_->table.Substitute(hash, slot, updated);
   return updated;
 }
 
@@ -209,35 +208,46 @@ Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
   return updated;
 }
 
+bool Shard::rehashing() const { return impl_->table.rehashing(); }
+
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   Impl& impl = *impl_;
   size_t reclaimed = 0;
+  // Keys of `hash` are in the current array's chain or, while the table is
+  // rehashing, the old array's. Nothing here moves entries between them.
   auto service = [&](uint32_t hash, int64_t now) -> int64_t {
     int64_t next = 0;
-    Entry* prev = nullptr;
-    Entry* e = impl.table.head(hash);
-    while (e != nullptr) {
-      Entry* after = e->next();
-      if (e->has_expiry()) {
-        const int64_t deadline = e->expire_at_ms();
-        if (deadline <= now) {
-          impl.Reclaim(hash, prev, e, expired_);
-          ++reclaimed;
-          e = after;
-          continue;
+    for (const bool in_old : {false, true}) {
+      HashTable::Slot slot{nullptr, in_old};
+      Entry* e = impl.table.chain(hash, in_old);
+      while (e != nullptr) {
+        Entry* after = e->next();
+        if (e->has_expiry()) {
+          const int64_t deadline = e->expire_at_ms();
+          if (deadline <= now) {
+            impl.Reclaim(hash, slot, e, expired_);
+            ++reclaimed;
+            e = after;
+            continue;
+          }
+          if ((next == 0 || deadline < next) && BucketHash(KeyHash(e->key())) == hash) {
+            next = deadline;
+          }
         }
-        if ((next == 0 || deadline < next) && BucketHash(KeyHash(e->key())) == hash) {
-          next = deadline;
-        }
+        slot.prev = e;
+        e = after;
       }
-      prev = e;
-      e = after;
     }
     return next;
   };
   impl.wheel.Advance(now_ms, budget, service);
   impl.table.MaybeShrink();
   if (reclaimed != 0) PublishCounts();
+  // Background rehashing, so that a resize also finishes on an idle shard:
+  // tops up what lookups and inserts moved since the last tick.
+  const uint64_t moved = impl.table.rehash_moves() - impl.rehash_moves_at_tick;
+  if (moved < kActiveRehashMoves) impl.table.RehashStep(kActiveRehashMoves - moved);
+  impl.rehash_moves_at_tick = impl.table.rehash_moves();
   return reclaimed;
 }
 
@@ -245,15 +255,13 @@ uint64_t Shard::Scan(uint64_t cursor, size_t count, int64_t now_ms,
                      const std::function<void(const Entry&)>& visit) {
   const HashTable& table = impl_->table;
   if (table.size() == 0) return 0;
-  const size_t mask = table.bucket_count() - 1;
   size_t seen = 0;
   do {
-    for (Entry* e = table.bucket(cursor & mask); e != nullptr; e = e->next()) {
-      if (IsExpired(e, now_ms)) continue;
-      visit(*e);
+    cursor = table.Scan(cursor, [&](const Entry& e) {
+      if (IsExpired(&e, now_ms)) return;
+      visit(e);
       ++seen;
-    }
-    cursor = table.NextCursor(cursor);
+    });
   } while (cursor != 0 && seen < count);
   return cursor;
 }
@@ -270,8 +278,8 @@ void Shard::ForEach(int64_t now_ms, const std::function<void(const Entry&)>& vis
 Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
   const HashTable& table = impl_->table;
   if (table.size() == 0) return nullptr;
+  // Both bucket arrays while rehashing (so not a power of two).
   const size_t buckets = table.bucket_count();
-  const size_t mask = buckets - 1;
   // Pick a chain member among the live ones of a bucket.
   auto pick = [&](size_t i, uint64_t bits) -> Entry* {
     size_t live = 0;
@@ -288,11 +296,12 @@ Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
   uint64_t state = random_bits;
   for (int attempt = 0; attempt < 64; ++attempt) {
     state = SplitMix64(state);
-    if (Entry* e = pick(state & mask, state >> 32)) return e;
+    if (Entry* e = pick(state % buckets, state >> 32)) return e;
   }
-  const size_t start = state & mask;
+  size_t i = state % buckets;
   for (size_t n = 0; n < buckets; ++n) {
-    if (Entry* e = pick((start + n) & mask, state >> 32)) return e;
+    if (Entry* e = pick(i, state >> 32)) return e;
+    if (++i == buckets) i = 0;
   }
   return nullptr;
 }

@@ -7,6 +7,11 @@
 // to entries returned by a shard stay valid until the lock is released or the
 // shard is modified again.
 //
+// The key table resizes incrementally (see storage/hash_table.h): each lookup
+// or insert moves a few entries of a resize in progress, and ActiveExpire()
+// tops that up to kActiveRehashMoves per call, so an idle shard finishes its
+// resize in the background.
+//
 // Expiry is lazy and active: Find() reclaims an expired key it meets (and
 // counts it in expired_keys), and ActiveExpire() advances the timer wheel,
 // reclaiming keys whose deadline has passed with bounded work per call.
@@ -91,6 +96,12 @@ class ShardCounter {
 
 class Shard {
  public:
+  // Entries of a resize in progress that ActiveExpire() makes sure are moved
+  // per call, counting those that lookups and inserts moved since the last
+  // call. At the server's 10 ms tick an idle shard drains 1M old entries in
+  // about 40 s, and one tick costs some tens of microseconds per shard.
+  static constexpr size_t kActiveRehashMoves = 256;
+
   // `order` is this shard's place in the global lock order (see MultiLock).
   explicit Shard(uint32_t order);
   ~Shard();
@@ -126,6 +137,9 @@ class Shard {
   // without the lock, from any thread.
   size_t size() const { return keys_.get(); }
   size_t expires_count() const { return expires_.get(); }
+  // Whether the key table is between two sizes: a resize in progress, moved
+  // along by Find, Insert and ActiveExpire (see HashTable).
+  bool rehashing() const;
   // Reclaims keys whose deadline is <= now_ms, looking at no more than
   // `budget` timer records. Returns how many keys it reclaimed.
   size_t ActiveExpire(int64_t now_ms, size_t budget);
