@@ -155,7 +155,7 @@ class PushOnlyFilter final : public ReplySink {
 
   ReplySink& target_;
   const bool* pass_all_;
-  size_t remaining_[kMaxDepth] = {};
+  size_t remaining_[kMaxDepth];  // [0, depth_) in use
   int depth_ = 0;
   bool forwarding_ = false;
 };

@@ -15,37 +15,45 @@ namespace {
 
 constexpr std::string_view kShuttingDown = "ERR the server is shutting down";
 
-// Step 2: the checks before a command runs. Returns the refusal's text, or
-// an empty string when it may run.
-std::string Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin,
-                 const ScriptCall* script) {
+// Step 2: the checks before a command runs. Returns false with *error set
+// to the refusal's text when it may not.
+bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const ScriptCall* script,
+          std::string* error) {
   Server& server = ctx.server;
   if (origin == Origin::kClient && !ctx.client.authenticated() && !(spec.flags & kNoAuth)) {
-    return std::string(protocol::errors::kNoAuth);
+    *error = protocol::errors::kNoAuth;
+    return false;
   }
   if (origin == Origin::kScript) {
-    if (spec.flags & kNoScript) return "ERR This Redis command is not allowed from script";
+    if (spec.flags & kNoScript) {
+      *error = "ERR This Redis command is not allowed from script";
+      return false;
+    }
     if ((spec.flags & kWrite) && script != nullptr && script->read_only) {
-      return "ERR Write commands are not allowed from read-only scripts.";
+      *error = "ERR Write commands are not allowed from read-only scripts.";
+      return false;
     }
     if (script != nullptr && script->running != nullptr &&
         script->running->kill.load(std::memory_order_relaxed)) {
-      return std::string(kScriptKilledError);
+      *error = kScriptKilledError;
+      return false;
     }
   }
   // OOM refusal (maxmemory, denyoom commands) plugs in here.
   if (origin == Origin::kClient) {
     if (ctx.client.resp() == 2 && !(spec.flags & kAllowedInSubscribe) &&
         ctx.client.subscribed()) {
-      return StrCat("ERR Can't execute '", spec.name,
-                    "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
-                    "are allowed in this context");
+      *error = StrCat("ERR Can't execute '", spec.name,
+                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                      "are allowed in this context");
+      return false;
     }
     if (!(spec.flags & kAllowBusy) && server.scripts().BusyPastThreshold(ctx.now_ms)) {
-      return std::string(protocol::errors::kBusyScript);
+      *error = protocol::errors::kBusyScript;
+      return false;
     }
   }
-  return {};
+  return true;
 }
 
 }  // namespace
@@ -93,8 +101,7 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
   DispatchResult r;
   r.spec = &spec;
   Server& server = ctx.server;
-  r.error = Gate(ctx, spec, origin, script);
-  if (!r.error.empty()) return r;
+  if (!Gate(ctx, spec, origin, script, &r.error)) return r;
   if (origin == Origin::kClient) ctx.client.Touch(ctx.now_ms, spec.name.c_str());
   if (origin == Origin::kClient && QueueInTransaction(ctx, spec)) {
     r.kind = DispatchResult::kQueued;
@@ -106,6 +113,7 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
   PlanLocks(spec, ctx.args, plan);
   ShardLocks own;
   ShardLocks& locks = ctx.locks != nullptr ? *ctx.locks : own;
+
   const RunningScript* self = script != nullptr ? script->running : nullptr;
   bool busy = false;
   auto give_up = [&] {

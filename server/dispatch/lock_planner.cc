@@ -15,11 +15,6 @@ bool ByOrder(const LockPlan::Need& a, const LockPlan::Need& b) {
 
 }  // namespace
 
-void LockPlan::AddKey(int64_t db_index, std::string_view key) {
-  if (db_index < 0 || static_cast<size_t>(db_index) >= keyspace.database_count()) return;
-  needs.push_back(Need{&keyspace.db(db_index).ShardFor(key), key});
-}
-
 void LockPlan::AddDb(int64_t db_index) {
   if (db_index < 0 || static_cast<size_t>(db_index) >= keyspace.database_count()) return;
   storage::Database& d = keyspace.db(db_index);
@@ -31,6 +26,11 @@ void LockPlan::AddAllDbs() {
 }
 
 void PlanLocks(const CommandSpec& spec, const protocol::CommandArgs& args, LockPlan& plan) {
+  // The common row: one key at position 1 (GET, SET, INCR, ...).
+  if (spec.first_key == 1 && spec.last_key == 1 && spec.keys == nullptr &&
+      !(spec.flags & (kAllDbs | kWholeDb))) {
+    return plan.AddKey(plan.db, args[1]);
+  }
   if (spec.flags & kAllDbs) return plan.AddAllDbs();
   if (spec.flags & kWholeDb) return plan.AddDb(plan.db);
   if (spec.first_key > 0) {

@@ -31,7 +31,10 @@ struct LockPlan {
 
   // The shard of `key` in database `db_index` (out-of-range indexes are
   // ignored: the handler will reply the error).
-  void AddKey(int64_t db_index, std::string_view key);
+  void AddKey(int64_t db_index, std::string_view key) {
+    if (db_index < 0 || static_cast<size_t>(db_index) >= keyspace.database_count()) return;
+    needs.push_back(Need{&keyspace.db(static_cast<size_t>(db_index)).ShardFor(key), key});
+  }
   // Every shard of database `db_index`.
   void AddDb(int64_t db_index);
   void AddAllDbs();

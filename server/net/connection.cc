@@ -122,14 +122,23 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::Execute() {
   thread_.commands_processed.fetch_add(1, std::memory_order_relaxed);
-  const int64_t now_ms = storage::NowMs();
+  const ReplyMode mode = state_.reply_mode();
+  if (mode == ReplyMode::kOff || mode == ReplyMode::kSkipThis) {
+    ExecuteMuted(mode);
+  } else {
+    ExecuteInto(writer_, mode);
+  }
+}
+
+void Connection::ExecuteMuted(ReplyMode mode) {
   // CLIENT REPLY OFF/SKIP: replies are dropped, push messages (SUBSCRIBE's
   // confirmations) still go out, as in Redis.
-  const ReplyMode mode = state_.reply_mode();
-  const bool muted = mode == ReplyMode::kOff || mode == ReplyMode::kSkipThis;
-  std::optional<protocol::PushOnlyFilter> filter;
-  if (muted) filter.emplace(writer_, state_.replies_on());
-  protocol::ReplySink& sink = muted ? static_cast<protocol::ReplySink&>(*filter) : writer_;
+  protocol::PushOnlyFilter filter(writer_, state_.replies_on());
+  ExecuteInto(filter, mode);
+}
+
+void Connection::ExecuteInto(protocol::ReplySink& sink, ReplyMode mode) {
+  const int64_t now_ms = storage::NowMs();
   const uint64_t errors_before = sink.errors_written();
   CommandContext ctx{server_, state_, args_, sink, now_ms, this};
   DispatchResult r = Dispatch(ctx, Origin::kClient);
@@ -150,8 +159,9 @@ void Connection::Execute() {
   }
   parser_.set_authenticated(state_.authenticated());
   writer_.set_protocol(state_.resp());
-  server_.stats().total_error_replies.fetch_add(sink.errors_written() - errors_before,
-                                                std::memory_order_relaxed);
+  if (const uint64_t errors = sink.errors_written() - errors_before; errors != 0) {
+    server_.stats().total_error_replies.fetch_add(errors, std::memory_order_relaxed);
+  }
   // CLIENT REPLY SKIP mutes the command after it.
   if (state_.reply_mode() == ReplyMode::kSkipNext) {
     state_.set_reply_mode(ReplyMode::kSkipThis);

@@ -52,6 +52,10 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Execute();
+  // Runs the parsed command, its replies going to `sink`; `mode` is the
+  // CLIENT REPLY mode it started in.
+  void ExecuteInto(protocol::ReplySink& sink, ReplyMode mode);
+  void ExecuteMuted(ReplyMode mode);
   void Flush();
   // Flushes after the handler now running returns, so that every message
   // delivered meanwhile (a pipelined batch of PUBLISHes) leaves in one write.

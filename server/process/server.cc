@@ -81,7 +81,7 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   run_id_ = RandomRunId();
 }
 
-bool Server::WantsKeyChange(uint32_t type) { return KeyspaceEventsWanted(*this, type); }
+
 
 Server::~Server() {
   Shutdown();

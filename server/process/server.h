@@ -24,6 +24,7 @@
 #include "server/net/client_state.h"
 #include "server/dispatch/command.h"
 #include "server/process/config.h"
+#include "server/pubsub/keyspace_events.h"
 #include "server/pubsub/pubsub_hub.h"
 #include "storage/keyspace.h"
 
@@ -68,7 +69,10 @@ class Server {
   }
   // Whether a write-hook subscriber uses key changes of class `type`
   // (CommandContext::KeyChanged records only those).
-  bool WantsKeyChange(uint32_t type);
+  bool WantsKeyChange(uint32_t type) const {
+    const uint32_t flags = config_.notify_keyspace_events();
+    return (flags & type) != 0 && (flags & (kNotifyKeyspace | kNotifyKeyevent)) != 0;
+  }
 
   // While a script on this I/O thread runs past busy-reply-threshold, its
   // hook calls this to serve the thread's other connections (they get BUSY,

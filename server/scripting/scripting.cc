@@ -892,8 +892,7 @@ void ScriptEngine::RemoveRunning(RunningScript* r) {
   running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
 }
 
-bool ScriptEngine::BusyPastThreshold(int64_t now_ms, const RunningScript* except) {
-  if (running_count_.load(std::memory_order_relaxed) == 0) return false;
+bool ScriptEngine::BusySlow(int64_t now_ms, const RunningScript* except) {
   const int64_t threshold = server_.config().busy_reply_threshold_ms();
   std::lock_guard lock(running_mu_);
   for (const RunningScript* r : running_) {

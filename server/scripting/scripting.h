@@ -80,7 +80,9 @@ class ScriptEngine {
   // busy-reply-threshold: the other clients' commands then get BUSY (unless
   // flagged kAllowBusy), as in Redis. One relaxed atomic load while no
   // script runs.
-  bool BusyPastThreshold(int64_t now_ms, const RunningScript* except = nullptr);
+  bool BusyPastThreshold(int64_t now_ms, const RunningScript* except = nullptr) {
+    return running_count_.load(std::memory_order_relaxed) != 0 && BusySlow(now_ms, except);
+  }
 
   // Used by the per-thread Lua states.
   Server& server() { return server_; }
@@ -99,6 +101,7 @@ class ScriptEngine {
   std::mutex running_mu_;
   std::vector<RunningScript*> running_;
   std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
+  bool BusySlow(int64_t now_ms, const RunningScript* except);
 };
 
 // The lock planner's `keys` function of the EVAL family: the shards of
