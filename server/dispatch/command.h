@@ -17,6 +17,10 @@
 #include "protocol/parser.h"
 #include "protocol/reply_sink.h"
 
+namespace sluice::storage {
+class Shard;
+}
+
 namespace sluice::server {
 
 class ClientState;
@@ -82,6 +86,9 @@ struct CommandContext {
   // The shard locks held for this command (and, inside EXEC or a script,
   // for the whole transaction or script). Set by the dispatcher.
   ShardLocks* locks = nullptr;
+  // The shard of args[1] in the selected database, when the row's first key
+  // is there (the dispatcher found it while planning locks; see KeyShard()).
+  storage::Shard* key_shard = nullptr;
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().

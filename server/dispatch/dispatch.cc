@@ -146,7 +146,12 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
   }
   ShardLocks* saved = ctx.locks;
   ctx.locks = &locks;
+  if (spec.first_key == 1 && !plan.needs.empty() &&
+      plan.needs[0].key.data() == ctx.args[1].data()) {
+    ctx.key_shard = plan.needs[0].shard;
+  }
   spec.handler(ctx);
+  ctx.key_shard = nullptr;
   // Step 5: the write hook, under the command's locks.
   if ((spec.flags & kWrite) || !ctx.changes.empty()) server.OnWrite(ctx, spec);
   ctx.changes.clear();

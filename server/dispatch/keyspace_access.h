@@ -19,6 +19,12 @@ inline storage::Database& SelectedDb(CommandContext& ctx) {
   return ctx.server.keyspace().db(ctx.client.db());
 }
 
+// The shard of the command's first key (args[1]) in the selected database,
+// without hashing the key again when the dispatcher already did.
+inline storage::Shard& KeyShard(CommandContext& ctx) {
+  return ctx.key_shard != nullptr ? *ctx.key_shard : SelectedDb(ctx).ShardFor(ctx.arg(1));
+}
+
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);
 void ReplyStatus(protocol::ReplySink& w, storage::Status status);

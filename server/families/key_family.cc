@@ -64,7 +64,7 @@ void CmdExists(CommandContext& ctx) {
 }
 
 void CmdType(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   ctx.w.SimpleString(TypeName(shard.Find(ctx.arg(1), ctx.now_ms)));
 }
 
@@ -118,7 +118,7 @@ void CmdExpire(CommandContext& ctx) {
     }
     deadline += ctx.now_ms;
   }
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(0);
   const bool has = e->has_expiry();
@@ -135,7 +135,7 @@ enum class TtlKind { kTtl, kPttl, kExpireTime, kPexpireTime };
 
 template <TtlKind kKind>
 void CmdTtl(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(-2);
   if (!e->has_expiry()) return ctx.w.Integer(-1);
@@ -151,7 +151,7 @@ void CmdTtl(CommandContext& ctx) {
 }
 
 void CmdPersist(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
   if (e == nullptr || !e->has_expiry()) return ctx.w.Integer(0);
   shard.SetExpiry(e, 0);

@@ -35,7 +35,7 @@ void ThrottleReply(CommandContext& ctx, int64_t max_burst, int64_t count, int64_
   auto limit = storage::MakeRateLimit(max_burst, count, period_us);
   if (!limit.ok()) return ctx.w.Error(kOutOfRange);
   const int64_t now_us = storage::NowUs();
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   auto r = storage::Throttle(shard, ctx.arg(1), limit.value, quantity, now_us);
   if (r.status == Status::kOverflow) return ctx.w.Error(kOutOfRange);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);

@@ -44,7 +44,7 @@ void ReplyStringValue(protocol::ReplySink& w, const Entry* e) {
 }
 
 void CmdGet(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   ReplyStringValue(ctx.w, shard.FindForRead(ctx.arg(1), ctx.now_ms));
 }
 
@@ -109,7 +109,7 @@ void ReplySetOutcome(CommandContext& ctx, const storage::SetOutcome& out, bool r
 void CmdSet(CommandContext& ctx) {
   storage::SetOptions opts;
   if (!ParseSetOptions(ctx, &opts)) return;
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) {
@@ -121,7 +121,7 @@ void CmdSet(CommandContext& ctx) {
 void CmdSetNx(CommandContext& ctx) {
   storage::SetOptions opts;
   opts.condition = storage::SetOptions::Condition::kIfAbsent;
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
@@ -134,7 +134,7 @@ void CmdSetWithTtl(CommandContext& ctx) {
   storage::SetOptions opts;
   const std::string_view name = kUnit == TimeUnit::kSeconds ? "setex" : "psetex";
   if (!ParseDeadline(ctx.w, name, ctx.arg(2), kUnit, ctx.now_ms, &opts.expire_at_ms)) return;
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(3), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) {
@@ -146,7 +146,7 @@ void CmdSetWithTtl(CommandContext& ctx) {
 void CmdGetSet(CommandContext& ctx) {
   storage::SetOptions opts;
   opts.return_old = true;
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto out = storage::SetString(shard, ctx.arg(1), ctx.arg(2), opts, ctx.now_ms);
   if (out.status == Status::kOk && out.written) NotifyStringWrite(ctx, ctx.arg(1), created, "set");
@@ -154,7 +154,7 @@ void CmdGetSet(CommandContext& ctx) {
 }
 
 void CmdGetDel(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Null();
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -185,7 +185,7 @@ void CmdGetEx(CommandContext& ctx) {
       return ctx.w.Error(errors::kSyntax);
     }
   }
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Null();
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -249,7 +249,7 @@ void CmdMSetNx(CommandContext& ctx) {
 }
 
 void CmdAppend(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::AppendString(shard, ctx.arg(1), ctx.arg(2), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -258,7 +258,7 @@ void CmdAppend(CommandContext& ctx) {
 }
 
 void CmdStrlen(CommandContext& ctx) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Integer(0);
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -270,7 +270,7 @@ void CmdGetRange(CommandContext& ctx) {
   auto start = ParseInt64(ctx.arg(2));
   auto end = ParseInt64(ctx.arg(3));
   if (!start || !end) return ctx.w.Error(errors::kNotInteger);
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   Entry* e = shard.FindForRead(ctx.arg(1), ctx.now_ms);
   if (e == nullptr) return ctx.w.Bulk("");
   if (e->type() != storage::ValueType::kString) return ctx.w.Error(errors::kWrongType);
@@ -297,7 +297,7 @@ void CmdSetRange(CommandContext& ctx) {
     // Redis checks the size before looking at the key, except for an empty value.
     if (!bytes.empty()) return ctx.w.Error(errors::kStringTooLong);
   }
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::SetRange(shard, ctx.arg(1), static_cast<size_t>(*offset), bytes, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -306,7 +306,7 @@ void CmdSetRange(CommandContext& ctx) {
 }
 
 void IncrementReply(CommandContext& ctx, int64_t delta) {
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementBy(shard, ctx.arg(1), delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
@@ -335,7 +335,7 @@ void CmdDecrBy(CommandContext& ctx) {
 void CmdIncrByFloat(CommandContext& ctx) {
   auto delta = protocol::ParseLongDouble(ctx.arg(2));
   if (!delta) return ctx.w.Error(errors::kNotFloat);
-  Shard& shard = SelectedDb(ctx).ShardFor(ctx.arg(1));
+  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementByFloat(shard, ctx.arg(1), *delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
