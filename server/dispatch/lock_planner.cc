@@ -9,10 +9,6 @@ namespace {
 // How long one timed wait for a shard lasts before the give-up test runs again.
 constexpr auto kWaitSlice = std::chrono::milliseconds(2);
 
-bool ByOrder(const LockPlan::Need& a, const LockPlan::Need& b) {
-  return a.shard->order() < b.shard->order();
-}
-
 }  // namespace
 
 void LockPlan::AddDb(int64_t db_index) {
@@ -63,25 +59,28 @@ ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<b
     held_.push_back(plan.needs[0].shard);
     return Result::kLocked;
   }
-  // The needs not held yet, ascending, without duplicates.
-  absl::InlinedVector<LockPlan::Need, 4> want;
+  // The shards not held yet, ascending, without duplicates.
+  absl::InlinedVector<storage::Shard*, 16> want;
   for (const LockPlan::Need& n : plan.needs) {
-    if (!Holds(n.shard)) want.push_back(n);
+    if (held_.empty() || !Holds(n.shard)) want.push_back(n.shard);
   }
   if (want.empty()) return Result::kLocked;
-  std::sort(want.begin(), want.end(), ByOrder);
-  want.erase(std::unique(want.begin(), want.end(),
-                         [](const LockPlan::Need& a, const LockPlan::Need& b) {
-                           return a.shard == b.shard;
-                         }),
-             want.end());
-  if (!held_.empty() && want.front().shard->order() < held_.back()->order()) {
-    if (out_of_order != nullptr) *out_of_order = want.front();
+  const auto by_order = [](const storage::Shard* a, const storage::Shard* b) {
+    return a->order() < b->order();
+  };
+  std::sort(want.begin(), want.end(), by_order);
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  if (!held_.empty() && want.front()->order() < held_.back()->order()) {
+    if (out_of_order != nullptr) {
+      for (const LockPlan::Need& n : plan.needs) {
+        if (n.shard == want.front()) *out_of_order = n;
+      }
+    }
     return Result::kOutOfOrder;
   }
   const size_t before = held_.size();
-  for (const LockPlan::Need& n : want) {
-    storage::ShardMutex& mu = n.shard->mu();
+  for (storage::Shard* shard : want) {
+    storage::ShardMutex& mu = shard->mu();
     if (!mu.try_lock()) {
       while (!mu.try_lock_for(kWaitSlice)) {
         if (give_up()) {
@@ -90,7 +89,7 @@ ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<b
         }
       }
     }
-    held_.push_back(n.shard);
+    held_.push_back(shard);
   }
   return Result::kLocked;
 }

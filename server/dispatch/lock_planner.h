@@ -48,7 +48,7 @@ struct LockPlan {
   // the commands queued after it in MULTI are planned in the new one.
   int db;
   // Inline for the common few keys: planning allocates nothing per command.
-  absl::InlinedVector<Need, 4> needs;
+  absl::InlinedVector<Need, 16> needs;
 };
 
 // Adds what running `spec` with `args` locks in plan.db.
@@ -79,7 +79,7 @@ class ShardLocks {
   void ReleaseTo(size_t n);
 
  private:
-  absl::InlinedVector<storage::Shard*, 4> held_;  // ascending order()
+  absl::InlinedVector<storage::Shard*, 16> held_;  // ascending order()
 };
 
 }  // namespace sluice::server

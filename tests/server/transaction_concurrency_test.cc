@@ -5,6 +5,7 @@
 // Run under ThreadSanitizer (the name contains "concurrency").
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -112,6 +113,12 @@ TEST(TransactionConcurrencyTest, ReadersNeverSeeHalfATransaction) {
   std::atomic<int64_t> reads{0};
   std::thread writer([&] {
     TestClient c(*server, 1);
+    // On a busy machine the writer could finish before any reader is
+    // scheduled: start once a reader has read (waiting 10 s at most).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (reads.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
     for (int i = 0; i < 3000; ++i) {
       c.Run({"MULTI"});
       c.Run({"SET", "a", std::to_string(i)});
