@@ -10,10 +10,10 @@ int Log2(size_t power_of_two) { return __builtin_ctzll(power_of_two); }
 
 }  // namespace
 
-Database::Database(size_t shard_count, uint32_t first_order) {
+Database::Database(size_t shard_count, uint32_t first_order, const EvictionSettings* eviction) {
   shards_.reserve(shard_count);
   for (size_t i = 0; i < shard_count; ++i) {
-    shards_.push_back(std::make_unique<Shard>(first_order + static_cast<uint32_t>(i)));
+    shards_.push_back(std::make_unique<Shard>(first_order + static_cast<uint32_t>(i), eviction));
   }
 }
 
@@ -55,7 +55,8 @@ Keyspace::Keyspace(size_t databases, size_t shards_per_db, LazyFreer::Options fr
   dbs_.reserve(databases);
   for (size_t i = 0; i < databases; ++i) {
     dbs_.push_back(
-        std::make_unique<Database>(shards_per_db, static_cast<uint32_t>(i * shards_per_db)));
+        std::make_unique<Database>(shards_per_db, static_cast<uint32_t>(i * shards_per_db),
+                                   &eviction_));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/eviction.h"
 #include "storage/lazy_free.h"
 #include "storage/shard.h"
 
@@ -22,8 +23,8 @@ namespace sluice::storage {
 class Database {
  public:
   // `shard_count` must be a power of two; `first_order` numbers the shards'
-  // lock order.
-  Database(size_t shard_count, uint32_t first_order);
+  // lock order; `eviction` is handed to every shard (see Shard).
+  Database(size_t shard_count, uint32_t first_order, const EvictionSettings* eviction = nullptr);
 
   size_t shard_count() const { return shards_.size(); }
   size_t ShardIndex(std::string_view key) const { return KeyHash(key) & (shards_.size() - 1); }
@@ -50,6 +51,8 @@ class Keyspace {
   size_t database_count() const { return dbs_.size(); }
   size_t shards_per_db() const;
   Database& db(size_t i) { return *dbs_[i]; }
+  // How every shard records accesses and picks eviction victims.
+  EvictionSettings& eviction() { return eviction_; }
 
   // Exchanges the contents of two databases.
   // REQUIRES: every shard of both databases locked.
@@ -86,6 +89,7 @@ class Keyspace {
   size_t MemoryBytes();
 
  private:
+  EvictionSettings eviction_;  // before dbs_: their shards point at it
   std::vector<std::unique_ptr<Database>> dbs_;
   // Holds only what was taken out of dbs_, so it may be destroyed (drained)
   // before or after them.

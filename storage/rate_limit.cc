@@ -88,7 +88,8 @@ Result<ThrottleOutcome> Throttle(Shard& shard, std::string_view key, const RateL
       // Expire at the TAT, rounded up to the shard's millisecond clock.
       const int64_t expire_at_ms = std::max<int64_t>(1, FloorDiv(stored + 999, 1000));
       if (e != nullptr) {
-        shard.SetExpiry(shard.Relink(e, Entry::WithInt(e, stored)), expire_at_ms);
+        shard.SetExpiry(shard.Update(e, [&](Entry* x) { return Entry::WithInt(x, stored); }),
+                        expire_at_ms);
       } else {
         shard.Insert(Entry::CreateInt(key, stored, expire_at_ms));
       }

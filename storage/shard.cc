@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -42,9 +43,26 @@ uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size
 // deadline moved earlier); a moved-later deadline is picked up when the old
 // record is looked at and re-filed.
 struct Shard::Impl {
+  explicit Impl(const EvictionSettings* settings) : eviction(settings) {}
+
+  const EvictionSettings* eviction;
   HashTable table;
   TimerWheel wheel;
   size_t expires = 0;                 // keys with a deadline
+  size_t bytes = 0;                   // Entry::UsedBytes of linked entries
+  uint64_t rng = 0x2545F4914F6CDD1DULL;
+  // allkeys-s3fifo: keys in the probation ("small") queue, the insertion
+  // epoch and inserts since it began, and the ghost of evicted keys.
+  size_t small = 0;
+  uint8_t epoch = 0;
+  size_t epoch_inserts = 0;
+  GhostTable ghost;
+  // The age sweep's position (a bucket index of the table) and clock.
+  size_t sweep_bucket = 0;
+  int64_t sweep_at_ms = 0;
+  double sweep_due = 0;
+  // The latest time a lookup or tick was given: new keys' LRU stamps.
+  int64_t last_now_ms = 0;
   uint64_t rehash_moves_at_tick = 0;  // table.rehash_moves() at the last ActiveExpire
   std::function<void(std::string_view)> on_expired;
   // Watched key -> flags of the clients watching it. Not part of the contents:
@@ -85,9 +103,25 @@ struct Shard::Impl {
     any_watched.store(!watched.empty(), std::memory_order_relaxed);
   }
 
+  uint64_t NextRandom() {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  }
+
+  // The bookkeeping of an entry leaving the table.
+  void Forget(const Entry* e) {
+    bytes -= e->UsedBytes();
+    if (eviction->mode() == AccessMode::kS3Fifo && !DecodeS3Fifo(e->access()).main && small > 0) {
+      --small;
+    }
+  }
+
   // Unlinks and destroys an expired entry, counting it and telling the hook.
   void Reclaim(uint32_t hash, const HashTable::Slot& slot, Entry* e, ShardCounter& expired) {
     table.Unlink(hash, slot, e);
+    Forget(e);
     --expires;
     expired.Add(1);
     Touch(e->key());
@@ -114,21 +148,81 @@ struct Shard::Impl {
   }
 };
 
-Shard::Shard(uint32_t order) : order_(order), impl_(std::make_unique<Impl>()) {}
+namespace {
+const EvictionSettings kDefaultEviction;
+}  // namespace
+
+Shard::Shard(uint32_t order, const EvictionSettings* eviction)
+    : order_(order),
+      eviction_(eviction != nullptr ? eviction : &kDefaultEviction),
+      impl_(std::make_unique<Impl>(eviction_)) {}
 
 Shard::~Shard() = default;
 
 void Shard::PublishCounts() {
   keys_.Set(impl_->table.size());
   expires_.Set(impl_->expires);
+  bytes_.Set(impl_->bytes);
 }
 
-Entry* Shard::Find(std::string_view key, int64_t now_ms) {
+Entry* Shard::Peek(std::string_view key, int64_t now_ms) {
+  impl_->last_now_ms = now_ms;
   HashTable::Slot slot;
   const size_t before = impl_->table.size();
   Entry* e = impl_->Lookup(key, BucketHash(KeyHash(key)), now_ms, &slot, expired_);
   if (impl_->table.size() != before) PublishCounts();
   return e;
+}
+
+Entry* Shard::Find(std::string_view key, int64_t now_ms) {
+  Entry* e = Peek(key, now_ms);
+  if (e != nullptr) RecordAccess(e, now_ms);
+  return e;
+}
+
+void Shard::RecordAccess(Entry* e, int64_t now_ms) {
+  switch (eviction_->mode()) {
+    case AccessMode::kLru:
+      e->set_access(LruStampNow(now_ms));
+      break;
+    case AccessMode::kLfu:
+      e->set_access(LfuIncrement(e->access(),
+                                 eviction_->lfu_log_factor.load(std::memory_order_relaxed),
+                                 impl_->NextRandom()));
+      break;
+    case AccessMode::kS3Fifo: {
+      S3FifoBits b = DecodeS3Fifo(e->access());
+      if (b.freq < 3) {
+        ++b.freq;
+        e->set_access(EncodeS3Fifo(b));
+      }
+      break;
+    }
+  }
+}
+
+uint8_t Shard::InitialAccess(uint64_t key_hash) {
+  Impl& impl = *impl_;
+  switch (eviction_->mode()) {
+    case AccessMode::kLru:
+      return LruStampNow(impl.last_now_ms);
+    case AccessMode::kLfu:
+      return kLfuInitial;
+    case AccessMode::kS3Fifo:
+      break;
+  }
+  // A new epoch every 1/32 of the shard's keys inserted: the epochs of the
+  // probation queue (a tenth of the keys) are then about three apart.
+  if (++impl.epoch_inserts >= std::max<size_t>(16, impl.table.size() / 32)) {
+    impl.epoch = (impl.epoch + 1) & 31;
+    impl.epoch_inserts = 0;
+  }
+  if (impl.ghost.slots() < impl.table.size() / 2 || impl.ghost.slots() > impl.table.size() * 4) {
+    impl.ghost.Resize(impl.table.size());
+  }
+  const bool main = impl.ghost.TakeIfPresent(key_hash);
+  if (!main) ++impl.small;
+  return EncodeS3Fifo(S3FifoBits{0, main, impl.epoch});
 }
 
 Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
@@ -142,18 +236,25 @@ Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
 }
 
 void Shard::Insert(Entry* entry) {
-  const uint32_t hash = BucketHash(KeyHash(entry->key()));
+  const uint64_t key_hash = KeyHash(entry->key());
+  const uint32_t hash = BucketHash(key_hash);
   const int64_t deadline = entry->expire_at_ms();
   impl_->Touch(entry->key());
   HashTable::Slot slot;
   Entry* old = impl_->table.Find(entry->key(), hash, &slot);
+  impl_->bytes += entry->UsedBytes();
   if (old == nullptr) {
+    entry->set_access(InitialAccess(key_hash));
     impl_->table.Insert(entry, hash);
     if (deadline != 0) ++impl_->expires;
     impl_->Schedule(hash, 0, deadline);
     PublishCounts();
     return;
   }
+  // A new value for an existing key: the key keeps its history, plus this use.
+  entry->set_access(old->access());
+  RecordAccess(entry, impl_->last_now_ms);
+  impl_->bytes -= old->UsedBytes();
   const int64_t old_deadline = old->expire_at_ms();
   entry->set_next(old->next());
   impl_->table.Substitute(hash, slot, entry);
@@ -174,6 +275,7 @@ Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
   }
   impl_->Touch(key);
   impl_->table.Unlink(hash, slot, e);
+  impl_->Forget(e);
   if (e->has_expiry()) --impl_->expires;
   impl_->table.MaybeShrink();
   PublishCounts();
@@ -196,11 +298,21 @@ Entry* Shard::Relink(Entry* entry, Entry* updated) {
   return updated;
 }
 
+Entry* Shard::Update(Entry* entry, absl::FunctionRef<Entry*(Entry*)> change) {
+  const size_t before = entry->UsedBytes();
+  Entry* updated = Relink(entry, change(entry));
+  impl_->bytes += updated->UsedBytes();
+  impl_->bytes -= before;
+  bytes_.Set(impl_->bytes);
+  return updated;
+}
+
 Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
   impl_->Touch(entry->key());
   const int64_t old_deadline = entry->expire_at_ms();
   if (old_deadline == expire_at_ms) return entry;
-  Entry* updated = Relink(entry, Entry::WithExpiry(entry, expire_at_ms));
+  Entry* updated =
+      Update(entry, [expire_at_ms](Entry* e) { return Entry::WithExpiry(e, expire_at_ms); });
   if (old_deadline != 0) --impl_->expires;
   if (expire_at_ms != 0) ++impl_->expires;
   impl_->Schedule(BucketHash(KeyHash(updated->key())), old_deadline, expire_at_ms);
@@ -212,6 +324,8 @@ bool Shard::rehashing() const { return impl_->table.rehashing(); }
 
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   Impl& impl = *impl_;
+  impl.last_now_ms = now_ms;
+  AgeSweep(now_ms);
   size_t reclaimed = 0;
   // Keys of `hash` are in the current array's chain or, while the table is
   // rehashing, the old array's. Nothing here moves entries between them.
@@ -311,6 +425,9 @@ void Shard::Clear() {
   impl_->table.Clear();
   impl_->wheel.Clear();
   impl_->expires = 0;
+  impl_->bytes = 0;
+  impl_->small = 0;
+  impl_->sweep_bucket = 0;
   PublishCounts();
 }
 
@@ -320,17 +437,211 @@ void Shard::SwapContents(Shard& other) {
   impl_->table.Swap(other.impl_->table);
   impl_->wheel.Swap(other.impl_->wheel);
   std::swap(impl_->expires, other.impl_->expires);
+  std::swap(impl_->bytes, other.impl_->bytes);
+  std::swap(impl_->small, other.impl_->small);
+  std::swap(impl_->epoch, other.impl_->epoch);
+  std::swap(impl_->epoch_inserts, other.impl_->epoch_inserts);
+  impl_->ghost.Swap(other.impl_->ghost);
+  impl_->sweep_bucket = other.impl_->sweep_bucket = 0;
   PublishCounts();
   other.PublishCounts();
 }
 
 size_t Shard::MemoryBytes() const {
   const HashTable& table = impl_->table;
-  size_t bytes = table.MemoryBytes() + impl_->wheel.MemoryBytes();
+  size_t bytes = table.MemoryBytes() + impl_->wheel.MemoryBytes() + impl_->ghost.MemoryBytes();
   for (size_t i = 0; i < table.bucket_count(); ++i) {
     for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) bytes += e->AllocatedBytes();
   }
   return bytes;
+}
+
+void Shard::AgeSweep(int64_t now_ms) {
+  Impl& impl = *impl_;
+  const AccessMode mode = eviction_->mode();
+  int64_t period_ms = 0;
+  if (mode == AccessMode::kLru) {
+    period_ms = kLruSweepPeriodMs;
+  } else if (mode == AccessMode::kLfu) {
+    period_ms = int64_t{eviction_->lfu_decay_minutes.load(std::memory_order_relaxed)} * 60'000;
+  }
+  const int64_t elapsed = impl.sweep_at_ms == 0 ? 0 : now_ms - impl.sweep_at_ms;
+  impl.sweep_at_ms = now_ms;
+  HashTable& table = impl.table;
+  if (period_ms <= 0 || elapsed <= 0 || table.size() == 0) return;
+  // Buckets rather than keys: a pass visits every bucket once per period.
+  impl.sweep_due += static_cast<double>(table.bucket_count()) * static_cast<double>(elapsed) /
+                    static_cast<double>(period_ms);
+  size_t buckets = static_cast<size_t>(impl.sweep_due);
+  impl.sweep_due -= static_cast<double>(buckets);
+  buckets = std::min<size_t>(buckets, 1 << 16);
+  for (size_t n = 0; n < buckets; ++n) {
+    if (impl.sweep_bucket >= table.bucket_count()) impl.sweep_bucket = 0;
+    for (Entry* e = table.bucket(impl.sweep_bucket); e != nullptr; e = e->next()) {
+      const uint8_t a = e->access();
+      if (mode == AccessMode::kLru) {
+        e->set_access(LruAgeStamp(a, now_ms));
+      } else if (a > 0) {
+        e->set_access(static_cast<uint8_t>(a - 1));
+      }
+    }
+    ++impl.sweep_bucket;
+  }
+}
+
+Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
+                                absl::FunctionRef<void(std::string_view key)> on_evicted) {
+  Impl& impl = *impl_;
+  HashTable& table = impl.table;
+  EvictResult out;
+  const EvictionPolicy policy = eviction_->policy.load(std::memory_order_relaxed);
+  impl.last_now_ms = now_ms;
+  // Keys already due go first, as active expiry would take them.
+  const size_t before_expiry = table.size();
+  const size_t bytes_before = impl.bytes;
+  ActiveExpire(now_ms, 64);
+  out.expired = before_expiry - table.size();
+  out.bytes_freed = bytes_before - impl.bytes;  // fields, a close lower bound
+  if (policy == EvictionPolicy::kNoEviction) {
+    out.exhausted = true;
+    return out;
+  }
+  const bool volatile_only = IsVolatile(policy);
+  const AccessMode mode = ModeOf(policy);
+  const size_t samples = static_cast<size_t>(
+      std::clamp(eviction_->samples.load(std::memory_order_relaxed), 1, 64));
+  constexpr size_t kMaxSample = 64;
+  Entry* sample[kMaxSample];
+
+  // Removes linked entry `e` as an expired or an evicted key.
+  auto remove = [&](Entry* e, bool evicted) {
+    const uint64_t key_hash = KeyHash(e->key());
+    const uint32_t hash = BucketHash(key_hash);
+    HashTable::Slot slot;
+    if (!table.FindLinkTo(e, hash, &slot)) return;
+    out.bytes_freed += e->AllocatedBytes();
+    if (!evicted) {
+      impl.Reclaim(hash, slot, e, expired_);
+      ++out.expired;
+      return;
+    }
+    if (mode == AccessMode::kS3Fifo && !DecodeS3Fifo(e->access()).main) impl.ghost.Add(key_hash);
+    table.Unlink(hash, slot, e);
+    impl.Forget(e);
+    if (e->has_expiry()) --impl.expires;
+    impl.Touch(e->key());
+    on_evicted(e->key());
+    Entry::Destroy(e);
+    ++out.evicted;
+  };
+
+  // Up to `want` candidates from consecutive buckets starting at a random
+  // one, reclaiming expired keys met on the way. Looks at a bounded number of
+  // buckets (more for volatile policies, whose keys may be sparse).
+  auto take_sample = [&](size_t want) -> size_t {
+    const size_t buckets = table.bucket_count();
+    if (buckets == 0) return 0;
+    size_t n = 0;
+    size_t i = impl.NextRandom() % buckets;
+    const size_t max_visits = volatile_only ? 64 * want + 64 : 4 * want + 64;
+    for (size_t v = 0; v < max_visits && n < want; ++v) {
+      Entry* e = table.bucket(i);
+      while (e != nullptr && n < want) {
+        Entry* after = e->next();
+        if (IsExpired(e, now_ms)) {
+          remove(e, false);
+        } else if (!volatile_only || e->has_expiry()) {
+          sample[n++] = e;
+        }
+        e = after;
+      }
+      if (++i == table.bucket_count()) i = 0;
+      if (table.bucket_count() == 0) break;
+    }
+    return n;
+  };
+
+  size_t rounds = 0;
+  const size_t max_rounds = 4 * max_keys + 8;
+  while (out.bytes_freed < bytes && out.evicted < max_keys) {
+    if (table.size() == 0 || (volatile_only && impl.expires == 0) || ++rounds > max_rounds) {
+      out.exhausted = table.size() == 0 || (volatile_only && impl.expires == 0);
+      break;
+    }
+    const size_t n = take_sample(mode == AccessMode::kS3Fifo ? std::max<size_t>(samples, 8)
+                                 : policy == EvictionPolicy::kAllKeysRandom ||
+                                         policy == EvictionPolicy::kVolatileRandom
+                                     ? 1
+                                     : samples);
+    if (n == 0) continue;
+    Entry* victim = nullptr;
+    switch (mode) {
+      case AccessMode::kLru:
+        if (policy == EvictionPolicy::kVolatileTtl) {
+          victim = sample[0];
+          for (size_t i = 1; i < n; ++i) {
+            if (sample[i]->expire_at_ms() < victim->expire_at_ms()) victim = sample[i];
+          }
+        } else {
+          victim = sample[0];
+          int64_t idle = LruIdleMs(victim->access(), now_ms);
+          for (size_t i = 1; i < n; ++i) {
+            const int64_t d = LruIdleMs(sample[i]->access(), now_ms);
+            if (d > idle) {
+              victim = sample[i];
+              idle = d;
+            }
+          }
+        }
+        break;
+      case AccessMode::kLfu:
+        victim = sample[0];
+        for (size_t i = 1; i < n; ++i) {
+          if (sample[i]->access() < victim->access()) victim = sample[i];
+        }
+        break;
+      case AccessMode::kS3Fifo: {
+        // The probation queue is served while it holds over a tenth of the
+        // keys; the sample's members of the served queue are looked at
+        // oldest first, as the queue's tail would be.
+        const bool serve_small = impl.small * 10 > table.size();
+        Entry* queue[kMaxSample];
+        size_t q = 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (DecodeS3Fifo(sample[i]->access()).main != serve_small) queue[q++] = sample[i];
+        }
+        if (q == 0) {
+          std::copy(sample, sample + n, queue);
+          q = n;
+        }
+        auto age = [&](const Entry* e) { return (impl.epoch - DecodeS3Fifo(e->access()).epoch) & 31; };
+        std::sort(queue, queue + q, [&](const Entry* a, const Entry* b) { return age(a) > age(b); });
+        for (size_t i = 0; i < q && victim == nullptr; ++i) {
+          S3FifoBits b = DecodeS3Fifo(queue[i]->access());
+          if (b.freq == 0) {
+            victim = queue[i];
+          } else if (!b.main) {
+            // Used while on probation: into the main queue.
+            b.main = true;
+            b.freq = 0;
+            b.epoch = impl.epoch;
+            queue[i]->set_access(EncodeS3Fifo(b));
+            if (impl.small > 0) --impl.small;
+          } else {
+            // Used since it was last looked at: back to the queue's head.
+            --b.freq;
+            b.epoch = impl.epoch;
+            queue[i]->set_access(EncodeS3Fifo(b));
+          }
+        }
+        break;
+      }
+    }
+    if (victim != nullptr) remove(victim, true);
+  }
+  table.MaybeShrink();
+  PublishCounts();
+  return out;
 }
 
 void Shard::Watch(std::string_view key, std::shared_ptr<WatchFlag> flag) {

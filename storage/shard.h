@@ -16,6 +16,12 @@
 // counts it in expired_keys), and ActiveExpire() advances the timer wheel,
 // reclaiming keys whose deadline has passed with bounded work per call.
 //
+// Access history and eviction: every lookup that finds a live key (Find,
+// FindForRead; not Peek) records the access in the entry's access byte as the
+// keyspace's EvictionSettings say (storage/eviction.h); Evict() picks victims
+// by the same settings. ActiveExpire() also runs the age sweep that keeps LRU
+// stamps and LFU counters meaningful over time.
+//
 // WATCH: a shard keeps a registry of watched keys, each with the flags of the
 // clients watching it. Every change to a watched key (write, delete, expiry
 // change, expiry reclaim, flush, swap) sets its watchers' flags and forgets
@@ -34,7 +40,9 @@
 #include <mutex>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "storage/entry.h"
+#include "storage/eviction.h"
 
 namespace sluice::storage {
 
@@ -103,7 +111,10 @@ class Shard {
   static constexpr size_t kActiveRehashMoves = 256;
 
   // `order` is this shard's place in the global lock order (see MultiLock).
-  explicit Shard(uint32_t order);
+  // `eviction` (shared by the keyspace's shards, outliving them) says how
+  // accesses are recorded and victims chosen; nullptr: defaults (LRU stamps,
+  // noeviction).
+  explicit Shard(uint32_t order, const EvictionSettings* eviction = nullptr);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -115,6 +126,8 @@ class Shard {
   Entry* Find(std::string_view key, int64_t now_ms);
   // Find() that also counts a keyspace hit or miss (reads by GET-like commands).
   Entry* FindForRead(std::string_view key, int64_t now_ms);
+  // Find() that leaves the access history alone (OBJECT, TYPE-like peeks).
+  Entry* Peek(std::string_view key, int64_t now_ms);
   // Takes ownership of `entry` and links it, destroying any entry with the
   // same key. Registers its expiry with the timer wheel.
   void Insert(Entry* entry);
@@ -130,6 +143,10 @@ class Shard {
   // REQUIRES: `updated` has `entry`'s key and expiry (change the expiry with
   // SetExpiry, which also reschedules it).
   Entry* Relink(Entry* entry, Entry* updated);
+  // Relink(entry, change(entry)) that also keeps the shard's byte count
+  // right: `change` is an Entry::With... call on `entry` (the same key and
+  // expiry). Returns the entry's new address.
+  Entry* Update(Entry* entry, absl::FunctionRef<Entry*(Entry*)> change);
   // Sets (or clears, for 0) the expiry of a linked entry; returns its new address.
   Entry* SetExpiry(Entry* entry, int64_t expire_at_ms);
 
@@ -137,12 +154,38 @@ class Shard {
   // without the lock, from any thread.
   size_t size() const { return keys_.get(); }
   size_t expires_count() const { return expires_.get(); }
+  // Bytes of the entries' fields (Entry::UsedBytes summed): the shard's share
+  // of memory, for spreading eviction. Readable without the lock.
+  size_t used_bytes() const { return bytes_.get(); }
   // Whether the key table is between two sizes: a resize in progress, moved
   // along by Find, Insert and ActiveExpire (see HashTable).
   bool rehashing() const;
   // Reclaims keys whose deadline is <= now_ms, looking at no more than
   // `budget` timer records. Returns how many keys it reclaimed.
   size_t ActiveExpire(int64_t now_ms, size_t budget);
+
+  // What one Evict() call did.
+  struct EvictResult {
+    size_t evicted = 0;       // live keys evicted
+    size_t expired = 0;       // expired keys reclaimed on the way
+    size_t bytes_freed = 0;   // allocator bytes of both (Entry::AllocatedBytes)
+    bool exhausted = false;   // nothing (more) here that the policy may evict
+  };
+  // Frees memory by the settings' policy until `bytes` are freed or
+  // `max_keys` keys evicted, whichever comes first. Keys already past their
+  // deadline go first: due timer records are serviced, and expired keys that
+  // sampling meets are reclaimed (as expiry, not eviction). Then victims are
+  // sampled (maxmemory-samples entries from consecutive buckets starting at
+  // a random one) and chosen: the longest idle (LRU), the lowest counter
+  // (LFU), any (random), the nearest deadline (volatile-ttl), or by the
+  // sampled S3-FIFO rule (allkeys-s3fifo: probation keys not used again go
+  // first while the probation queue holds over a tenth of the keys,
+  // otherwise main-queue keys whose count has run down; used keys are
+  // promoted or have their count decremented instead). volatile-* policies
+  // only sample keys with a deadline. `on_evicted` is called with each
+  // victim's key before it is destroyed. Does nothing under noeviction.
+  EvictResult Evict(size_t bytes, size_t max_keys, int64_t now_ms,
+                    absl::FunctionRef<void(std::string_view key)> on_evicted);
 
   // Reverse-binary bucket cursor iteration as Redis's SCAN: visits whole
   // buckets starting at `cursor` until at least `count` entries were visited
@@ -201,10 +244,18 @@ class Shard {
   // Mirrors the table's size and the expires count into keys_/expires_.
   void PublishCounts();
 
+  // Records an access to live entry `e` (the settings' access mode).
+  void RecordAccess(Entry* e, int64_t now_ms);
+  // The access byte a new entry starts with (`key_hash`: KeyHash of its key).
+  uint8_t InitialAccess(uint64_t key_hash);
+  // The age sweep: visits about size * elapsed / period entries per call.
+  void AgeSweep(int64_t now_ms);
+
   ShardMutex mu_;
   uint32_t order_;
+  const EvictionSettings* eviction_;
   std::unique_ptr<Impl> impl_;
-  ShardCounter keys_, expires_, hits_, misses_, expired_;
+  ShardCounter keys_, expires_, bytes_, hits_, misses_, expired_;
 };
 
 }  // namespace sluice::storage

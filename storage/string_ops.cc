@@ -71,7 +71,7 @@ SetOutcome SetString(Shard& shard, std::string_view key, std::string_view value,
     return out;
   }
   if (existing != nullptr && existing->type() == ValueType::kString) {
-    Entry* updated = shard.Relink(existing, Entry::WithString(existing, value));
+    Entry* updated = shard.Update(existing, [&](Entry* e) { return Entry::WithString(e, value); });
     shard.SetExpiry(updated, deadline);
   } else {
     shard.Insert(Entry::CreateString(key, value, deadline));
@@ -97,7 +97,7 @@ Result<int64_t> IncrementBy(Shard& shard, std::string_view key, int64_t delta, i
   }
   const int64_t result = current + delta;
   if (e != nullptr) {
-    shard.Relink(e, Entry::WithInt(e, result));
+    shard.Update(e, [&](Entry* x) { return Entry::WithInt(x, result); });
   } else {
     shard.Insert(Entry::CreateInt(key, result, 0));
   }
@@ -121,7 +121,7 @@ Result<std::string> IncrementByFloat(Shard& shard, std::string_view key, long do
   if (std::isnan(result) || std::isinf(result)) return {Status::kNanOrInf, {}};
   std::string text = FormatLongDouble(result);
   if (e != nullptr) {
-    shard.Relink(e, Entry::WithString(e, text));
+    shard.Update(e, [&](Entry* x) { return Entry::WithString(x, text); });
   } else {
     shard.Insert(Entry::CreateString(key, text, 0));
   }
@@ -140,7 +140,7 @@ Result<size_t> AppendString(Shard& shard, std::string_view key, std::string_view
   const size_t length = e->string_length();
   if (tail.size() > kMaxStringLength - length) return {Status::kTooLarge, 0};
   if (tail.empty()) return {Status::kOk, length};
-  shard.Relink(e, Entry::Append(e, tail));
+  shard.Update(e, [&](Entry* x) { return Entry::Append(x, tail); });
   return {Status::kOk, length + tail.size()};
 }
 
@@ -157,7 +157,7 @@ Result<size_t> SetRange(Shard& shard, std::string_view key, size_t offset, std::
     shard.Insert(Entry::WriteAt(Entry::CreateString(key, {}, 0), offset, bytes));
     return {Status::kOk, offset + bytes.size()};
   }
-  Entry* updated = shard.Relink(e, Entry::WriteAt(e, offset, bytes));
+  Entry* updated = shard.Update(e, [&](Entry* x) { return Entry::WriteAt(x, offset, bytes); });
   return {Status::kOk, updated->string_length()};
 }
 

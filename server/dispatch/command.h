@@ -89,6 +89,9 @@ struct CommandContext {
   // The shard of args[1] in the selected database, when the row's first key
   // is there (the dispatcher found it while planning locks; see KeyShard()).
   storage::Shard* key_shard = nullptr;
+  // The gate found memory over maxmemory with nothing left to evict (set for
+  // client commands; a script's commands consult their EVAL's).
+  bool oom = false;
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().

@@ -6,14 +6,31 @@
 #include "common/strings.h"
 #include "protocol/errors.h"
 #include "server/dispatch/lock_planner.h"
+#include "server/memory/evictor.h"
 #include "server/process/server.h"
 #include "server/scripting/scripting.h"
+#include "server/txn/transaction.h"
 #include "storage/clock.h"
 
 namespace sluice::server {
 namespace {
 
 constexpr std::string_view kShuttingDown = "ERR the server is shutting down";
+
+// Whether a client command is refused while memory is full (Redis's rules):
+// denyoom commands; anything that would be queued inside MULTI (the queue
+// itself grows memory); EXEC of a queue holding a denyoom command.
+bool RefusedWhenOom(const CommandContext& ctx, const CommandSpec& spec) {
+  if (spec.flags & kDenyOom) return true;
+  const Transaction& tx = ctx.client.transaction();
+  if (!tx.in_multi()) return false;
+  if (!(spec.flags & kRunsInMulti)) return true;
+  if (spec.name != "exec") return false;
+  for (const Transaction::QueuedCommand& q : tx.queued()) {
+    if (q.spec->flags & kDenyOom) return true;
+  }
+  return false;
+}
 
 // Step 2: the checks before a command runs. Returns false with *error set
 // to the refusal's text when it may not.
@@ -38,8 +55,26 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
       *error = kScriptKilledError;
       return false;
     }
+    // A script without flags that started while memory was full may not
+    // grow it before its first write (after that, refusing would break its
+    // atomicity).
+    if (script != nullptr && script->oom && !script->allow_oom && (spec.flags & kDenyOom) &&
+        (script->running == nullptr || !script->running->wrote.load(std::memory_order_relaxed))) {
+      *error = protocol::errors::kOom;
+      return false;
+    }
   }
-  // OOM refusal (maxmemory, denyoom commands) plugs in here.
+  // Memory: evict down to maxmemory before a client's command (never while
+  // a busy script runs, as Redis); refuse what would grow memory when nothing
+  // is left to evict.
+  if (origin == Origin::kClient && server.config().maxmemory() != 0 &&
+      !server.scripts().BusyPastThreshold(ctx.now_ms)) {
+    ctx.oom = server.evictor().MakeRoom() == Evictor::State::kFail;
+    if (ctx.oom && RefusedWhenOom(ctx, spec)) {
+      *error = protocol::errors::kOom;
+      return false;
+    }
+  }
   if (origin == Origin::kClient) {
     if (ctx.client.resp() == 2 && !(spec.flags & kAllowedInSubscribe) &&
         ctx.client.subscribed()) {

@@ -36,6 +36,8 @@ enum class Origin {
 struct ScriptCall {
   bool read_only = false;             // EVAL_RO, or a no-writes shebang
   RunningScript* running = nullptr;   // SCRIPT KILL's flag; "wrote" is set here
+  bool oom = false;                   // memory was full when the script started
+  bool allow_oom = false;             // its shebang said allow-oom
 };
 
 enum class ResolveError { kNone, kUnknownCommand, kUnknownSubcommand, kWrongArity };

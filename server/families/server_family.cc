@@ -11,6 +11,7 @@
 #include "protocol/arg_reader.h"
 #include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/memory/evictor.h"
 #include "server/process/allocator.h"
 #include "server/dispatch/command.h"
 #include "server/process/server.h"
@@ -200,6 +201,12 @@ void CmdCommandHelp(CommandContext& ctx) {
 
 // ---- INFO -------------------------------------------------------------------
 
+std::string TwoDecimals(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.2f", v);
+  return buf;
+}
+
 std::string HumanBytes(uint64_t n) {
   const char* units[] = {"B", "K", "M", "G", "T"};
   double v = static_cast<double>(n);
@@ -264,15 +271,19 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
   p = std::max(p, used);
   const uint64_t rss = ResidentBytes();
   const storage::LazyFreer& freer = ctx.server.keyspace().lazy_freer();
+  const Config cfg = ctx.server.config().Snapshot();
+  Evictor& evictor = ctx.server.evictor();
   StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
                   HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
                   "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
                   "\r\n", "used_memory_peak_human:", HumanBytes(p), "\r\n",
-                  "maxmemory:0\r\n",
-                  "maxmemory_human:0B\r\n", "maxmemory_policy:noeviction\r\n",
+                  "maxmemory:", cfg.maxmemory, "\r\n", "maxmemory_human:",
+                  HumanBytes(cfg.maxmemory), "\r\n", "maxmemory_policy:",
+                  storage::EvictionPolicyName(cfg.maxmemory_policy), "\r\n",
                   "mem_fragmentation_ratio:",
-                  used ? StrCat(static_cast<double>(rss) / static_cast<double>(used)) : "0",
-                  "\r\n", "mem_allocator:", AllocatorName(), "\r\n",
+                  TwoDecimals(used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0),
+                  "\r\n", "mem_not_counted_for_evict:0\r\n", "mem_allocator:",
+                  AllocatorName(), "\r\n",
                   "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
                   "lazyfreed_objects:", freer.freed_objects(), "\r\n");
 }
@@ -295,7 +306,11 @@ void InfoStats(CommandContext& ctx, std::string& out) {
                   "total_net_input_bytes:", threads.net_input_bytes, "\r\n",
                   "total_net_output_bytes:", threads.net_output_bytes, "\r\n",
                   "rejected_connections:", s.rejected_connections.load(), "\r\n",
-                  "expired_keys:", ks.expired_keys, "\r\n", "evicted_keys:0\r\n",
+                  "expired_keys:", ks.expired_keys, "\r\n", "evicted_keys:",
+                  ctx.server.evictor().evicted_keys(), "\r\n", "total_eviction_exceeded_time:",
+                  ctx.server.evictor().total_exceeded_ms(), "\r\n",
+                  "current_eviction_exceeded_time:", ctx.server.evictor().current_exceeded_ms(),
+                  "\r\n",
                   "keyspace_hits:", ks.keyspace_hits, "\r\n", "keyspace_misses:",
                   ks.keyspace_misses, "\r\n", "pubsub_channels:",
                   ctx.server.pubsub().channel_count(false), "\r\n", "pubsub_patterns:",
@@ -406,6 +421,7 @@ void CmdConfigResetStat(CommandContext& ctx) {
   s.total_error_replies = 0;
   s.client_output_buffer_limit_disconnections = 0;
   ctx.server.keyspace().ResetStats();
+  ctx.server.evictor().ResetStats();
   ctx.w.Ok();
 }
 

@@ -47,6 +47,8 @@ class IoThread {
   }
 
   std::atomic<uint64_t> commands_processed{0};
+  // Expiry-timer ticks run so far (this thread only).
+  uint64_t ticks = 0;
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
 

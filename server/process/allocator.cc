@@ -2,7 +2,11 @@
 
 #include <malloc.h>
 
+#include <atomic>
 #include <cstddef>
+#include <mutex>
+
+#include "storage/clock.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // From the sanitizer runtime (its header is not installed with GCC).
@@ -94,6 +98,112 @@ uint64_t AllocatorAllocatedBytes() {
 #endif
   const struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
+}
+
+namespace {
+
+// The registered threads' jemalloc counters. A slot is claimed by a thread
+// and released by its exit (the thread's final balance moves into `retired`
+// first); readers load the pointers without a lock. The counters are plain
+// uint64s that their own thread updates: a relaxed load may see a slightly
+// old value, which the next sync corrects.
+constexpr int kMaxThreads = 256;
+struct Slot {
+  std::atomic<const uint64_t*> allocated{nullptr};
+  std::atomic<const uint64_t*> deallocated{nullptr};
+};
+Slot g_slots[kMaxThreads];
+std::atomic<int> g_slot_count{0};  // slots ever claimed (a high-water mark)
+std::mutex g_slots_mu;             // claiming and releasing
+std::atomic<int64_t> g_retired{0};
+std::atomic<int64_t> g_base{0};
+std::atomic<uint64_t> g_exact{0};
+std::atomic<int64_t> g_exact_at_ms{0};
+
+uint64_t LoadCounter(const std::atomic<const uint64_t*>& p) {
+  const uint64_t* c = p.load(std::memory_order_acquire);
+  return c == nullptr ? 0 : __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+int64_t ThreadBalance() {
+  int64_t sum = g_retired.load(std::memory_order_relaxed);
+  const int n = g_slot_count.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    sum += static_cast<int64_t>(LoadCounter(g_slots[i].allocated) -
+                                LoadCounter(g_slots[i].deallocated));
+  }
+  return sum;
+}
+
+struct ThreadRegistration {
+  int slot = -1;
+  ~ThreadRegistration() {
+    if (slot < 0) return;
+    std::lock_guard lock(g_slots_mu);
+    Slot& s = g_slots[slot];
+    g_retired.fetch_add(
+        static_cast<int64_t>(LoadCounter(s.allocated) - LoadCounter(s.deallocated)),
+        std::memory_order_relaxed);
+    s.allocated.store(nullptr, std::memory_order_release);
+    s.deallocated.store(nullptr, std::memory_order_release);
+  }
+};
+thread_local ThreadRegistration t_registration;
+
+}  // namespace
+
+void SyncUsedMemory() {
+  const uint64_t exact = AllocatorAllocatedBytes();
+  g_exact.store(exact, std::memory_order_relaxed);
+  g_exact_at_ms.store(storage::NowMs(), std::memory_order_relaxed);
+  if (kKind == Kind::kJemalloc) {
+    g_base.store(static_cast<int64_t>(exact) - ThreadBalance(), std::memory_order_relaxed);
+  }
+}
+
+uint64_t UsedMemory() {
+  if (kKind == Kind::kJemalloc && g_slot_count.load(std::memory_order_relaxed) > 0) {
+    const int64_t v = g_base.load(std::memory_order_relaxed) + ThreadBalance();
+    return v > 0 ? static_cast<uint64_t>(v) : 0;
+  }
+  const int64_t now = storage::NowMs();
+  int64_t at = g_exact_at_ms.load(std::memory_order_relaxed);
+  if (now - at >= 1 &&
+      g_exact_at_ms.compare_exchange_strong(at, now, std::memory_order_relaxed)) {
+    g_exact.store(AllocatorAllocatedBytes(), std::memory_order_relaxed);
+  }
+  return g_exact.load(std::memory_order_relaxed);
+}
+
+bool UsedMemoryIsLive() {
+  return kKind == Kind::kJemalloc && g_slot_count.load(std::memory_order_relaxed) > 0;
+}
+
+void RegisterAllocatorThread() {
+  if (kKind != Kind::kJemalloc || t_registration.slot >= 0) return;
+  uint64_t* allocated = nullptr;
+  uint64_t* deallocated = nullptr;
+  size_t size = sizeof(allocated);
+  if (mallctl("thread.allocatedp", &allocated, &size, nullptr, 0) != 0) return;
+  size = sizeof(deallocated);
+  if (mallctl("thread.deallocatedp", &deallocated, &size, nullptr, 0) != 0) return;
+  std::lock_guard lock(g_slots_mu);
+  int slot = -1;
+  const int n = g_slot_count.load(std::memory_order_relaxed);
+  for (int i = 0; i < n && slot < 0; ++i) {
+    if (g_slots[i].allocated.load(std::memory_order_relaxed) == nullptr) slot = i;
+  }
+  if (slot < 0) {
+    if (n == kMaxThreads) return;
+    slot = n;
+  }
+  // The thread's history so far is in the exact value already: start its
+  // balance from zero by moving it into `retired` with the opposite sign.
+  g_retired.fetch_sub(static_cast<int64_t>(*allocated - *deallocated), std::memory_order_relaxed);
+  g_slots[slot].deallocated.store(deallocated, std::memory_order_release);
+  g_slots[slot].allocated.store(allocated, std::memory_order_release);
+  if (slot == n) g_slot_count.store(n + 1, std::memory_order_release);
+  t_registration.slot = slot;
 }
 
 }  // namespace sluice::server

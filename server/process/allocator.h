@@ -22,4 +22,23 @@ std::string AllocatorName();
 // come down after frees).
 uint64_t AllocatorAllocatedBytes();
 
+// used_memory for the eviction check before every command: cheap (tens of
+// nanoseconds) and close to AllocatorAllocatedBytes(). Under jemalloc it adds
+// the per-thread allocation counters jemalloc keeps anyway (thread.allocatedp
+// and thread.deallocatedp) of every registered thread to a base that
+// SyncUsedMemory() re-reads from the exact statistic, so registered threads'
+// allocations show at once and others' (lazy freeing, the allocator's own)
+// at the next sync. Under other allocators it is the exact value, re-read at
+// most once a millisecond.
+uint64_t UsedMemory();
+// Whether UsedMemory() follows allocations at once (jemalloc with a
+// registered thread) rather than lagging by up to a millisecond.
+bool UsedMemoryIsLive();
+// Re-reads the exact value (about 20 us under jemalloc); the server does
+// it from its 100 ms tick.
+void SyncUsedMemory();
+// Adds the calling thread's counters to UsedMemory() until it exits. Call
+// from long-lived threads that allocate (I/O threads, the control thread).
+void RegisterAllocatorThread();
+
 }  // namespace sluice::server

@@ -203,12 +203,51 @@ const std::vector<Param>& Params() {
       {"busy-reply-threshold", true, BusyThresholdText, SetBusyThreshold},
       {"lua-time-limit", true, BusyThresholdText, SetBusyThreshold},
       // Read-only values that clients commonly query; sluice keeps no disk
-      // state and does not evict yet (docs/compatibility.md).
+      // state (docs/compatibility.md).
       {"save", false, [](const Config&) { return std::string(); }, nullptr},
       {"appendonly", false, [](const Config&) { return std::string("no"); }, nullptr},
-      {"maxmemory", false, [](const Config&) { return std::string("0"); }, nullptr},
-      {"maxmemory-policy", false, [](const Config&) { return std::string("noeviction"); },
-       nullptr},
+      {"maxmemory", true, [](const Config& c) { return std::to_string(c.maxmemory); },
+       [](Config& c, const std::vector<std::string>& v) {
+         if (absl::Status s = OneArg(v); !s.ok()) return s;
+         std::optional<uint64_t> bytes = ParseMemory(v[0]);
+         if (!bytes || *bytes > static_cast<uint64_t>(INT64_MAX)) {
+           return absl::InvalidArgumentError("argument must be a memory value");
+         }
+         c.maxmemory = *bytes;
+         return absl::OkStatus();
+       }},
+      {"maxmemory-policy", true,
+       [](const Config& c) { return std::string(storage::EvictionPolicyName(c.maxmemory_policy)); },
+       [](Config& c, const std::vector<std::string>& v) {
+         if (absl::Status s = OneArg(v); !s.ok()) return s;
+         std::optional<storage::EvictionPolicy> p = storage::ParseEvictionPolicy(v[0]);
+         if (!p) {
+           return absl::InvalidArgumentError(
+               "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
+               "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
+               "noeviction, allkeys-s3fifo");
+         }
+         c.maxmemory_policy = *p;
+         return absl::OkStatus();
+       }},
+      {"maxmemory-samples", true,
+       [](const Config& c) { return std::to_string(c.maxmemory_samples); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 1, 64, &c.maxmemory_samples);
+       }},
+      {"maxmemory-eviction-tenacity", true,
+       [](const Config& c) { return std::to_string(c.maxmemory_eviction_tenacity); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, 100, &c.maxmemory_eviction_tenacity);
+       }},
+      {"lfu-log-factor", true, [](const Config& c) { return std::to_string(c.lfu_log_factor); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.lfu_log_factor);
+       }},
+      {"lfu-decay-time", true, [](const Config& c) { return std::to_string(c.lfu_decay_time); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.lfu_decay_time);
+       }},
       {"proto-max-bulk-len", false, [](const Config&) { return std::string("536870912"); },
        nullptr},
   };
@@ -332,6 +371,8 @@ void ServerConfig::Mirror() {
   loglevel_.store(config_.loglevel);
   notify_keyspace_events_.store(config_.notify_keyspace_events);
   busy_reply_threshold_ms_.store(config_.busy_reply_threshold_ms);
+  maxmemory_.store(config_.maxmemory);
+  tenacity_.store(config_.maxmemory_eviction_tenacity);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);
@@ -363,6 +404,13 @@ std::vector<std::pair<std::string, std::string>> ServerConfig::Get(std::string_v
 }
 
 std::string ServerConfig::Set(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::string error = SetLocked(pairs);
+  if (error.empty() && on_change_) on_change_(Snapshot());
+  return error;
+}
+
+std::string ServerConfig::SetLocked(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::lock_guard lock(mu_);
   Config next = config_;
   std::vector<const Param*> seen;

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/eviction.h"
 
 namespace sluice::server {
 
@@ -51,6 +52,13 @@ struct Config {
   int busy_reply_threshold_ms = 5000;
   OutputBufferLimit output_limits[kClientClasses] = {
       {0, 0, 0}, {256ull << 20, 64ull << 20, 60}, {32ull << 20, 8ull << 20, 60}};
+  // Memory bound and eviction (docs/eviction.md). maxmemory 0: no bound.
+  uint64_t maxmemory = 0;
+  storage::EvictionPolicy maxmemory_policy = storage::EvictionPolicy::kNoEviction;
+  int maxmemory_samples = 5;
+  int maxmemory_eviction_tenacity = 10;
+  int lfu_log_factor = 10;
+  int lfu_decay_time = 1;
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -90,6 +98,14 @@ class ServerConfig {
   int busy_reply_threshold_ms() const {
     return busy_reply_threshold_ms_.load(std::memory_order_relaxed);
   }
+  uint64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
+  int maxmemory_eviction_tenacity() const {
+    return tenacity_.load(std::memory_order_relaxed);
+  }
+  // Called (without the config's lock) with the new configuration after
+  // every successful Set(), and once by the server at start-up through
+  // Apply: for settings that live elsewhere (the keyspace's eviction).
+  void set_on_change(std::function<void(const Config&)> fn) { on_change_ = std::move(fn); }
   OutputBufferLimit output_limit(ClientClass c) const {
     const MirroredLimit& m = output_limits_[static_cast<int>(c)];
     return OutputBufferLimit{m.hard.load(std::memory_order_relaxed),
@@ -104,6 +120,7 @@ class ServerConfig {
     std::atomic<int64_t> soft_seconds{0};
   };
   void Mirror();
+  std::string SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs);
   mutable std::mutex mu_;
   Config config_;
   std::atomic<int> maxclients_;
@@ -111,7 +128,10 @@ class ServerConfig {
   std::atomic<LogLevel> loglevel_;
   std::atomic<uint32_t> notify_keyspace_events_{0};
   std::atomic<int> busy_reply_threshold_ms_{5000};
+  std::atomic<uint64_t> maxmemory_{0};
+  std::atomic<int> tenacity_{10};
   MirroredLimit output_limits_[kClientClasses];
+  std::function<void(const Config&)> on_change_;
 };
 
 }  // namespace sluice::server

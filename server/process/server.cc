@@ -11,7 +11,9 @@
 #include "common/strings.h"
 #include "protocol/errors.h"
 #include "server/net/connection.h"
+#include "server/memory/evictor.h"
 #include "server/net/io_thread.h"
+#include "server/process/allocator.h"
 #include "server/pubsub/keyspace_events.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
@@ -23,6 +25,8 @@ namespace {
 // kExpiryBudget timer records per shard per tick.
 constexpr auto kExpiryPeriod = std::chrono::milliseconds(10);
 constexpr size_t kExpiryBudget = 2000;
+// Ticks between exact re-reads of used_memory (see SyncUsedMemory).
+constexpr uint64_t kMemorySyncTicks = 10;
 
 // The index of the I/O thread running the calling code; -1 elsewhere.
 thread_local int current_io_thread = -1;
@@ -55,6 +59,9 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   keyspace_ = std::make_unique<storage::Keyspace>(config.databases, config.shards);
   commands_ = BuildCommandTable();
   scripts_ = std::make_unique<ScriptEngine>(*this);
+  evictor_ = std::make_unique<Evictor>(*this);
+  ApplyEvictionSettings(config_.Snapshot());
+  config_.set_on_change([this](const Config& c) { ApplyEvictionSettings(c); });
   for (int i = 0; i < config.threads; ++i) threads_.push_back(std::make_unique<IoThread>(i));
   // A publish hands each I/O thread one batch: run at once when that thread
   // is the caller's own, else posted to its loop (in order per publisher).
@@ -82,6 +89,14 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
 }
 
 
+
+void Server::ApplyEvictionSettings(const Config& c) {
+  storage::EvictionSettings& e = keyspace_->eviction();
+  e.policy.store(c.maxmemory_policy, std::memory_order_relaxed);
+  e.samples.store(c.maxmemory_samples, std::memory_order_relaxed);
+  e.lfu_log_factor.store(c.lfu_log_factor, std::memory_order_relaxed);
+  e.lfu_decay_minutes.store(c.lfu_decay_time, std::memory_order_relaxed);
+}
 
 Server::~Server() {
   Shutdown();
@@ -132,12 +147,19 @@ absl::Status Server::Start() {
 
   for (size_t i = 0; i < listeners_->acceptors.size(); ++i) Accept(i);
   for (size_t t = 0; t < threads_.size(); ++t) {
-    asio::post(threads_[t]->context(), [t] { current_io_thread = static_cast<int>(t); });
-    ScheduleExpiry(t);
+    asio::post(threads_[t]->context(), [t] {
+      current_io_thread = static_cast<int>(t);
+      RegisterAllocatorThread();
+    });
+    ScheduleExpiry(t, kExpiryPeriod);
     ScheduleIdleCheck(t);
     threads_[t]->Run();
   }
-  listeners_->thread = std::thread([this] { listeners_->control.run(); });
+  SyncUsedMemory();
+  listeners_->thread = std::thread([this] {
+    RegisterAllocatorThread();
+    listeners_->control.run();
+  });
   Log(LogLevel::kNotice, StrCat("Server initialized, ", threads_.size(), " I/O threads, ",
                                       cfg.databases, " databases x ", cfg.shards, " shards"));
   Log(LogLevel::kNotice,
@@ -174,18 +196,25 @@ void Server::Accept(size_t listener) {
       });
 }
 
-void Server::ScheduleExpiry(size_t t) {
+void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
   IoThread& thread = *threads_[t];
-  thread.expiry_timer().expires_after(kExpiryPeriod);
+  thread.expiry_timer().expires_after(after);
   thread.expiry_timer().async_wait([this, t](const boost::system::error_code& ec) {
     if (ec || stopping_.load()) return;
     const size_t shards = keyspace_->shards_per_db();
     const size_t n = threads_.size();
     const size_t begin = shards * t / n;
     const size_t end = shards * (t + 1) / n;
+    // Thread 0 re-reads the allocator's exact count every kMemorySyncTicks
+    // ticks; every thread catches up on eviction left over by commands.
+    IoThread& self = *threads_[t];
+    if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
+    // While over maxmemory the tick comes back at once-a-millisecond pace,
+    // as Redis keeps evicting from its event loop until under the limit.
+    const bool over = config_.maxmemory() != 0 && evictor_->Tick();
     keyspace_->ActiveExpire(begin, end, storage::NowMs(), kExpiryBudget);
     PublishQueuedKeyspaceEvents(*this);
-    ScheduleExpiry(t);
+    ScheduleExpiry(t, over ? std::chrono::milliseconds(1) : kExpiryPeriod);
   });
 }
 

@@ -11,6 +11,7 @@
 // stays out of this header so that command families compile without it.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,7 @@
 namespace sluice::server {
 
 class Connection;
+class Evictor;
 class IoThread;
 class ScriptEngine;
 
@@ -87,6 +89,7 @@ class Server {
   ServerStats& stats() { return stats_; }
   PubSubHub& pubsub() { return *pubsub_; }
   ScriptEngine& scripts() { return *scripts_; }
+  Evictor& evictor() { return *evictor_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t thread_count() const { return threads_.size(); }
   const std::string& run_id() const { return run_id_; }
@@ -115,8 +118,10 @@ class Server {
  private:
   explicit Server(Config config);
   void Accept(size_t listener);
-  void ScheduleExpiry(size_t thread);
+  void ScheduleExpiry(size_t thread, std::chrono::milliseconds after);
   void ScheduleIdleCheck(size_t thread);
+  // Copies the eviction settings of `config` into the keyspace.
+  void ApplyEvictionSettings(const Config& config);
 
   ServerConfig config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
@@ -124,6 +129,7 @@ class Server {
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::unique_ptr<PubSubHub> pubsub_;
   std::unique_ptr<ScriptEngine> scripts_;
+  std::unique_ptr<Evictor> evictor_;
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;

@@ -7,9 +7,11 @@
 #include <limits>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
+#include "protocol/errors.h"
 #include "protocol/reply_capture.h"
 #include "protocol/reply_reader.h"
 #include "server/dispatch/dispatch.h"
@@ -58,6 +60,8 @@ struct ScriptRun {
   CommandContext* ctx;
   std::string sha;
   bool read_only = false;
+  bool oom = false;        // memory was full when the script started
+  bool allow_oom = false;  // allow-oom in its shebang
   int resp = 2;  // protocol of redis.call replies (redis.setresp)
   int64_t now_ms = 0;
   int busy_threshold_ms = 0;
@@ -316,7 +320,7 @@ bool RunCommand(ScriptRun& run) {
   CommandContext inner{run.ctx->server, run.ctx->client, run.args, run.capture, run.now_ms,
                        nullptr};
   inner.locks = run.locks;
-  ScriptCall call{run.read_only, &run.running};
+  ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom};
   DispatchResult r = Dispatch(inner, Origin::kScript, &call);
   switch (r.kind) {
     case DispatchResult::kRan:
@@ -616,9 +620,16 @@ std::string AsciiLowerCopy(std::string_view s) {
 
 // The flags of a "#!lua flags=a,b" first line. Returns false with `*error`
 // set for another engine or an unknown flag.
-bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
-  *no_writes = false;
+struct ShebangFlags {
+  bool present = false;  // the script has a shebang line (flags or not)
+  bool no_writes = false;
+  bool allow_oom = false;
+};
+
+bool ParseShebang(std::string_view body, ShebangFlags* flags, std::string* error) {
+  *flags = ShebangFlags{};
   if (body.substr(0, 2) != "#!") return true;
+  flags->present = true;
   std::string_view line = body.substr(0, body.find('\n'));
   std::vector<std::string_view> words = SplitNonEmpty(line.substr(2), ' ');
   if (words.empty() || words[0] != "lua") {
@@ -633,8 +644,10 @@ bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
     }
     for (std::string_view f : SplitNonEmpty(words[i].substr(6), ',')) {
       if (f == "no-writes") {
-        *no_writes = true;
-      } else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+        flags->no_writes = true;
+      } else if (f == "allow-oom") {
+        flags->allow_oom = true;
+      } else if (f != "allow-stale" && f != "no-cluster" &&
                  f != "allow-cross-slot-keys") {
         *error = StrCat("ERR Unexpected flag in script shebang: ", f);
         return false;
@@ -674,8 +687,8 @@ class LuaVm {
   // Compiles `body` under `sha` and pushes the function; on a syntax error
   // pushes nothing and sets `*error` to the reply text.
   bool Compile(const std::string& sha, std::string_view body, std::string* error) {
-    bool no_writes;
-    if (!ParseShebang(body, &no_writes, error)) return false;
+    ShebangFlags flags;
+    if (!ParseShebang(body, &flags, error)) return false;
     std::string source;
     std::string_view code = body;
     if (body.substr(0, 2) == "#!") {
@@ -692,13 +705,15 @@ class LuaVm {
     lua_pushvalue(L_, -2);
     lua_setfield(L_, -2, sha.c_str());
     lua_pop(L_, 1);
-    if (no_writes) no_writes_.insert(sha);
+    if (flags.present) flags_[sha] = flags;
     return true;
   }
 
   // Whether the script's shebang declared no-writes.
-  bool NoWrites(const std::string& sha) const {
-    return !no_writes_.empty() && no_writes_.contains(sha);
+  ShebangFlags Flags(const std::string& sha) const {
+    if (flags_.empty()) return ShebangFlags{};
+    auto it = flags_.find(sha);
+    return it == flags_.end() ? ShebangFlags{} : it->second;
   }
 
   // Sets KEYS and ARGV from args[first_key ...].
@@ -827,7 +842,7 @@ class LuaVm {
   uint64_t epoch_;
   int globals_ref_ = LUA_NOREF;
   int functions_ref_ = LUA_NOREF;
-  absl::flat_hash_set<std::string> no_writes_;
+  absl::flat_hash_map<std::string, ShebangFlags> flags_;  // scripts with a shebang
 };
 
 thread_local std::unique_ptr<LuaVm> t_vm;
@@ -977,13 +992,23 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
     if (!by_sha) Register(sha, body);
   }
   // [2] the function.
-  if (vm.NoWrites(sha)) read_only = true;
+  const ShebangFlags flags = vm.Flags(sha);
+  if (flags.no_writes) read_only = true;
+  // Memory full at the start: a script that declared flags may run only if
+  // it cannot write or allows it; one without flags runs and is refused at
+  // its first denyoom command before any write (Redis's rules).
+  if (ctx.oom && flags.present && !flags.no_writes && !flags.allow_oom) {
+    lua_settop(L, 0);
+    return ctx.w.Error(protocol::errors::kOom);
+  }
 
   ScriptRun run;
   run.engine = this;
   run.ctx = &ctx;
   run.sha = sha;
   run.read_only = read_only;
+  run.oom = ctx.oom;
+  run.allow_oom = flags.allow_oom;
   run.now_ms = ctx.now_ms;
   run.busy_threshold_ms = server_.config().busy_reply_threshold_ms();
   run.running.start_ms = storage::NowMs();
