@@ -65,7 +65,90 @@ void CmdExists(CommandContext& ctx) {
 
 void CmdType(CommandContext& ctx) {
   Shard& shard = KeyShard(ctx);
-  ctx.w.SimpleString(TypeName(shard.Find(ctx.arg(1), ctx.now_ms)));
+  ctx.w.SimpleString(TypeName(shard.Peek(ctx.arg(1), ctx.now_ms)));
+}
+
+// ---- OBJECT -------------------------------------------------------------------
+// OBJECT <sub> key: the key is args[2]. The lookups leave the key's access
+// history alone, as Redis's do.
+
+const Entry* ObjectEntry(CommandContext& ctx) {
+  return SelectedDb(ctx).ShardFor(ctx.arg(2)).Peek(ctx.arg(2), ctx.now_ms);
+}
+
+storage::EvictionPolicy CurrentPolicy(CommandContext& ctx) {
+  return ctx.server.keyspace().eviction().policy.load(std::memory_order_relaxed);
+}
+
+void CmdObjectEncoding(CommandContext& ctx) {
+  const Entry* e = ObjectEntry(ctx);
+  if (e == nullptr) return ctx.w.Null();
+  // Redis's names for string encodings: integers, strings of up to 44
+  // bytes (embedded with their header), longer ones.
+  if (e->is_int()) return ctx.w.Bulk("int");
+  ctx.w.Bulk(e->string_length() <= 44 ? "embstr" : "raw");
+}
+
+void CmdObjectFreq(CommandContext& ctx) {
+  const storage::EvictionPolicy policy = CurrentPolicy(ctx);
+  if (storage::ModeOf(policy) == storage::AccessMode::kLru) {
+    return ctx.w.Error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+        "note that when switching between policies at runtime LRU and LFU data will take some "
+        "time to adjust.");
+  }
+  const Entry* e = ObjectEntry(ctx);
+  if (e == nullptr) return ctx.w.Null();
+  // allkeys-s3fifo keeps a 0-3 use count, LFU policies Redis's counter.
+  const uint8_t a = e->access();
+  ctx.w.Integer(storage::ModeOf(policy) == storage::AccessMode::kS3Fifo
+                    ? storage::DecodeS3Fifo(a).freq
+                    : a);
+}
+
+void CmdObjectIdletime(CommandContext& ctx) {
+  const storage::EvictionPolicy policy = CurrentPolicy(ctx);
+  if (storage::ModeOf(policy) != storage::AccessMode::kLru) {
+    return ctx.w.Error(StrCat(
+        "ERR An ", storage::ModeOf(policy) == storage::AccessMode::kLfu ? "LFU" : "S3-FIFO",
+        " maxmemory policy is selected, idle time not tracked. Please note that when switching "
+        "between policies at runtime LRU and LFU data will take some time to adjust."));
+  }
+  const Entry* e = ObjectEntry(ctx);
+  if (e == nullptr) return ctx.w.Null();
+  ctx.w.Integer(storage::LruIdleMs(e->access(), ctx.now_ms) / 1000);
+}
+
+void CmdObjectRefcount(CommandContext& ctx) {
+  const Entry* e = ObjectEntry(ctx);
+  if (e == nullptr) return ctx.w.Null();
+  // Values are never shared between keys; Redis reports its shared small
+  // integers (0-9999, when no LRU/LFU policy needs per-key history) as
+  // INT_MAX, and so does sluice, so that tools comparing the two agree.
+  const bool shared = e->is_int() && e->int_value() >= 0 && e->int_value() < 10000 &&
+                      (ctx.server.config().maxmemory() == 0 ||
+                       CurrentPolicy(ctx) == storage::EvictionPolicy::kNoEviction);
+  ctx.w.Integer(shared ? std::numeric_limits<int32_t>::max() : 1);
+}
+
+void CmdObjectHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Print this help."};
+  WriteHelp(ctx.w, kLines);
 }
 
 enum ExpireFlag : uint8_t { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
@@ -430,6 +513,24 @@ void RegisterKeyFamily(CommandTable& t) {
             "O(N) where N is the number of keys", "@keyspace @read @fast"));
   t.Add(Row("type", 2, kReadOnly | kFast, 1, 1, 1, CmdType, "Name the type of a key's value.",
             "1.0.0", "O(1)", "@keyspace @read @fast"));
+  CommandSpec& object = t.Add(Row("object", -2, 0, 0, 0, 0, nullptr,
+                                  "Inspect the internals of a key's value.", "2.2.3",
+                                  "Depends on subcommand.", "@slow"));
+  t.AddSubcommand(object, Row("encoding", 3, kReadOnly, 2, 2, 1, CmdObjectEncoding,
+                              "The internal encoding of a key's value.", "2.2.3", "O(1)",
+                              "@keyspace @read @slow"));
+  t.AddSubcommand(object, Row("freq", 3, kReadOnly, 2, 2, 1, CmdObjectFreq,
+                              "The logarithmic access frequency counter of a key.", "4.0.0",
+                              "O(1)", "@keyspace @read @slow"));
+  t.AddSubcommand(object, Row("idletime", 3, kReadOnly, 2, 2, 1, CmdObjectIdletime,
+                              "Seconds since a key was last read or written.", "2.2.3", "O(1)",
+                              "@keyspace @read @slow"));
+  t.AddSubcommand(object, Row("refcount", 3, kReadOnly, 2, 2, 1, CmdObjectRefcount,
+                              "The reference count of a key's value.", "2.2.3", "O(1)",
+                              "@keyspace @read @slow"));
+  t.AddSubcommand(object, Row("help", 2, kLoading | kStale, 0, 0, 0, CmdObjectHelp,
+                              "Show the OBJECT subcommands.", "6.2.0", "O(1)",
+                              "@keyspace @slow"));
   t.Add(Row("expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kSeconds>,
             "Give a key a time to live in seconds.", "1.0.0", "O(1)",
             "@keyspace @write @fast"));
