@@ -37,11 +37,12 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
 
 // Units of the four stamp levels, in ms.
 constexpr int64_t kLevelUnitMs[4] = {1000, 60'000, 3'600'000, 86'400'000};
-// A stamp moves to the next level once it is this many units old; the
-// sweep period keeps it from reaching 64 (its clock's wrap) first.
-constexpr int64_t kPromoteUnits = 16;
+// A stamp moves to the next level once it is this many units of its own
+// level old (32 s, 48 min, 48 h): early enough that the sweep (every
+// kLruSweepPeriodMs) gets there before the six clock bits wrap at 64 units.
+constexpr int64_t kPromoteUnits[3] = {32, 48, 48};
 // Level 3 saturates: a stamp older than this many days is kept at this age.
-constexpr int64_t kMaxDays = 48;
+constexpr int64_t kMaxDays = 60;
 
 uint8_t Stamp(int level, int64_t units) {
   return static_cast<uint8_t>((level << 6) | (units & 63));
@@ -85,17 +86,19 @@ uint8_t LruStampNow(int64_t now_ms) { return Stamp(0, now_ms / kLevelUnitMs[0]);
 int64_t LruIdleMs(uint8_t stamp, int64_t now_ms) {
   const int level = stamp >> 6;
   const int64_t unit = kLevelUnitMs[level];
+  // now - (stamp's unit) * unit, with the unit count taken modulo 64.
   const int64_t units = ((now_ms / unit) - (stamp & 63)) & 63;
-  return units * unit;
+  return units * unit + now_ms % unit;
 }
 
 uint8_t LruAgeStamp(uint8_t stamp, int64_t now_ms) {
   const int level = stamp >> 6;
   const int64_t idle = LruIdleMs(stamp, now_ms);
   if (level < 3) {
-    if (idle < kPromoteUnits * kLevelUnitMs[level]) return stamp;
+    if (idle < kPromoteUnits[level] * kLevelUnitMs[level]) return stamp;
     const int64_t at = now_ms - idle;
-    return Stamp(level + 1, at / kLevelUnitMs[level + 1]);
+    const int64_t unit = kLevelUnitMs[level + 1];
+    return Stamp(level + 1, (at + unit / 2) / unit);
   }
   if (idle <= kMaxDays * kLevelUnitMs[3]) return stamp;
   return Stamp(3, now_ms / kLevelUnitMs[3] - kMaxDays);

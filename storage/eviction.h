@@ -9,10 +9,12 @@
 //            used, as a stamp of two level bits and six clock bits. Level 0
 //            counts seconds, 1 minutes, 2 hours, 3 days, each modulo 64. An
 //            access writes a level-0 stamp of now; the shard's age sweep
-//            (AgeStamp) rewrites a stamp to the next level before its clock
-//            can wrap, so idle times read back to the second for the first
-//            16 s, to the minute up to 16 min, then to the hour and to the day,
-//            up to 48 days (OBJECT IDLETIME saturates there).
+//            (LruAgeStamp) rewrites a stamp to the next level (rounded to
+//            its nearest unit) after 32 s, 48 min and 48 h, before the clock
+//            bits can wrap. Idle times read back to the second for the
+//            first 32 s, then within half a minute up to 48 min, half an
+//            hour up to 48 h and half a day up to 60 days, where OBJECT
+//            IDLETIME saturates. Eviction only compares them.
 //   kLfu     (*-lfu): Redis's logarithmic access counter (new keys start at 5;
 //            an access increments with probability 1 / ((c - 5) * lfu-log-factor
 //            + 1)). Redis decays a counter by one per lfu-decay-time minutes

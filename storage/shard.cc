@@ -611,6 +611,10 @@ Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
           if (DecodeS3Fifo(sample[i]->access()).main != serve_small) queue[q++] = sample[i];
         }
         if (q == 0) {
+          // None of the served queue in this sample: sample again (the
+          // probation queue is only a tenth of the keys), and only late in
+          // the call fall back to the other queue.
+          if (rounds < max_rounds / 2) break;
           std::copy(sample, sample + n, queue);
           q = n;
         }
@@ -621,9 +625,9 @@ Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
           if (b.freq == 0) {
             victim = queue[i];
           } else if (!b.main) {
-            // Used while on probation: into the main queue.
+            // Used while on probation: into the main queue, keeping its count
+            // as credit against later passes of the main queue's tail.
             b.main = true;
-            b.freq = 0;
             b.epoch = impl.epoch;
             queue[i]->set_access(EncodeS3Fifo(b));
             if (impl.small > 0) --impl.small;
