@@ -23,6 +23,11 @@ rounds so that drift on a shared machine hits both servers alike:
   growth      GET latency (max, p99.9, p99) of GETs paced at 5k/s on their own
               connection while another client loads 20M keys into one
               database, and the load time (bench/growth_bench.py).
+  eviction    hit ratio of a cache-aside replay (Zipf 0.99 over 2M keys, and
+              the same with 20% one-time scan keys) at maxmemory 16 and 64 MiB
+              for every sluice allkeys policy against redis-server's
+              allkeys-lru and allkeys-lfu; SET and GET throughput while
+              evicting (bench/eviction_bench.py).
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -44,6 +49,7 @@ import tempfile
 import threading
 import time
 
+import eviction_bench
 import growth_bench
 import pubsub_bench
 import scripting_bench
@@ -53,7 +59,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
-SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth")
+SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction")
+# The eviction section's hit-ratio rows (one per trace, maxmemory, server and
+# policy: sluice has more policies than redis, so they are not pairs).
+HIT_ROWS = []
 
 # redis-benchmark rows: (label, arguments that select the command).
 # -t tests use the key names redis-benchmark documents: key:<12 digits> for
@@ -409,6 +418,85 @@ def run_growth(servers, opt, rec, workdir):
                     kind, res["load_avg"], r, ratio=False)
 
 
+def run_eviction(servers, opt, rec):
+    """bench/eviction_bench.py: hit ratios, then throughput while evicting."""
+    for trace_kind in ("zipf", "scan"):
+        log(f"generating the {trace_kind} trace ({opt.eviction_requests:,} requests)")
+        trace = eviction_bench.make_trace(trace_kind, opt.eviction_requests)
+        for mb in opt.eviction_mb:
+            for kind, policies in (("sluice", eviction_bench.SLUICE_POLICIES),
+                                   ("redis", eviction_bench.REDIS_POLICIES)):
+                for policy in policies:
+                    try:
+                        res = eviction_bench.measure(servers[kind], trace, mb << 20, policy)
+                    except BenchError as e:
+                        rec.problem(f"eviction {trace_kind} {mb} MiB {kind} {policy}: {e}")
+                        continue
+                    finally:
+                        servers[kind].stop()
+                    if res["set_errors"]:
+                        rec.problem(f"eviction {kind} {policy}: {res['set_errors']} SETs refused")
+                    log(f"{trace_kind} {mb} MiB " + eviction_bench.describe(kind, policy, res))
+                    HIT_ROWS.append(dict(res, trace=trace_kind, mb=mb, server=kind,
+                                         policy=policy))
+    # Throughput with every SET of a new key evicting: a full 16 MiB cache,
+    # random keys over 2M. Same policy on both, then each one's best.
+    pairs = [("allkeys-lru", "allkeys-lru"), ("allkeys-s3fifo", "allkeys-lfu")]
+    total = opt.rounds * len(pairs) * len(SERVERS)
+    step = 0
+    for r in range(opt.rounds):
+        for pair in pairs:
+            label = (f"16 MiB, allkeys-lru on both" if pair[0] == pair[1] else
+                     f"16 MiB, sluice {pair[0]} vs redis {pair[1]}")
+            for kind in order_for_round(r):
+                step += 1
+                server = servers[kind]
+                policy = pair[0] if kind == "sluice" else pair[1]
+                try:
+                    server.stop()
+                    server.start()
+                    server.cli("CONFIG", "SET", "maxmemory-policy", policy)
+                    server.cli("CONFIG", "SET", "maxmemory", str(16 << 20))
+                    redis_benchmark(server, ["-t", "set"], 300000, 50, 16, 2000000,
+                                    opt.bench_threads, value_size=100)
+                    res = {}
+                    for cmd in ("set", "get"):
+                        res[cmd] = redis_benchmark(server, ["-t", cmd], opt.requests, 50, 16,
+                                                   2000000, opt.bench_threads, value_size=100)
+                except BenchError as e:
+                    rec.problem(f"eviction throughput {label}, round {r + 1}: {e}")
+                    continue
+                finally:
+                    server.stop()
+                log(f"[{step}/{total}] round {r + 1} {label:<44} {kind:<6} "
+                    f"SET {res['set']['rps']:>10,.0f} rps p99 {res['set']['p99']:.3f} ms  "
+                    f"GET {res['get']['rps']:>10,.0f} rps p99 {res['get']['p99']:.3f} ms")
+                for cmd in ("set", "get"):
+                    name = cmd.upper()
+                    rec.add("eviction", label, f"{name} rps", "req/s", "higher", kind,
+                            res[cmd]["rps"], r)
+                    rec.add("eviction", label, f"{name} p99", "ms", "lower", kind,
+                            res[cmd]["p99"], r)
+                    rec.add("eviction", label, f"{name} cpu", "us/req", "lower", kind,
+                            res[cmd]["cpu_us"], r)
+
+
+def hit_table(_rows):
+    """The eviction section: the hit-ratio table, then the throughput rows."""
+    L = ["| Trace | maxmemory | Server | Policy | Hit ratio | vs redis's best | Keys held | "
+         "Evicted | used_memory / maxmemory | RSS growth / maxmemory |",
+         "|---|--:|---|---|--:|--:|--:|--:|--:|--:|"]
+    for row in HIT_ROWS:
+        best = max((x["hit_ratio"] for x in HIT_ROWS if x["server"] == "redis"
+                    and x["trace"] == row["trace"] and x["mb"] == row["mb"]), default=None)
+        delta = "" if best is None else f"{(row['hit_ratio'] - best) * 100:+.1f} pp"
+        L.append(f"| {row['trace']} | {row['mb']} MiB | {row['server']} | {row['policy']} | "
+                 f"{row['hit_ratio']:.4f} | {delta} | {row['keys']:,} | {row['evicted']:,} | "
+                 f"{row['used_ratio']:.3f} | {row['rss_growth_ratio']:.3f} |")
+    L.append("")
+    return L + metric_table(_rows)
+
+
 def growth_label(opt):
     n = opt.growth_keys
     keys = f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n // 1000}k"
@@ -664,6 +752,16 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          "database's shards on its own) and waiting behind the loader's batch in the event "
          "loop. "
          "Target: sluice's max within 2x of redis's.", metric_table),
+        ("eviction", "Eviction and hit ratio (bench/eviction_bench.py)",
+         f"Cache-aside replay from an empty server: GET each key, SET it (100-byte value) "
+         f"on a miss, in pipelined batches of {eviction_bench.BATCH}. Traces: "
+         f"{opt.eviction_requests:,} requests, Zipf alpha {eviction_bench.ALPHA} over "
+         f"{eviction_bench.UNIVERSE:,} keys (zipf), and the same stream with "
+         f"{eviction_bench.SCAN_SHARE:.0%} of the requests one-time sequential keys (scan). "
+         "RSS growth is RSS at the end minus RSS of the empty server. Then redis-benchmark "
+         f"SET and GET, 50 clients, pipeline 16, {opt.requests:,} requests, random keys over "
+         "2M with 100-byte values, on a cache filled to its 16 MiB bound (most SETs evict).",
+         hit_table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -831,6 +929,10 @@ def main():
     p.add_argument("--growth-rounds", type=int, default=1,
                    help="rounds of the growth section (1: each loads the keys into both "
                         "servers, about 2 minutes at 20M keys)")
+    p.add_argument("--eviction-requests", type=int, default=eviction_bench.REQUESTS,
+                   help="requests per eviction trace (2M; 500k under --quick)")
+    p.add_argument("--eviction-mb", default="16,64",
+                   help="maxmemory values of the eviction section, MiB (16,64; 16 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -855,7 +957,12 @@ def main():
         opt.expiry_requests = 10000 if "--expiry-requests" not in sys.argv else opt.expiry_requests
         opt.pubsub_messages = 2000 if "--pubsub-messages" not in sys.argv else opt.pubsub_messages
         opt.growth_keys = 1_000_000 if "--growth-keys" not in sys.argv else opt.growth_keys
+        if "--eviction-requests" not in sys.argv:
+            opt.eviction_requests = 500_000
+        if "--eviction-mb" not in sys.argv:
+            opt.eviction_mb = "16"
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
+    opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
     out_dir = opt.out or (os.path.join(RESULTS_DIR, "tmp") if opt.quick else RESULTS_DIR)
     sections = [s.strip() for s in opt.sections.split(",") if s.strip()]
@@ -919,6 +1026,9 @@ def main():
         if "growth" in sections:
             log("== growth latency")
             run_growth(servers, opt, rec, workdir)
+        if "eviction" in sections:
+            log("== eviction")
+            run_eviction(servers, opt, rec)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

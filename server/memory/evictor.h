@@ -43,7 +43,7 @@ class Evictor {
   // no-op when under the limit. Returns whether memory is still over it
   // (the caller then ticks again soon).
   bool Tick() { return MakeRoom(kTickBudgetUs) != State::kOk; }
-  static constexpr uint64_t kTickBudgetUs = 2000;
+  static constexpr uint64_t kTickBudgetUs = 500;
 
   // INFO stats and memory fields.
   uint64_t evicted_keys() const { return evicted_.load(std::memory_order_relaxed); }
