@@ -1,0 +1,97 @@
+#include "storage/types/str_set.h"
+
+namespace sluice::storage {
+
+using str_set_internal::LengthPrefixedBytes;
+using str_set_internal::WriteLengthPrefixed;
+
+bool StrSet::Insert(std::string_view member) {
+  table_.RehashStep();
+  const uint64_t hash = MemberHash(member);
+  BucketedTable<Traits>::Slot slot;
+  if (table_.Find(member, hash, &slot)) return false;
+  WriteLengthPrefixed(table_.Append(hash, LengthPrefixedBytes(member.size())), member);
+  return true;
+}
+
+bool StrSet::Contains(std::string_view member) const {
+  BucketedTable<Traits>::Slot slot;
+  return table_.Find(member, MemberHash(member), &slot);
+}
+
+bool StrSet::Erase(std::string_view member) {
+  table_.RehashStep();
+  BucketedTable<Traits>::Slot slot;
+  if (!table_.Find(member, MemberHash(member), &slot)) return false;
+  table_.Erase(slot);
+  return true;
+}
+
+std::string_view StrSet::Random(absl::BitGenRef gen) const {
+  return Traits::Key(table_.Random(gen));
+}
+
+std::string StrSet::PopRandom(absl::BitGenRef gen) {
+  table_.RehashStep();
+  std::string member(Random(gen));
+  BucketedTable<Traits>::Slot slot;
+  table_.Find(member, MemberHash(member), &slot);
+  table_.Erase(slot);
+  return member;
+}
+
+void StrMap::Add(std::string_view field, uint64_t hash, std::string_view value) {
+  const size_t bytes = LengthPrefixedBytes(field.size()) + LengthPrefixedBytes(value.size());
+  WriteLengthPrefixed(WriteLengthPrefixed(table_.Append(hash, bytes), field), value);
+}
+
+bool StrMap::Set(std::string_view field, std::string_view value) {
+  table_.RehashStep();
+  const uint64_t hash = MemberHash(field);
+  BucketedTable<Traits>::Slot slot;
+  if (!table_.Find(field, hash, &slot)) {
+    Add(field, hash, value);
+    return true;
+  }
+  // The field's bytes stay where they are; only the value part changes size.
+  const size_t field_bytes = LengthPrefixedBytes(field.size());
+  char* entry = table_.ResizeEntry(slot, field_bytes + LengthPrefixedBytes(value.size()));
+  WriteLengthPrefixed(entry + field_bytes, value);
+  return false;
+}
+
+bool StrMap::SetIfAbsent(std::string_view field, std::string_view value) {
+  table_.RehashStep();
+  const uint64_t hash = MemberHash(field);
+  BucketedTable<Traits>::Slot slot;
+  if (table_.Find(field, hash, &slot)) return false;
+  Add(field, hash, value);
+  return true;
+}
+
+bool StrMap::Find(std::string_view field, std::string_view* value) const {
+  BucketedTable<Traits>::Slot slot;
+  if (!table_.Find(field, MemberHash(field), &slot)) return false;
+  *value = Traits::Value(table_.EntryAt(slot));
+  return true;
+}
+
+bool StrMap::Contains(std::string_view field) const {
+  std::string_view ignored;
+  return Find(field, &ignored);
+}
+
+bool StrMap::Erase(std::string_view field) {
+  table_.RehashStep();
+  BucketedTable<Traits>::Slot slot;
+  if (!table_.Find(field, MemberHash(field), &slot)) return false;
+  table_.Erase(slot);
+  return true;
+}
+
+std::pair<std::string_view, std::string_view> StrMap::Random(absl::BitGenRef gen) const {
+  const char* e = table_.Random(gen);
+  return {Traits::Key(e), Traits::Value(e)};
+}
+
+}  // namespace sluice::storage

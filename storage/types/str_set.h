@@ -1,0 +1,151 @@
+#pragma once
+// StrSet and StrMap: the encodings of large sets (string members) and large
+// hashes (field -> value), both BucketedTables (see bucketed_table.h for the
+// layout, resizing and the SCAN guarantee).
+//
+// A StrSet entry is the member's varint length and bytes: a 16-byte member is
+// 17 bytes in its bucket's block. A StrMap entry is the field's varint length
+// and bytes, then the value's: a 10-byte field with a 10-byte value is 22
+// bytes. Members, fields and values are stored as given (no integer
+// encoding). Lookups allocate nothing; an insert or erase reallocates one
+// small block. Average O(1) for every operation; a resize moves
+// BucketedTable::kBucketsPerStep old buckets per mutation.
+//
+// string_views returned by these classes point into the table and are valid
+// until the next mutation. Not thread-safe: the owning shard's lock guards it.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/random/bit_gen_ref.h"
+#include "storage/types/bucketed_table.h"
+
+namespace sluice::storage {
+
+namespace str_set_internal {
+
+// A varint length and that many bytes, starting at `p`.
+inline std::string_view ReadLengthPrefixed(const char* p) {
+  uint64_t n;
+  const char* data = bytes::ReadVarint(p, &n);
+  return {data, static_cast<size_t>(n)};
+}
+
+inline size_t LengthPrefixedBytes(size_t n) { return bytes::VarintLength(n) + n; }
+
+inline char* WriteLengthPrefixed(char* p, std::string_view s) {
+  p = bytes::WriteVarint(p, s.size());
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+struct MemberTraits {
+  static std::string_view Key(const char* e) { return ReadLengthPrefixed(e); }
+  static size_t EntryBytes(const char* e) { return LengthPrefixedBytes(Key(e).size()); }
+};
+
+struct FieldValueTraits {
+  static std::string_view Key(const char* e) { return ReadLengthPrefixed(e); }
+  static std::string_view Value(const char* e) {
+    const std::string_view field = Key(e);
+    return ReadLengthPrefixed(field.data() + field.size());
+  }
+  static size_t EntryBytes(const char* e) {
+    const std::string_view value = Value(e);
+    return static_cast<size_t>(value.data() + value.size() - e);
+  }
+};
+
+}  // namespace str_set_internal
+
+class StrSet {
+ public:
+  StrSet() = default;
+  StrSet(const StrSet&) = delete;
+  StrSet& operator=(const StrSet&) = delete;
+
+  size_t size() const { return table_.size(); }
+  bool empty() const { return size() == 0; }
+  // Bucket arrays and blocks (malloc_usable_size).
+  size_t AllocatedBytes() const { return table_.AllocatedBytes(); }
+
+  // Returns false when `member` is already present.
+  bool Insert(std::string_view member);
+  bool Contains(std::string_view member) const;
+  // Returns false when `member` is absent.
+  bool Erase(std::string_view member);
+  // A random member (SRANDMEMBER); see BucketedTable::Random for how even.
+  // REQUIRES: !empty().
+  std::string_view Random(absl::BitGenRef gen) const;
+  // Removes and returns a random member (SPOP). REQUIRES: !empty().
+  std::string PopRandom(absl::BitGenRef gen);
+
+  // One SCAN step: visit(std::string_view member) for the cursor's buckets;
+  // returns the next cursor (0 at the end). `visit` must not modify the set.
+  template <typename Visit>
+  uint64_t Scan(uint64_t cursor, Visit&& visit) const {
+    return table_.Scan(cursor, [&](const char* e) { visit(Traits::Key(e)); });
+  }
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    table_.ForEach([&](const char* e) { visit(Traits::Key(e)); });
+  }
+
+  // Resize work for an idle set (the owner's periodic tick); returns whether
+  // a resize is still in progress.
+  bool RehashStep() { return table_.RehashStep(); }
+  void Clear() { table_.Clear(); }
+  bool CheckConsistency() const { return table_.CheckConsistency(); }
+
+ private:
+  using Traits = str_set_internal::MemberTraits;
+  BucketedTable<Traits> table_;
+};
+
+class StrMap {
+ public:
+  StrMap() = default;
+  StrMap(const StrMap&) = delete;
+  StrMap& operator=(const StrMap&) = delete;
+
+  size_t size() const { return table_.size(); }
+  bool empty() const { return size() == 0; }
+  size_t AllocatedBytes() const { return table_.AllocatedBytes(); }
+
+  // Sets `field` to `value`; returns true when the field is new.
+  // REQUIRES: neither view points into this map.
+  bool Set(std::string_view field, std::string_view value);
+  // Adds `field` only when absent (HSETNX); returns whether it did.
+  bool SetIfAbsent(std::string_view field, std::string_view value);
+  // The value of `field` in *value; false when absent.
+  bool Find(std::string_view field, std::string_view* value) const;
+  bool Contains(std::string_view field) const;
+  bool Erase(std::string_view field);
+  // A random (field, value). REQUIRES: !empty().
+  std::pair<std::string_view, std::string_view> Random(absl::BitGenRef gen) const;
+
+  // One SCAN step: visit(std::string_view field, std::string_view value).
+  template <typename Visit>
+  uint64_t Scan(uint64_t cursor, Visit&& visit) const {
+    return table_.Scan(cursor, [&](const char* e) { visit(Traits::Key(e), Traits::Value(e)); });
+  }
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    table_.ForEach([&](const char* e) { visit(Traits::Key(e), Traits::Value(e)); });
+  }
+
+  bool RehashStep() { return table_.RehashStep(); }
+  void Clear() { table_.Clear(); }
+  bool CheckConsistency() const { return table_.CheckConsistency(); }
+
+ private:
+  using Traits = str_set_internal::FieldValueTraits;
+  // Adds an absent field.
+  void Add(std::string_view field, uint64_t hash, std::string_view value);
+  BucketedTable<Traits> table_;
+};
+
+}  // namespace sluice::storage
