@@ -1,14 +1,15 @@
 #pragma once
 // Byte-level helpers shared by the collection encodings in storage/types/:
 // unaligned little-endian loads and stores, LEB128 varints (read forward),
-// and an allocation that aborts when memory runs out. Header-only; pure
-// functions with no state.
+// length-prefixed strings, and allocation that aborts when memory runs out.
+// Header-only; pure functions with no state.
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace sluice::storage::bytes {
 
@@ -48,6 +49,21 @@ inline const char* ReadVarint(const char* p, uint64_t* v) {
   }
   *v = out;
   return p;
+}
+
+// A varint length and that many bytes, starting at `p`.
+inline std::string_view ReadLengthPrefixed(const char* p) {
+  uint64_t n;
+  const char* data = ReadVarint(p, &n);
+  return {data, static_cast<size_t>(n)};
+}
+
+inline size_t LengthPrefixedBytes(size_t n) { return VarintLength(n) + n; }
+
+inline char* WriteLengthPrefixed(char* p, std::string_view s) {
+  p = WriteVarint(p, s.size());
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
 
 // malloc/realloc that abort on failure: there is nothing sensible to do

@@ -2,8 +2,8 @@
 
 namespace sluice::storage {
 
-using str_set_internal::LengthPrefixedBytes;
-using str_set_internal::WriteLengthPrefixed;
+using bytes::LengthPrefixedBytes;
+using bytes::WriteLengthPrefixed;
 
 bool StrSet::Insert(std::string_view member) {
   table_.RehashStep();

@@ -27,31 +27,16 @@ namespace sluice::storage {
 
 namespace str_set_internal {
 
-// A varint length and that many bytes, starting at `p`.
-inline std::string_view ReadLengthPrefixed(const char* p) {
-  uint64_t n;
-  const char* data = bytes::ReadVarint(p, &n);
-  return {data, static_cast<size_t>(n)};
-}
-
-inline size_t LengthPrefixedBytes(size_t n) { return bytes::VarintLength(n) + n; }
-
-inline char* WriteLengthPrefixed(char* p, std::string_view s) {
-  p = bytes::WriteVarint(p, s.size());
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
 struct MemberTraits {
-  static std::string_view Key(const char* e) { return ReadLengthPrefixed(e); }
-  static size_t EntryBytes(const char* e) { return LengthPrefixedBytes(Key(e).size()); }
+  static std::string_view Key(const char* e) { return bytes::ReadLengthPrefixed(e); }
+  static size_t EntryBytes(const char* e) { return bytes::LengthPrefixedBytes(Key(e).size()); }
 };
 
 struct FieldValueTraits {
-  static std::string_view Key(const char* e) { return ReadLengthPrefixed(e); }
+  static std::string_view Key(const char* e) { return bytes::ReadLengthPrefixed(e); }
   static std::string_view Value(const char* e) {
     const std::string_view field = Key(e);
-    return ReadLengthPrefixed(field.data() + field.size());
+    return bytes::ReadLengthPrefixed(field.data() + field.size());
   }
   static size_t EntryBytes(const char* e) {
     const std::string_view value = Value(e);
