@@ -25,6 +25,9 @@
 // Traits must provide:
 //   static std::string_view Key(const char* entry);   // the entry's key
 //   static size_t EntryBytes(const char* entry);       // its size in bytes
+// and may provide, when an entry can rule out a key more cheaply than by
+// producing its own (e.g. from hash bits it keeps):
+//   static bool Matches(const char* entry, std::string_view key, uint64_t hash);
 //
 // Pointers into entries (and Slots) are valid until the next mutation or
 // RehashStep(). Not thread-safe: the owning shard's lock guards it.
@@ -93,8 +96,8 @@ class BucketedTable {
 
   // Finds the entry whose key is `key` (hash MemberHash(key)). Moves nothing.
   bool Find(std::string_view key, uint64_t hash, Slot* slot) const {
-    if (InOldRange(hash) && FindIn(&old_.buckets[hash & old_.mask], key, slot)) return true;
-    return cur_.buckets != nullptr && FindIn(&cur_.buckets[hash & cur_.mask], key, slot);
+    if (InOldRange(hash) && FindIn(&old_.buckets[hash & old_.mask], key, hash, slot)) return true;
+    return cur_.buckets != nullptr && FindIn(&cur_.buckets[hash & cur_.mask], key, hash, slot);
   }
   char* EntryAt(const Slot& slot) const { return *slot.bucket + kBlockHeader + slot.offset; }
 
@@ -277,13 +280,21 @@ class BucketedTable {
     }
   }
 
-  static bool FindIn(char** head, std::string_view key, Slot* slot) {
+  static bool Matches(const char* entry, std::string_view key, uint64_t hash) {
+    if constexpr (requires { Traits::Matches(entry, key, hash); }) {
+      return Traits::Matches(entry, key, hash);
+    } else {
+      return Traits::Key(entry) == key;
+    }
+  }
+
+  static bool FindIn(char** head, std::string_view key, uint64_t hash, Slot* slot) {
     const char* block = *head;
     if (block == nullptr) return false;
     const char* start = block + kBlockHeader;
     const char* end = start + Used(block);
     for (const char* p = start; p < end; p += Traits::EntryBytes(p)) {
-      if (Traits::Key(p) == key) {
+      if (Matches(p, key, hash)) {
         slot->bucket = head;
         slot->offset = static_cast<uint32_t>(p - start);
         return true;

@@ -14,7 +14,10 @@ struct Node {
 };
 
 constexpr size_t kLeafCapacity = (ZSet::kNodeBytes - 24) / sizeof(const char*);
-constexpr size_t kInnerCapacity = (ZSet::kNodeBytes - 8) / 24;
+// Inner nodes are twice the size of leaves: a wider fan-out means fewer
+// levels, and there are few of them.
+constexpr size_t kInnerBytes = 2 * ZSet::kNodeBytes;
+constexpr size_t kInnerCapacity = (kInnerBytes - 8) / 32;
 
 struct Leaf : Node {
   Leaf* prev;
@@ -26,9 +29,12 @@ struct Inner : Node {
   uint64_t count[kInnerCapacity];  // elements below child[i]
   Node* child[kInnerCapacity];
   const char* first[kInnerCapacity];  // smallest element below child[i]
+  // first[i]'s score, so that descents compare scores without loading
+  // elements (they do only on equal scores).
+  double first_score[kInnerCapacity];
 };
 
-static_assert(sizeof(Leaf) == ZSet::kNodeBytes && sizeof(Inner) == ZSet::kNodeBytes);
+static_assert(sizeof(Leaf) == ZSet::kNodeBytes && sizeof(Inner) <= kInnerBytes);
 
 }  // namespace zset_internal
 
@@ -55,6 +61,21 @@ bool Less(const char* a, const char* b) {
   return MemberOf(a) < MemberOf(b);
 }
 
+// Descent predicates take an element and its score (which the caller may
+// have without loading the element). Before(score, x): whether element x,
+// scored `score`, is ordered before `element` (or, with kOrEqual, is it or
+// before it).
+template <bool kOrEqual>
+struct OrderedBefore {
+  explicit OrderedBefore(const char* e) : score(ScoreOf(e)), member(MemberOf(e)) {}
+  bool operator()(double s, const char* x) const {
+    if (s != score) return s < score;
+    return kOrEqual ? MemberOf(x) <= member : MemberOf(x) < member;
+  }
+  double score;
+  std::string_view member;
+};
+
 Leaf* AsLeaf(Node* n) { return static_cast<Leaf*>(n); }
 const Leaf* AsLeaf(const Node* n) { return static_cast<const Leaf*>(n); }
 Inner* AsInner(Node* n) { return static_cast<Inner*>(n); }
@@ -71,12 +92,12 @@ uint64_t CountOf(const Node* n) {
 
 const char* FirstOf(const Node* n) { return n->leaf ? AsLeaf(n)->items[0] : AsInner(n)->first[0]; }
 
-// The first index in [lo, hi) for which before(at(i)) is false, or hi.
-template <typename At, typename Before>
-size_t PartitionPoint(size_t lo, size_t hi, At at, Before before) {
+// The first index in [lo, hi) for which before(i) is false, or hi.
+template <typename Before>
+size_t PartitionPoint(size_t lo, size_t hi, Before before) {
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (before(at(mid))) {
+    if (before(mid)) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -88,16 +109,21 @@ size_t PartitionPoint(size_t lo, size_t hi, At at, Before before) {
 // The child of `in` that holds the first element for which `before` is
 // false: the last child j >= 1 whose first element is before it, else 0.
 template <typename Before>
-size_t ChildFor(const Inner* in, Before before) {
-  return PartitionPoint(
-             1, in->n, [in](size_t i) { return in->first[i]; }, before) -
-         1;
+size_t ChildFor(const Inner* in, const Before& before) {
+  auto child_before = [&](size_t i) { return before(in->first_score[i], in->first[i]); };
+  return PartitionPoint(1, in->n, child_before) - 1;
 }
 
-size_t LeafLowerBound(const Leaf* leaf, const char* element) {
-  return PartitionPoint(
-      0, leaf->n, [leaf](size_t i) { return leaf->items[i]; },
-      [element](const char* x) { return Less(x, element); });
+// The first position in `leaf` for which `before` is false, or leaf->n.
+template <typename Before>
+size_t LeafPartition(const Leaf* leaf, const Before& before) {
+  auto item_before = [&](size_t i) { return before(ScoreOf(leaf->items[i]), leaf->items[i]); };
+  return PartitionPoint(0, leaf->n, item_before);
+}
+
+void SetFirst(Inner* in, size_t i) {
+  in->first[i] = FirstOf(in->child[i]);
+  in->first_score[i] = ScoreOf(in->first[i]);
 }
 
 void InsertChild(Inner* in, size_t at, Node* child) {
@@ -105,9 +131,10 @@ void InsertChild(Inner* in, size_t at, Node* child) {
   std::memmove(in->count + at + 1, in->count + at, tail * sizeof(in->count[0]));
   std::memmove(in->child + at + 1, in->child + at, tail * sizeof(in->child[0]));
   std::memmove(in->first + at + 1, in->first + at, tail * sizeof(in->first[0]));
+  std::memmove(in->first_score + at + 1, in->first_score + at, tail * sizeof(double));
   in->count[at] = CountOf(child);
   in->child[at] = child;
-  in->first[at] = FirstOf(child);
+  SetFirst(in, at);
   ++in->n;
 }
 
@@ -116,6 +143,7 @@ void RemoveChild(Inner* in, size_t at) {
   std::memmove(in->count + at, in->count + at + 1, tail * sizeof(in->count[0]));
   std::memmove(in->child + at, in->child + at + 1, tail * sizeof(in->child[0]));
   std::memmove(in->first + at, in->first + at + 1, tail * sizeof(in->first[0]));
+  std::memmove(in->first_score + at, in->first_score + at + 1, tail * sizeof(double));
   --in->n;
 }
 
@@ -135,8 +163,47 @@ void AppendNode(Node* to, Node* from) {
     std::memcpy(t->count + t->n, f->count, f->n * sizeof(f->count[0]));
     std::memcpy(t->child + t->n, f->child, f->n * sizeof(f->child[0]));
     std::memcpy(t->first + t->n, f->first, f->n * sizeof(f->first[0]));
+    std::memcpy(t->first_score + t->n, f->first_score, f->n * sizeof(double));
   }
   to->n = static_cast<uint16_t>(to->n + from->n);
+}
+
+// Inserts `element` into the full leaf child[j] of `in` by moving the leaf's
+// first item to the end of its left sibling, or its last item to the front
+// of its right sibling, when that sibling has room (which keeps leaves
+// fuller than splitting would). Returns false, doing nothing, when neither
+// has room.
+bool ShiftIntoSibling(Inner* in, size_t j, const char* element) {
+  Leaf* full = AsLeaf(in->child[j]);
+  const size_t pos = LeafPartition(full, OrderedBefore<false>(element));
+  if (j > 0 && in->child[j - 1]->n < kLeafCapacity) {
+    Leaf* left = AsLeaf(in->child[j - 1]);
+    if (pos == 0) {
+      InsertItem(left, left->n, element);
+    } else {
+      InsertItem(left, left->n, full->items[0]);
+      std::memmove(full->items, full->items + 1, (pos - 1) * sizeof(full->items[0]));
+      full->items[pos - 1] = element;
+      SetFirst(in, j);
+    }
+    ++in->count[j - 1];
+    return true;
+  }
+  if (j + 1 < in->n && in->child[j + 1]->n < kLeafCapacity) {
+    Leaf* right = AsLeaf(in->child[j + 1]);
+    if (pos == full->n) {
+      InsertItem(right, 0, element);
+    } else {
+      InsertItem(right, 0, full->items[full->n - 1]);
+      --full->n;
+      InsertItem(full, pos, element);
+      SetFirst(in, j);
+    }
+    SetFirst(in, j + 1);
+    ++in->count[j + 1];
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -193,8 +260,7 @@ ZSet::Iterator ZSet::Seek(Before before, size_t* rank) const {
     node = in->child[j];
   }
   const Leaf* leaf = AsLeaf(node);
-  const size_t pos = PartitionPoint(
-      0, leaf->n, [leaf](size_t i) { return leaf->items[i]; }, before);
+  const size_t pos = LeafPartition(leaf, before);
   if (rank != nullptr) *rank = r + pos;
   return Iterator(leaf, static_cast<uint32_t>(pos));
 }
@@ -212,13 +278,15 @@ ZSet::Iterator ZSet::AtRank(size_t rank) const {
 }
 
 ZSet::Iterator ZSet::SeekScore(double score, bool exclusive, size_t* rank) const {
-  if (exclusive) return Seek([score](const char* x) { return ScoreOf(x) <= score; }, rank);
-  return Seek([score](const char* x) { return ScoreOf(x) < score; }, rank);
+  if (exclusive) return Seek([score](double s, const char*) { return s <= score; }, rank);
+  return Seek([score](double s, const char*) { return s < score; }, rank);
 }
 
 ZSet::Iterator ZSet::SeekLex(std::string_view member, bool exclusive, size_t* rank) const {
-  if (exclusive) return Seek([member](const char* x) { return MemberOf(x) <= member; }, rank);
-  return Seek([member](const char* x) { return MemberOf(x) < member; }, rank);
+  if (exclusive) {
+    return Seek([member](double, const char* x) { return MemberOf(x) <= member; }, rank);
+  }
+  return Seek([member](double, const char* x) { return MemberOf(x) < member; }, rank);
 }
 
 // ---- Member operations ----
@@ -239,7 +307,7 @@ bool ZSet::Insert(std::string_view member, double score) {
   bytes::Store<double>(element, score);
   bytes::WriteLengthPrefixed(element + sizeof(double), member);
   element_bytes_ += malloc_usable_size(element);
-  bytes::Store<const char*>(index_.Append(hash, sizeof(const char*)), element);
+  Traits::Write(index_.Append(hash, sizeof(uint64_t)), element, hash);
   InsertIntoTree(element);
   return true;
 }
@@ -267,7 +335,7 @@ bool ZSet::Rank(std::string_view member, size_t* rank) const {
   Index::Slot slot;
   if (!index_.Find(member, MemberHash(member), &slot)) return false;
   const char* element = Traits::Element(index_.EntryAt(slot));
-  Seek([element](const char* x) { return Less(x, element); }, rank);
+  Seek(OrderedBefore<false>(element), rank);
   return true;
 }
 
@@ -296,7 +364,7 @@ void ZSet::InsertIntoTree(const char* element) {
 Node* ZSet::InsertInto(Node* node, const char* element) {
   if (node->leaf) {
     Leaf* leaf = AsLeaf(node);
-    const size_t pos = LeafLowerBound(leaf, element);
+    const size_t pos = LeafPartition(leaf, OrderedBefore<false>(element));
     if (leaf->n < kLeafCapacity) {
       InsertItem(leaf, pos, element);
       return nullptr;
@@ -321,9 +389,12 @@ Node* ZSet::InsertInto(Node* node, const char* element) {
     return right;
   }
   Inner* in = AsInner(node);
-  const size_t j = ChildFor(in, [element](const char* x) { return Less(x, element); });
+  const size_t j = ChildFor(in, OrderedBefore<false>(element));
+  if (in->child[j]->leaf && in->child[j]->n == kLeafCapacity && ShiftIntoSibling(in, j, element)) {
+    return nullptr;
+  }
   Node* new_child = InsertInto(in->child[j], element);
-  in->first[j] = FirstOf(in->child[j]);
+  SetFirst(in, j);
   if (new_child == nullptr) {
     ++in->count[j];
     return nullptr;
@@ -362,7 +433,7 @@ void ZSet::EraseFromTree(const char* element) {
 void ZSet::EraseFrom(Node* node, const char* element) {
   if (node->leaf) {
     Leaf* leaf = AsLeaf(node);
-    const size_t pos = LeafLowerBound(leaf, element);
+    const size_t pos = LeafPartition(leaf, OrderedBefore<false>(element));
     std::memmove(leaf->items + pos, leaf->items + pos + 1,
                  (leaf->n - pos - 1) * sizeof(leaf->items[0]));
     --leaf->n;
@@ -371,12 +442,12 @@ void ZSet::EraseFrom(Node* node, const char* element) {
   Inner* in = AsInner(node);
   // The element itself may be a child's first: take the last child whose
   // first element is <= it.
-  const size_t j = ChildFor(in, [element](const char* x) { return !Less(element, x); });
+  const size_t j = ChildFor(in, OrderedBefore<true>(element));
   Node* child = in->child[j];
   EraseFrom(child, element);
   --in->count[j];
   if (child->n > 0) {
-    in->first[j] = FirstOf(child);
+    SetFirst(in, j);
     if (child->n >= Capacity(child) / 4) return;
   }
   // An empty child goes; a small one merges with a neighbour when they fit
@@ -446,7 +517,8 @@ bool ZSet::CheckConsistency() const {
     }
     const Inner* in = AsInner(n);
     for (size_t i = 0; i < in->n; ++i) {
-      if (in->count[i] != CountOf(in->child[i]) || in->first[i] != FirstOf(in->child[i])) {
+      if (in->count[i] != CountOf(in->child[i]) || in->first[i] != FirstOf(in->child[i]) ||
+          in->first_score[i] != ScoreOf(in->first[i])) {
         return false;
       }
       if (!self(self, in->child[i], depth + 1)) return false;

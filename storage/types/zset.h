@@ -6,19 +6,20 @@
 // Each member is one small heap block, its element: the score (8-byte
 // double), then the member's varint length and bytes (a 16-byte member: 25
 // bytes). Two structures point at the elements:
-//  - an index, a BucketedTable whose entries are 8-byte element pointers
-//    keyed by member (see bucketed_table.h), for ZSCORE, ZADD's existence
+//  - an index, a BucketedTable whose entries are 8-byte (tagged) element
+//    pointers keyed by member (see bucketed_table.h), for ZSCORE, ZADD's existence
 //    check and finding a member's element; and
-//  - an order-statistics B+tree: leaves of up to kLeafCapacity element
-//    pointers in order, linked both ways for range walks; inner nodes of up to
-//    kInnerCapacity children, each with the number of elements below it (for
-//    rank) and a pointer to its smallest element (to steer descents).
+//  - an order-statistics B+tree: leaves of up to 61 element pointers in
+//    order, linked both ways for range walks; inner nodes of up to 31
+//    children, each with the number of elements below it (for rank), a
+//    pointer to its smallest element and that element's score (so descents
+//    load elements only on equal scores).
 // Per member that is the element block, one 8-byte index entry (plus the
-// index's per-bucket share) and one 8-byte leaf slot at ~70% fill; nodes are
-// 512 bytes. Full leaves split in half, except that an insert at the very end
-// of the set leaves the old leaf full (increasing scores, such as timestamps,
-// fill leaves completely); nodes that fall to a quarter merge with a
-// neighbour when the two fit in three quarters of a node.
+// index's per-bucket share) and one 8-byte leaf slot at ~70% fill; leaves are
+// 512 bytes, inner nodes about 1 KiB. Full leaves split in half, except that
+// an insert at the very end of the set leaves the old leaf full (increasing
+// scores, such as timestamps, fill leaves completely); nodes that fall to a
+// quarter merge with a neighbour when the two fit in three quarters of a node.
 //
 // Comparisons use the double scores, so -0.0 and 0.0 are equal and members
 // with equal scores are ordered by bytes (unsigned). NaN is never stored:
@@ -28,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "storage/types/bucketed_table.h"
@@ -39,13 +41,30 @@ namespace zset_internal {
 struct Node;
 struct Leaf;
 
-// An index entry is the address of a member's element.
+// An index entry is the address of a member's element in its low 48 bits
+// (user-space addresses fit, as Entry also relies on) and the top 16 bits of
+// the member's hash above them, so that a lookup loads only the elements
+// whose hash bits match.
 struct ElementPointerTraits {
-  static const char* Element(const char* entry) { return bytes::Load<const char*>(entry); }
+  static constexpr int kAddressBits = 48;
+  static uint64_t Tag(uint64_t hash) { return hash >> kAddressBits; }
+  static const char* Element(const char* entry) {
+    const uint64_t v = bytes::Load<uint64_t>(entry);
+    return reinterpret_cast<const char*>(v & ((uint64_t{1} << kAddressBits) - 1));
+  }
+  // Writes the entry for `element`; aborts on an address over 48 bits.
+  static void Write(char* entry, const char* element, uint64_t hash) {
+    const auto address = reinterpret_cast<uint64_t>(element);
+    if (address >> kAddressBits != 0) std::abort();
+    bytes::Store<uint64_t>(entry, address | (Tag(hash) << kAddressBits));
+  }
   static std::string_view Key(const char* entry) {
     return bytes::ReadLengthPrefixed(Element(entry) + sizeof(double));
   }
-  static size_t EntryBytes(const char*) { return sizeof(const char*); }
+  static bool Matches(const char* entry, std::string_view key, uint64_t hash) {
+    return bytes::Load<uint64_t>(entry) >> kAddressBits == Tag(hash) && Key(entry) == key;
+  }
+  static size_t EntryBytes(const char*) { return sizeof(uint64_t); }
 };
 
 }  // namespace zset_internal
