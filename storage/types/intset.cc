@@ -1,7 +1,5 @@
 #include "storage/types/intset.h"
 
-#include <malloc.h>
-
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -73,26 +71,11 @@ bool SearchIn(const char* elements, size_t count, int64_t v, size_t* index) {
 
 }  // namespace
 
-IntSet::~IntSet() { std::free(data_); }
+size_t IntSet::size() const { return block_.Field(1); }
 
-IntSet& IntSet::operator=(IntSet&& other) noexcept {
-  if (this != &other) {
-    std::free(data_);
-    data_ = std::exchange(other.data_, nullptr);
-  }
-  return *this;
-}
+size_t IntSet::width() const { return block_.empty() ? 2 : block_.Field(0); }
 
-size_t IntSet::size() const { return data_ == nullptr ? 0 : bytes::Load<uint32_t>(data_ + 4); }
-
-size_t IntSet::width() const { return data_ == nullptr ? 2 : bytes::Load<uint32_t>(data_); }
-
-size_t IntSet::AllocatedBytes() const { return data_ == nullptr ? 0 : malloc_usable_size(data_); }
-
-void IntSet::SetHeader(size_t width, size_t count) {
-  bytes::Store<uint32_t>(data_, static_cast<uint32_t>(width));
-  bytes::Store<uint32_t>(data_ + 4, static_cast<uint32_t>(count));
-}
+size_t IntSet::AllocatedBytes() const { return block_.usable(); }
 
 bool IntSet::Search(int64_t v, size_t* index) const {
   const size_t n = size();
@@ -107,7 +90,7 @@ bool IntSet::Search(int64_t v, size_t* index) const {
 }
 
 bool IntSet::Contains(int64_t v) const {
-  if (data_ == nullptr || WidthFor(v) > width()) return false;
+  if (block_.empty() || WidthFor(v) > width()) return false;
   size_t ignored;
   return Search(v, &ignored);
 }
@@ -125,35 +108,28 @@ bool IntSet::Insert(int64_t v) {
   if (need_width > old_width) {
     // `v` is below or above every member: it goes first or last. Widen from
     // the back so no element is overwritten before it is read.
-    const size_t bytes_needed = kHeaderBytes + (n + 1) * need_width;
-    data_ =
-        data_ == nullptr ? bytes::Allocate(bytes_needed) : bytes::Reallocate(data_, bytes_needed);
+    block_.Reserve(HeapBlock::kHeaderBytes + (n + 1) * need_width);
     const size_t shift = v < 0 ? 1 : 0;
     for (size_t i = n; i-- > 0;) {
       StoreAt(elements(), need_width, i + shift, LoadAt(elements(), old_width, i));
     }
     StoreAt(elements(), need_width, v < 0 ? 0 : n, v);
-    SetHeader(need_width, n + 1);
+    block_.SetFields(need_width, n + 1);
     return true;
   }
   size_t index = 0;
-  if (data_ != nullptr && Search(v, &index)) return false;
-  const size_t bytes_needed = kHeaderBytes + (n + 1) * old_width;
-  if (data_ == nullptr) {
-    data_ = bytes::Allocate(bytes_needed);
-  } else if (bytes_needed > malloc_usable_size(data_)) {
-    data_ = bytes::Reallocate(data_, bytes_needed);
-  }
+  if (!block_.empty() && Search(v, &index)) return false;
+  block_.Reserve(HeapBlock::kHeaderBytes + (n + 1) * old_width);
   char* at = elements() + index * old_width;
   std::memmove(at + old_width, at, (n - index) * old_width);
   StoreAt(elements(), old_width, index, v);
-  SetHeader(old_width, n + 1);
+  block_.SetFields(old_width, n + 1);
   return true;
 }
 
 bool IntSet::Erase(int64_t v) {
   size_t index;
-  if (data_ == nullptr || WidthFor(v) > width() || !Search(v, &index)) return false;
+  if (block_.empty() || WidthFor(v) > width() || !Search(v, &index)) return false;
   const size_t n = size();
   if (n == 1) {
     Clear();
@@ -162,15 +138,11 @@ bool IntSet::Erase(int64_t v) {
   const size_t w = width();
   char* at = elements() + index * w;
   std::memmove(at, at + w, (n - index - 1) * w);
-  SetHeader(w, n - 1);
-  const size_t used = kHeaderBytes + (n - 1) * w;
-  if (malloc_usable_size(data_) - used >= kShrinkSlack) data_ = bytes::Reallocate(data_, used);
+  block_.SetFields(w, n - 1);
+  block_.ShrinkTo(HeapBlock::kHeaderBytes + (n - 1) * w, kShrinkSlack);
   return true;
 }
 
-void IntSet::Clear() {
-  std::free(data_);
-  data_ = nullptr;
-}
+void IntSet::Clear() { block_.Reset(); }
 
 }  // namespace sluice::storage

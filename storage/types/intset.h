@@ -18,17 +18,14 @@
 #include <cstdint>
 
 #include "absl/random/bit_gen_ref.h"
+#include "storage/types/heap_block.h"
 
 namespace sluice::storage {
 
 class IntSet {
  public:
+  // Movable (the moved-from set is empty), not copyable.
   IntSet() = default;
-  ~IntSet();
-  IntSet(IntSet&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
-  IntSet& operator=(IntSet&& other) noexcept;
-  IntSet(const IntSet&) = delete;
-  IntSet& operator=(const IntSet&) = delete;
 
   size_t size() const;
   bool empty() const { return size() == 0; }
@@ -53,11 +50,9 @@ class IntSet {
   // Binary search: true and the index of `v`, or false and the index where it
   // would go.
   bool Search(int64_t v, size_t* index) const;
-  void SetHeader(size_t width, size_t count);
-  char* elements() const { return data_ + kHeaderBytes; }
+  char* elements() const { return block_.get() + HeapBlock::kHeaderBytes; }
 
-  static constexpr size_t kHeaderBytes = 8;
-  char* data_ = nullptr;
+  HeapBlock block_;  // Field(0): width, Field(1): count
 };
 
 }  // namespace sluice::storage

@@ -1,7 +1,5 @@
 #include "storage/types/packed.h"
 
-#include <malloc.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -176,30 +174,16 @@ bool PackedList::Value::Equals(std::string_view s) const {
   return is_int() && LooksLikeInt64(s, &v) && v == int_;
 }
 
-PackedList::~PackedList() { std::free(data_); }
+size_t PackedList::size() const { return block_.Field(1); }
 
-PackedList& PackedList::operator=(PackedList&& other) noexcept {
-  if (this != &other) {
-    std::free(data_);
-    data_ = std::exchange(other.data_, nullptr);
-  }
-  return *this;
-}
+size_t PackedList::bytes() const { return block_.Field(0); }
 
-size_t PackedList::size() const { return data_ == nullptr ? 0 : bytes::Load<uint32_t>(data_ + 4); }
+size_t PackedList::AllocatedBytes() const { return block_.usable(); }
 
-size_t PackedList::bytes() const { return data_ == nullptr ? 0 : bytes::Load<uint32_t>(data_); }
-
-size_t PackedList::AllocatedBytes() const {
-  return data_ == nullptr ? 0 : malloc_usable_size(data_);
-}
-
-PackedList::Pos PackedList::end() const {
-  return data_ == nullptr ? kHeaderBytes : bytes::Load<uint32_t>(data_);
-}
+PackedList::Pos PackedList::end() const { return block_.empty() ? kHeaderBytes : block_.Field(0); }
 
 size_t PackedList::ElementBytes(Pos pos) const {
-  const size_t body = BodyBytes(data_ + pos);
+  const size_t body = BodyBytes(data() + pos);
   return body + bytes::VarintLength(body);
 }
 
@@ -209,12 +193,12 @@ PackedList::Pos PackedList::Next(Pos pos) const {
 
 PackedList::Pos PackedList::Prev(Pos pos) const {
   size_t length_bytes;
-  const size_t body = ReadBackLength(data_ + pos, &length_bytes);
+  const size_t body = ReadBackLength(data() + pos, &length_bytes);
   return static_cast<Pos>(pos - length_bytes - body);
 }
 
 PackedList::Value PackedList::Get(Pos pos) const {
-  const char* p = data_ + pos;
+  const char* p = data() + pos;
   const uint8_t t = Tag(p);
   if (t < 0x80) return Value::Int(t);
   if (t < kStr13) return Value::String({p + 1, size_t{t & 0x3fu}});
@@ -253,7 +237,7 @@ PackedList::Pos PackedList::Find(std::string_view s, Pos from, size_t skip) cons
   const Pos stop = end();
   Pos pos = from;
   while (pos < stop) {
-    const char* p = data_ + pos;
+    const char* p = data() + pos;
     const uint8_t t = Tag(p);
     // Canonical integers are never stored as strings, so an integer-looking
     // `s` only needs comparing against integer elements and vice versa.
@@ -272,36 +256,27 @@ PackedList::Pos PackedList::Find(std::string_view s, Pos from, size_t skip) cons
   return stop;
 }
 
-void PackedList::SetHeader(size_t used, size_t count) {
-  bytes::Store<uint32_t>(data_, static_cast<uint32_t>(used));
-  bytes::Store<uint32_t>(data_ + 4, static_cast<uint32_t>(count));
-}
-
 PackedList::Pos PackedList::Splice(Pos at, size_t old_bytes, const Encoded& e,
                                    int64_t count_delta) {
-  const size_t used = data_ == nullptr ? kHeaderBytes : bytes();
+  const size_t used = block_.empty() ? kHeaderBytes : bytes();
   const size_t count = size();
   const size_t new_bytes = e.total();
   const size_t new_used = used - old_bytes + new_bytes;
   const size_t tail = used - at - old_bytes;
-  if (data_ == nullptr) {
-    data_ = bytes::Allocate(new_used);
-  } else if (new_bytes > old_bytes) {
-    if (new_used > malloc_usable_size(data_)) data_ = bytes::Reallocate(data_, new_used);
-    std::memmove(data_ + at + new_bytes, data_ + at + old_bytes, tail);
+  if (new_bytes > old_bytes) {
+    block_.Reserve(new_used);
+    std::memmove(data() + at + new_bytes, data() + at + old_bytes, tail);
   } else {
-    std::memmove(data_ + at + new_bytes, data_ + at + old_bytes, tail);
-    if (malloc_usable_size(data_) - new_used >= kShrinkSlack) {
-      data_ = bytes::Reallocate(data_, new_used);
-    }
+    std::memmove(data() + at + new_bytes, data() + at + old_bytes, tail);
+    block_.ShrinkTo(new_used, kShrinkSlack);
   }
-  char* p = data_ + at;
+  char* p = data() + at;
   std::memcpy(p, e.head, e.head_bytes);
   p += e.head_bytes;
   if (!e.payload.empty()) std::memcpy(p, e.payload.data(), e.payload.size());
   p += e.payload.size();
   std::memcpy(p, e.tail, e.tail_bytes);
-  SetHeader(new_used, static_cast<size_t>(static_cast<int64_t>(count) + count_delta));
+  block_.SetFields(new_used, static_cast<size_t>(static_cast<int64_t>(count) + count_delta));
   return at;
 }
 
@@ -341,22 +316,17 @@ PackedList::Pos PackedList::Erase(Pos at, size_t count) {
   }
   const size_t used = bytes();
   const size_t remaining = size() - erased;
-  std::memmove(data_ + at, data_ + pos, used - pos);
+  std::memmove(data() + at, data() + pos, used - pos);
   const size_t new_used = used - (pos - at);
-  if (malloc_usable_size(data_) - new_used >= kShrinkSlack) {
-    data_ = bytes::Reallocate(data_, new_used);
-  }
-  SetHeader(new_used, remaining);
+  block_.ShrinkTo(new_used, kShrinkSlack);
+  block_.SetFields(new_used, remaining);
   return at;
 }
 
-void PackedList::Clear() {
-  std::free(data_);
-  data_ = nullptr;
-}
+void PackedList::Clear() { block_.Reset(); }
 
 bool PackedList::CheckConsistency() const {
-  if (data_ == nullptr) return true;
+  if (block_.empty()) return true;
   const Pos stop = end();
   size_t count = 0;
   Pos pos = begin();

@@ -32,6 +32,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/types/heap_block.h"
+
 namespace sluice::storage {
 
 class PackedList {
@@ -74,12 +76,8 @@ class PackedList {
     double double_;
   };
 
+  // Movable (the moved-from list is empty), not copyable.
   PackedList() = default;
-  ~PackedList();
-  PackedList(PackedList&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
-  PackedList& operator=(PackedList&& other) noexcept;
-  PackedList(const PackedList&) = delete;
-  PackedList& operator=(const PackedList&) = delete;
 
   size_t size() const;
   bool empty() const { return size() == 0; }
@@ -130,7 +128,7 @@ class PackedList {
   // its element, and no integer-looking string is stored as a string.
   bool CheckConsistency() const;
 
-  static constexpr Pos kHeaderBytes = 8;
+  static constexpr Pos kHeaderBytes = HeapBlock::kHeaderBytes;
 
  private:
   struct Encoded;
@@ -139,9 +137,9 @@ class PackedList {
   Pos Splice(Pos at, size_t old_bytes, const Encoded& e, int64_t count_delta);
   // Size of the element at `pos` (tag, payload and back-length).
   size_t ElementBytes(Pos pos) const;
-  void SetHeader(size_t used, size_t count);
+  char* data() const { return block_.get(); }
 
-  char* data_ = nullptr;
+  HeapBlock block_;  // Field(0): used bytes, Field(1): element count
 };
 
 }  // namespace sluice::storage

@@ -8,22 +8,9 @@ using bytes::WriteLengthPrefixed;
 bool StrSet::Insert(std::string_view member) {
   table_.RehashStep();
   const uint64_t hash = MemberHash(member);
-  BucketedTable<Traits>::Slot slot;
+  Slot slot;
   if (table_.Find(member, hash, &slot)) return false;
   WriteLengthPrefixed(table_.Append(hash, LengthPrefixedBytes(member.size())), member);
-  return true;
-}
-
-bool StrSet::Contains(std::string_view member) const {
-  BucketedTable<Traits>::Slot slot;
-  return table_.Find(member, MemberHash(member), &slot);
-}
-
-bool StrSet::Erase(std::string_view member) {
-  table_.RehashStep();
-  BucketedTable<Traits>::Slot slot;
-  if (!table_.Find(member, MemberHash(member), &slot)) return false;
-  table_.Erase(slot);
   return true;
 }
 
@@ -32,11 +19,8 @@ std::string_view StrSet::Random(absl::BitGenRef gen) const {
 }
 
 std::string StrSet::PopRandom(absl::BitGenRef gen) {
-  table_.RehashStep();
   std::string member(Random(gen));
-  BucketedTable<Traits>::Slot slot;
-  table_.Find(member, MemberHash(member), &slot);
-  table_.Erase(slot);
+  Erase(member);
   return member;
 }
 
@@ -48,7 +32,7 @@ void StrMap::Add(std::string_view field, uint64_t hash, std::string_view value) 
 bool StrMap::Set(std::string_view field, std::string_view value) {
   table_.RehashStep();
   const uint64_t hash = MemberHash(field);
-  BucketedTable<Traits>::Slot slot;
+  Slot slot;
   if (!table_.Find(field, hash, &slot)) {
     Add(field, hash, value);
     return true;
@@ -63,29 +47,16 @@ bool StrMap::Set(std::string_view field, std::string_view value) {
 bool StrMap::SetIfAbsent(std::string_view field, std::string_view value) {
   table_.RehashStep();
   const uint64_t hash = MemberHash(field);
-  BucketedTable<Traits>::Slot slot;
+  Slot slot;
   if (table_.Find(field, hash, &slot)) return false;
   Add(field, hash, value);
   return true;
 }
 
 bool StrMap::Find(std::string_view field, std::string_view* value) const {
-  BucketedTable<Traits>::Slot slot;
+  Slot slot;
   if (!table_.Find(field, MemberHash(field), &slot)) return false;
   *value = Traits::Value(table_.EntryAt(slot));
-  return true;
-}
-
-bool StrMap::Contains(std::string_view field) const {
-  std::string_view ignored;
-  return Find(field, &ignored);
-}
-
-bool StrMap::Erase(std::string_view field) {
-  table_.RehashStep();
-  BucketedTable<Traits>::Slot slot;
-  if (!table_.Find(field, MemberHash(field), &slot)) return false;
-  table_.Erase(slot);
   return true;
 }
 

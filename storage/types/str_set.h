@@ -46,22 +46,48 @@ struct FieldValueTraits {
 
 }  // namespace str_set_internal
 
-class StrSet {
+// What StrSet and StrMap share: a BucketedTable of entries keyed by their
+// member or field, and the operations that need only the key.
+template <typename Traits>
+class KeyedTable {
  public:
-  StrSet() = default;
-  StrSet(const StrSet&) = delete;
-  StrSet& operator=(const StrSet&) = delete;
+  KeyedTable() = default;
+  KeyedTable(const KeyedTable&) = delete;
+  KeyedTable& operator=(const KeyedTable&) = delete;
 
   size_t size() const { return table_.size(); }
   bool empty() const { return size() == 0; }
   // Bucket arrays and blocks (malloc_usable_size).
   size_t AllocatedBytes() const { return table_.AllocatedBytes(); }
 
+  bool Contains(std::string_view key) const {
+    Slot slot;
+    return table_.Find(key, MemberHash(key), &slot);
+  }
+  // Returns false when `key` is absent.
+  bool Erase(std::string_view key) {
+    table_.RehashStep();
+    Slot slot;
+    if (!table_.Find(key, MemberHash(key), &slot)) return false;
+    table_.Erase(slot);
+    return true;
+  }
+
+  // Resize work for an idle table (the owner's periodic tick); returns
+  // whether a resize is still in progress.
+  bool RehashStep() { return table_.RehashStep(); }
+  void Clear() { table_.Clear(); }
+  bool CheckConsistency() const { return table_.CheckConsistency(); }
+
+ protected:
+  using Slot = typename BucketedTable<Traits>::Slot;
+  BucketedTable<Traits> table_;
+};
+
+class StrSet : public KeyedTable<str_set_internal::MemberTraits> {
+ public:
   // Returns false when `member` is already present.
   bool Insert(std::string_view member);
-  bool Contains(std::string_view member) const;
-  // Returns false when `member` is absent.
-  bool Erase(std::string_view member);
   // A random member (SRANDMEMBER); see BucketedTable::Random for how even.
   // REQUIRES: !empty().
   std::string_view Random(absl::BitGenRef gen) const;
@@ -79,27 +105,12 @@ class StrSet {
     table_.ForEach([&](const char* e) { visit(Traits::Key(e)); });
   }
 
-  // Resize work for an idle set (the owner's periodic tick); returns whether
-  // a resize is still in progress.
-  bool RehashStep() { return table_.RehashStep(); }
-  void Clear() { table_.Clear(); }
-  bool CheckConsistency() const { return table_.CheckConsistency(); }
-
  private:
   using Traits = str_set_internal::MemberTraits;
-  BucketedTable<Traits> table_;
 };
 
-class StrMap {
+class StrMap : public KeyedTable<str_set_internal::FieldValueTraits> {
  public:
-  StrMap() = default;
-  StrMap(const StrMap&) = delete;
-  StrMap& operator=(const StrMap&) = delete;
-
-  size_t size() const { return table_.size(); }
-  bool empty() const { return size() == 0; }
-  size_t AllocatedBytes() const { return table_.AllocatedBytes(); }
-
   // Sets `field` to `value`; returns true when the field is new.
   // REQUIRES: neither view points into this map.
   bool Set(std::string_view field, std::string_view value);
@@ -107,8 +118,6 @@ class StrMap {
   bool SetIfAbsent(std::string_view field, std::string_view value);
   // The value of `field` in *value; false when absent.
   bool Find(std::string_view field, std::string_view* value) const;
-  bool Contains(std::string_view field) const;
-  bool Erase(std::string_view field);
   // A random (field, value). REQUIRES: !empty().
   std::pair<std::string_view, std::string_view> Random(absl::BitGenRef gen) const;
 
@@ -122,15 +131,10 @@ class StrMap {
     table_.ForEach([&](const char* e) { visit(Traits::Key(e), Traits::Value(e)); });
   }
 
-  bool RehashStep() { return table_.RehashStep(); }
-  void Clear() { table_.Clear(); }
-  bool CheckConsistency() const { return table_.CheckConsistency(); }
-
  private:
   using Traits = str_set_internal::FieldValueTraits;
   // Adds an absent field.
   void Add(std::string_view field, uint64_t hash, std::string_view value);
-  BucketedTable<Traits> table_;
 };
 
 }  // namespace sluice::storage

@@ -9,6 +9,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -63,6 +64,25 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+// `n` keys of `width` bytes: the prefix and a zero-padded number.
+std::vector<std::string> FixedKeys(const char* prefix, int width) {
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < kElements; ++i) keys.push_back(Fixed(prefix, i, width));
+  return keys;
+}
+
+// Calls op(key) for every key, expecting each call to return true (an insert
+// that added, a lookup that found); returns the time per call.
+template <typename Keys, typename Op>
+double TimeEach(const Keys& keys, Op op) {
+  Stopwatch watch;
+  size_t found = 0;
+  for (const auto& k : keys) found += op(k) ? 1 : 0;
+  const double ns = watch.NanosPer(keys.size());
+  EXPECT_EQ(found, keys.size());
+  return ns;
+}
+
 void Report(const char* what, size_t elements, size_t allocated, size_t heap_before,
             double insert_ns, double lookup_ns) {
   std::printf("%-52s %7.1f B/elem (AllocatedBytes)", what,
@@ -75,20 +95,14 @@ void Report(const char* what, size_t elements, size_t allocated, size_t heap_bef
 }
 
 TEST(CollectionsMemoryTest, LargeSetOf16ByteMembers) {
-  std::vector<std::string> members;
-  for (size_t i = 0; i < kElements; ++i) members.push_back(Fixed("member:", i, 16));
+  const std::vector<std::string> members = FixedKeys("member:", 16);
   const size_t before = HeapInUse();
   auto set = std::make_unique<StrSet>();
-  Stopwatch insert;
-  for (const auto& m : members) set->Insert(m);
-  const double insert_ns = insert.NanosPer(kElements);
+  const double insert_ns = TimeEach(members, [&](const std::string& m) { return set->Insert(m); });
   while (set->RehashStep()) {
   }
-  Stopwatch lookup;
-  size_t found = 0;
-  for (const auto& m : members) found += set->Contains(m);
-  const double lookup_ns = lookup.NanosPer(kElements);
-  EXPECT_EQ(found, kElements);
+  const double lookup_ns =
+      TimeEach(members, [&](const std::string& m) { return set->Contains(m); });
   Report("StrSet, 16-byte members", kElements, set->AllocatedBytes(), before, insert_ns, lookup_ns);
 }
 
@@ -99,16 +113,11 @@ TEST(CollectionsMemoryTest, IntSetOfIntegers) {
   std::vector<int64_t> values;
   for (size_t i = 0; i < kElements; ++i) values.push_back(static_cast<int64_t>(rng()));
   std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
   const size_t before = HeapInUse();
   IntSet set;
-  Stopwatch insert;
-  for (int64_t v : values) set.Insert(v);
-  const double insert_ns = insert.NanosPer(kElements);
-  Stopwatch lookup;
-  size_t found = 0;
-  for (int64_t v : values) found += set.Contains(v);
-  const double lookup_ns = lookup.NanosPer(kElements);
-  EXPECT_EQ(found, set.size());
+  const double insert_ns = TimeEach(values, [&](int64_t v) { return set.Insert(v); });
+  const double lookup_ns = TimeEach(values, [&](int64_t v) { return set.Contains(v); });
   Report("IntSet, 64-bit integers", set.size(), set.AllocatedBytes(), before, insert_ns, lookup_ns);
   IntSet small;
   for (size_t i = 0; i < kElements; ++i) small.Insert(static_cast<int64_t>(i % 30000));
@@ -117,56 +126,37 @@ TEST(CollectionsMemoryTest, IntSetOfIntegers) {
 }
 
 TEST(CollectionsMemoryTest, LargeHashOf10ByteFieldsAndValues) {
-  std::vector<std::string> fields;
-  for (size_t i = 0; i < kElements; ++i) fields.push_back(Fixed("f:", i, 10));
+  const std::vector<std::string> fields = FixedKeys("f:", 10);
   const size_t before = HeapInUse();
   auto map = std::make_unique<StrMap>();
-  Stopwatch insert;
-  for (const auto& f : fields) map->Set(f, "value:0123");
-  const double insert_ns = insert.NanosPer(kElements);
+  const double insert_ns =
+      TimeEach(fields, [&](const std::string& f) { return map->Set(f, "value:0123"); });
   while (map->RehashStep()) {
   }
-  Stopwatch lookup;
-  size_t found = 0;
   std::string_view v;
-  for (const auto& f : fields) found += map->Find(f, &v);
-  const double lookup_ns = lookup.NanosPer(kElements);
-  EXPECT_EQ(found, kElements);
+  const double lookup_ns = TimeEach(fields, [&](const std::string& f) { return map->Find(f, &v); });
   Report("StrMap, 10-byte fields and values", kElements, map->AllocatedBytes(), before, insert_ns,
          lookup_ns);
 }
 
 void MeasureZSet(const char* what, bool increasing_scores) {
   std::mt19937_64 rng(2);
-  std::vector<std::string> members;
-  for (size_t i = 0; i < kElements; ++i) members.push_back(Fixed("member:", i, 16));
+  const std::vector<std::string> members = FixedKeys("member:", 16);
   const size_t before = HeapInUse();
   auto z = std::make_unique<ZSet>();
-  Stopwatch insert;
-  for (size_t i = 0; i < kElements; ++i) {
+  double next_score = 0;
+  const double insert_ns = TimeEach(members, [&](const std::string& m) {
     const double score =
-        increasing_scores ? static_cast<double>(i) : static_cast<double>(rng() % 1'000'000'000);
-    z->Insert(members[i], score);
-  }
-  const double insert_ns = insert.NanosPer(kElements);
+        increasing_scores ? next_score++ : static_cast<double>(rng() % 1'000'000'000);
+    return z->Insert(m, score);
+  });
   while (z->RehashStep()) {
   }
-  Stopwatch lookup;
-  size_t ranks = 0;
-  for (const auto& m : members) {
-    size_t rank;
-    ranks += z->Rank(m, &rank);
-  }
-  const double rank_ns = lookup.NanosPer(kElements);
-  EXPECT_EQ(ranks, kElements);
-  Stopwatch score_lookup;
-  size_t scored = 0;
-  for (const auto& m : members) {
-    double score;
-    scored += z->Score(m, &score);
-  }
-  const double score_ns = score_lookup.NanosPer(kElements);
-  EXPECT_EQ(scored, kElements);
+  size_t rank;
+  const double rank_ns = TimeEach(members, [&](const std::string& m) { return z->Rank(m, &rank); });
+  double score;
+  const double score_ns =
+      TimeEach(members, [&](const std::string& m) { return z->Score(m, &score); });
   Report(what, kElements, z->AllocatedBytes(), before, insert_ns, rank_ns);
   std::printf("%-52s ZSCORE %.0f ns\n", "", score_ns);
 }
@@ -189,12 +179,9 @@ TEST(CollectionsMemoryTest, SmallHashesOfFiveFields) {
   const double insert_ns = insert.NanosPer(kElements * 5);
   size_t allocated = 0;
   for (const auto& h : hashes) allocated += h.AllocatedBytes() + sizeof(PackedList);
-  Stopwatch lookup;
-  size_t found = 0;
   const std::string probe = Fixed("field:", 3, 10);
-  for (const auto& h : hashes) found += h.Find(probe, h.begin(), 1) != h.end();
-  const double lookup_ns = lookup.NanosPer(kElements);
-  EXPECT_EQ(found, kElements);
+  const double lookup_ns =
+      TimeEach(hashes, [&](const PackedList& h) { return h.Find(probe, h.begin(), 1) != h.end(); });
   std::printf("(per hash; the 8-byte PackedList handle included)\n");
   Report("PackedList, hash of 5 10-byte fields/values", kElements, allocated, before, insert_ns,
          lookup_ns);
