@@ -32,6 +32,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "absl/random/bit_gen_ref.h"
+#include "absl/random/distributions.h"
 #include "storage/types/bucketed_table.h"
 
 namespace sluice::storage {
@@ -61,6 +63,7 @@ struct ElementPointerTraits {
   static std::string_view Key(const char* entry) {
     return bytes::ReadLengthPrefixed(Element(entry) + sizeof(double));
   }
+  static double Score(const char* entry) { return bytes::Load<double>(Element(entry)); }
   static bool Matches(const char* entry, std::string_view key, uint64_t hash) {
     return bytes::Load<uint64_t>(entry) >> kAddressBits == Tag(hash) && Key(entry) == key;
   }
@@ -125,6 +128,18 @@ class ZSet {
   // (> when `exclusive`). The empty string, inclusive, is "-". Meaningful
   // when all scores are equal, as Redis requires for lex ranges.
   Iterator SeekLex(std::string_view member, bool exclusive, size_t* rank = nullptr) const;
+
+  // A uniformly random member (ZRANDMEMBER). REQUIRES: !empty().
+  Iterator Random(absl::BitGenRef gen) const {
+    return AtRank(absl::Uniform<size_t>(gen, 0, size()));
+  }
+  // One ZSCAN step, over the member index (so with SCAN's guarantee, see
+  // BucketedTable::Scan): visit(std::string_view member, double score).
+  template <typename Visit>
+  uint64_t Scan(uint64_t cursor, Visit&& visit) const {
+    using Traits = zset_internal::ElementPointerTraits;
+    return index_.Scan(cursor, [&](const char* e) { visit(Traits::Key(e), Traits::Score(e)); });
+  }
 
   void Clear();
   // Resize work for the index of an idle set; returns whether a resize is

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "gtest/gtest.h"
 
 namespace sluice::storage {
@@ -169,6 +170,39 @@ TEST(ZSetTest, AppendsFillLeavesAndErasesMergeThem) {
   }
   z.Clear();
   EXPECT_EQ(z.AllocatedBytes(), 0u);
+  EXPECT_TRUE(z.CheckConsistency());
+}
+
+TEST(ZSetTest, ScanAndRandomCoverEveryMember) {
+  ZSet z;
+  std::map<std::string, double> want;
+  for (int i = 0; i < 500; ++i) {
+    want["m" + std::to_string(i)] = i * 0.5;
+    z.Insert("m" + std::to_string(i), i * 0.5);
+  }
+  std::map<std::string, double> scanned;
+  uint64_t cursor = 0;
+  do {
+    cursor = z.Scan(cursor, [&](std::string_view m, double s) { scanned.emplace(m, s); });
+  } while (cursor != 0);
+  EXPECT_EQ(scanned, want);
+  absl::BitGen gen;
+  std::set<std::string> seen;
+  for (int i = 0; i < 20000; ++i) seen.emplace(z.Random(gen).member());
+  EXPECT_EQ(seen.size(), want.size());
+}
+
+TEST(ZSetTest, LargeMembers) {
+  ZSet z;
+  const std::string big(100 * 1024, 'b');
+  z.Insert(big, 1);
+  z.Insert(big + "x", 1);
+  z.Insert("a", 1);
+  EXPECT_EQ(RankOf(z, big), 1u);
+  EXPECT_EQ(RankOf(z, big + "x"), 2u);
+  EXPECT_EQ(z.AtRank(1).member(), big);
+  EXPECT_GE(z.AllocatedBytes(), 2 * big.size());
+  EXPECT_TRUE(z.Erase(big));
   EXPECT_TRUE(z.CheckConsistency());
 }
 
