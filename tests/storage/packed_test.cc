@@ -1,5 +1,7 @@
 #include "storage/types/packed.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -292,6 +294,84 @@ TEST(PackedListTest, RandomAgainstVector) {
     }
   }
   EXPECT_EQ(Strings(l), model);
+}
+
+// A small sorted set's layout (member, score, member, score, ...) under
+// random adds, score updates, removals and member lookups, against a vector
+// of (member, score) pairs. Scores are compared bit for bit (-0.0 included).
+TEST(PackedListTest, RandomSortedSetLayoutAgainstVector) {
+  std::mt19937_64 rng(43);
+  const double inf = std::numeric_limits<double>::infinity();
+  auto random_score = [&]() -> double {
+    switch (rng() % 7) {
+      case 0:
+        return rng() % 2 ? inf : -inf;
+      case 1:
+        return rng() % 2 ? 0.0 : -0.0;
+      case 2:
+        return static_cast<double>(static_cast<int64_t>(rng()));  // large, integral
+      case 3:
+        return std::ldexp(static_cast<double>(rng() % 100000), -static_cast<int>(rng() % 20));
+      case 4:
+        return std::bit_cast<double>(rng() & ~(uint64_t{0x7ff} << 52));  // tiny / subnormal
+      default:
+        return static_cast<double>(static_cast<int>(rng() % 1000) - 500);
+    }
+  };
+  auto same = [](double a, double b) {
+    return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+  };
+  PackedList l;
+  std::vector<std::pair<std::string, double>> model;
+  for (int step = 0; step < 20000; ++step) {
+    const std::string member =
+        rng() % 3 == 0 ? std::to_string(rng() % 40) : "m" + std::to_string(rng() % 40);
+    auto it =
+        std::find_if(model.begin(), model.end(), [&](const auto& e) { return e.first == member; });
+    const auto pos = l.Find(member, l.begin(), 1);
+    if (it == model.end()) {
+      ASSERT_EQ(pos, l.end());
+    } else {
+      ASSERT_EQ(pos, l.At(2 * (it - model.begin())));
+      ASSERT_TRUE(same(l.Get(l.Next(pos)).AsDouble(), it->second));
+    }
+    const double score = random_score();
+    switch (rng() % 3) {
+      case 0:  // add (at a random pair boundary) or update
+        if (it == model.end()) {
+          const size_t i = rng() % (model.size() + 1);
+          const auto at = l.InsertString(i == model.size() ? l.end() : l.At(2 * i), member);
+          l.InsertDouble(l.Next(at), score);
+          model.insert(model.begin() + static_cast<std::ptrdiff_t>(i), {member, score});
+        } else {
+          l.ReplaceDouble(l.Next(pos), score);
+          it->second = score;
+        }
+        break;
+      case 1:
+        if (it != model.end()) {
+          l.Erase(pos, 2);
+          model.erase(it);
+        }
+        break;
+      default:
+        break;
+    }
+    ASSERT_EQ(l.size(), 2 * model.size());
+    if (step % 101 == 0) {
+      ASSERT_TRUE(l.CheckConsistency());
+      size_t i = 0;
+      for (auto p = l.begin(); p != l.end(); p = l.Next(l.Next(p)), ++i) {
+        std::string scratch;
+        ASSERT_EQ(l.Get(p).AsString(&scratch), model[i].first);
+        ASSERT_TRUE(same(l.Get(l.Next(p)).AsDouble(), model[i].second)) << model[i].second;
+      }
+      // Backwards too: the last score, then its member.
+      if (!model.empty()) {
+        ASSERT_TRUE(same(l.Get(l.Prev(l.end())).AsDouble(), model.back().second));
+      }
+    }
+  }
 }
 
 }  // namespace
