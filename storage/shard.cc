@@ -326,6 +326,17 @@ size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   Impl& impl = *impl_;
   impl.last_now_ms = now_ms;
   AgeSweep(now_ms);
+  const size_t reclaimed = ReclaimDue(now_ms, budget);
+  // Background rehashing, so that a resize also finishes on an idle shard:
+  // tops up what lookups and inserts moved since the last tick.
+  const uint64_t moved = impl.table.rehash_moves() - impl.rehash_moves_at_tick;
+  if (moved < kActiveRehashMoves) impl.table.RehashStep(kActiveRehashMoves - moved);
+  impl.rehash_moves_at_tick = impl.table.rehash_moves();
+  return reclaimed;
+}
+
+size_t Shard::ReclaimDue(int64_t now_ms, size_t budget) {
+  Impl& impl = *impl_;
   size_t reclaimed = 0;
   // Keys of `hash` are in the current array's chain or, while the table is
   // rehashing, the old array's. Nothing here moves entries between them.
@@ -357,11 +368,6 @@ size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {
   impl.wheel.Advance(now_ms, budget, service);
   impl.table.MaybeShrink();
   if (reclaimed != 0) PublishCounts();
-  // Background rehashing, so that a resize also finishes on an idle shard:
-  // tops up what lookups and inserts moved since the last tick.
-  const uint64_t moved = impl.table.rehash_moves() - impl.rehash_moves_at_tick;
-  if (moved < kActiveRehashMoves) impl.table.RehashStep(kActiveRehashMoves - moved);
-  impl.rehash_moves_at_tick = impl.table.rehash_moves();
   return reclaimed;
 }
 
@@ -497,11 +503,11 @@ Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
   const EvictionPolicy policy = eviction_->policy.load(std::memory_order_relaxed);
   impl.last_now_ms = now_ms;
   // Keys already due go first, as active expiry would take them.
-  const size_t before_expiry = table.size();
-  const size_t bytes_before = impl.bytes;
-  ActiveExpire(now_ms, 64);
-  out.expired = before_expiry - table.size();
-  out.bytes_freed = bytes_before - impl.bytes;  // fields, a close lower bound
+  if (impl.expires != 0) {
+    const size_t bytes_before = impl.bytes;
+    out.expired = ReclaimDue(now_ms, 64);
+    out.bytes_freed = bytes_before - impl.bytes;  // fields, a close lower bound
+  }
   if (policy == EvictionPolicy::kNoEviction) {
     out.exhausted = true;
     return out;

@@ -250,6 +250,9 @@ class Shard {
   uint8_t InitialAccess(uint64_t key_hash);
   // The age sweep: visits about size * elapsed / period entries per call.
   void AgeSweep(int64_t now_ms);
+  // Active expiry's timer-wheel pass alone (ActiveExpire without the sweep
+  // and the background rehash). Returns keys reclaimed.
+  size_t ReclaimDue(int64_t now_ms, size_t budget);
 
   ShardMutex mu_;
   uint32_t order_;

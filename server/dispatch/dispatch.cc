@@ -69,7 +69,7 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
   // is left to evict.
   if (origin == Origin::kClient && server.config().maxmemory() != 0 &&
       !server.scripts().BusyPastThreshold(ctx.now_ms)) {
-    ctx.oom = server.evictor().MakeRoom() == Evictor::State::kFail;
+    ctx.oom = server.evictor().MakeRoom(ctx.now_ms) == Evictor::State::kFail;
     if (ctx.oom && RefusedWhenOom(ctx, spec)) {
       *error = protocol::errors::kOom;
       return false;

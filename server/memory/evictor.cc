@@ -65,51 +65,69 @@ void Evictor::ResetStats() {
   exceeded_total_ms_.store(0, std::memory_order_relaxed);
 }
 
-Evictor::State Evictor::MakeRoom(uint64_t min_budget_us) {
+Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
   const uint64_t limit = server_.config().maxmemory();
   if (limit == 0) return State::kOk;
   uint64_t used = UsedMemory();
   if (used <= limit) {
-    if (exceeded_since_ms_.load(std::memory_order_relaxed) != 0) NoteUnder(storage::NowMs());
+    if (exceeded_since_ms_.load(std::memory_order_relaxed) != 0) NoteUnder(now_ms);
     return State::kOk;
   }
-  int64_t now_ms = storage::NowMs();
   NoteOver(now_ms);
   storage::Keyspace& ks = server_.keyspace();
   const storage::EvictionPolicy policy = ks.eviction().policy.load(std::memory_order_relaxed);
   if (policy == storage::EvictionPolicy::kNoEviction) return State::kFail;
   const bool volatile_only = storage::IsVolatile(policy);
 
+  // The shards that hold keys and their weights, rebuilt at most once a
+  // millisecond per thread (reading every shard's counters costs a cache miss
+  // each, and eviction at the bound runs before nearly every write).
   thread_local std::vector<Candidate> candidates;
-  candidates.clear();
-  uint64_t total = 0;
-  for (size_t d = 0; d < ks.database_count(); ++d) {
-    storage::Database& db = ks.db(d);
-    for (size_t i = 0; i < db.shard_count(); ++i) {
-      storage::Shard& s = db.shard(i);
-      if (s.size() == 0 || (volatile_only && s.expires_count() == 0)) continue;
-      const uint64_t w = s.used_bytes() + 1;
-      candidates.push_back(Candidate{&s, static_cast<int>(d), w});
-      total += w;
+  thread_local uint64_t total = 0;
+  thread_local int64_t built_at_ms = 0;
+  thread_local storage::EvictionPolicy built_for = storage::EvictionPolicy::kNoEviction;
+  if (now_ms != built_at_ms || policy != built_for || total == 0) {
+    candidates.clear();
+    total = 0;
+    for (size_t d = 0; d < ks.database_count(); ++d) {
+      storage::Database& db = ks.db(d);
+      for (size_t i = 0; i < db.shard_count(); ++i) {
+        storage::Shard& s = db.shard(i);
+        if (s.size() == 0 || (volatile_only && s.expires_count() == 0)) continue;
+        const uint64_t w = s.used_bytes() + 1;
+        candidates.push_back(Candidate{&s, static_cast<int>(d), w});
+        total += w;
+      }
     }
+    built_at_ms = now_ms;
+    built_for = policy;
   }
+  // Shards found exhausted in this call are passed over; the weights are
+  // this call's copy.
+  thread_local std::vector<uint64_t> weights;
+  weights.resize(candidates.size());
+  for (size_t c = 0; c < candidates.size(); ++c) weights[c] = candidates[c].weight;
+  uint64_t remaining = total;
 
   const uint64_t budget_us =
       std::max(min_budget_us, TimeBudgetUs(server_.config().maxmemory_eviction_tenacity()));
-  const int64_t start_us = MonotonicUs();
+  // The clock is read from the second batch on: at the bound, one batch
+  // (one key) is what nearly every write needs.
+  int64_t start_us = 0;
+  size_t batches = 0;
   uint64_t to_free = used - limit;
   uint64_t freed = 0;
   size_t busy_misses = 0;
-  while (total > 0) {
+  while (remaining > 0) {
     // A shard at random, weighted by its bytes.
     uint64_t x = rng_.load(std::memory_order_relaxed);
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
     rng_.store(x, std::memory_order_relaxed);
-    uint64_t pick = x % total;
+    uint64_t pick = x % remaining;
     size_t c = 0;
-    while (pick >= candidates[c].weight) pick -= candidates[c++].weight;
+    while (pick >= weights[c]) pick -= weights[c++];
     Candidate& cand = candidates[c];
     storage::Shard& shard = *cand.shard;
     if (!shard.mu().try_lock()) {
@@ -129,12 +147,13 @@ Evictor::State Evictor::MakeRoom(uint64_t min_budget_us) {
     evicted_.fetch_add(r.evicted, std::memory_order_relaxed);
     freed += r.bytes_freed;
     if (r.exhausted) {
-      total -= cand.weight;
-      cand.weight = 0;
+      remaining -= weights[c];
+      weights[c] = 0;
+      built_at_ms = 0;  // rebuild next time: this shard's count changed a lot
     }
     used = UsedMemory();
     if (used <= limit) {
-      NoteUnder(storage::NowMs());
+      NoteUnder(now_ms);
       return State::kOk;
     }
     if (freed >= to_free) {
@@ -144,10 +163,13 @@ Evictor::State Evictor::MakeRoom(uint64_t min_budget_us) {
       to_free = used - limit;
       freed = 0;
     }
-    if (static_cast<uint64_t>(MonotonicUs() - start_us) >= budget_us) return State::kRunning;
-    now_ms = storage::NowMs();
+    if (++batches == 1) {
+      start_us = MonotonicUs();
+    } else if (static_cast<uint64_t>(MonotonicUs() - start_us) >= budget_us) {
+      return State::kRunning;
+    }
   }
-  return total == 0 ? State::kFail : State::kRunning;
+  return remaining == 0 ? State::kFail : State::kRunning;
 }
 
 }  // namespace sluice::server

@@ -37,12 +37,13 @@ class Evictor {
   Evictor(const Evictor&) = delete;
   Evictor& operator=(const Evictor&) = delete;
 
+  // `now_ms` is the caller's clock (the command's time).
   // REQUIRES: the caller holds no shard lock.
-  State MakeRoom() { return MakeRoom(0); }
+  State MakeRoom(int64_t now_ms) { return MakeRoom(now_ms, 0); }
   // Background catch-up, with a time budget of at least kTickBudgetUs; a
   // no-op when under the limit. Returns whether memory is still over it
   // (the caller then ticks again soon).
-  bool Tick() { return MakeRoom(kTickBudgetUs) != State::kOk; }
+  bool Tick(int64_t now_ms) { return MakeRoom(now_ms, kTickBudgetUs) != State::kOk; }
   static constexpr uint64_t kTickBudgetUs = 500;
 
   // INFO stats and memory fields.
@@ -58,7 +59,7 @@ class Evictor {
   static uint64_t TimeBudgetUs(int tenacity);
 
  private:
-  State MakeRoom(uint64_t min_budget_us);
+  State MakeRoom(int64_t now_ms, uint64_t min_budget_us);
   void NoteOver(int64_t now_ms);
   void NoteUnder(int64_t now_ms);
 

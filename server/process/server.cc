@@ -211,7 +211,7 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.
-    const bool over = config_.maxmemory() != 0 && evictor_->Tick();
+    const bool over = config_.maxmemory() != 0 && evictor_->Tick(storage::NowMs());
     keyspace_->ActiveExpire(begin, end, storage::NowMs(), kExpiryBudget);
     PublishQueuedKeyspaceEvents(*this);
     ScheduleExpiry(t, over ? std::chrono::milliseconds(1) : kExpiryPeriod);
