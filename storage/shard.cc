@@ -574,8 +574,7 @@ Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
       out.exhausted = table.size() == 0 || (volatile_only && impl.expires == 0);
       break;
     }
-    const size_t n = take_sample(mode == AccessMode::kS3Fifo ? std::max<size_t>(samples, 8)
-                                 : policy == EvictionPolicy::kAllKeysRandom ||
+    const size_t n = take_sample(policy == EvictionPolicy::kAllKeysRandom ||
                                          policy == EvictionPolicy::kVolatileRandom
                                      ? 1
                                      : samples);
