@@ -349,3 +349,63 @@ def test_scripts_under_full_memory(start_server):
         assert c.call("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'y')",
                       "1", "g") == "OK"
     assert r.get("g") == "y"
+
+
+# ---- concurrency and busy scripts --------------------------------------------------
+
+def test_concurrent_writers_stay_at_the_bound(start_server):
+    s = start_server("--io-threads", "2")
+    r = s.client()
+    limit = bound(r, "allkeys-lru" if IS_REDIS else "allkeys-s3fifo", extra=4 * MB)
+    import redis
+    errors = []
+
+    def writer(i):
+        c = redis.Redis(port=s.port)
+        try:
+            assert fill(c, 15000, prefix="w%d" % i) == 0
+        except Exception as e:  # reported below
+            errors.append(e)
+    from helpers import run_threads
+    run_threads(writer, 4)
+    assert not errors, errors
+    assert used(r) <= limit * 1.05
+    assert r.info("stats")["evicted_keys"] > 0
+    assert r.ping()
+
+
+def test_eviction_passes_over_a_scripts_shard(start_server):
+    # A script runs for a second (under the busy threshold) holding its key's
+    # shard while another client writes past the bound: eviction takes keys
+    # from the other shards instead of waiting, and memory stays bounded.
+    import threading
+    import redis
+    s = start_server("--io-threads", "2")
+    r = s.client()
+    limit = bound(r, "allkeys-lru", extra=3 * MB)
+    client = redis.Redis(port=s.port, decode_responses=True, socket_timeout=30)
+    script = """
+local t0 = redis.call('TIME')
+local start = t0[1] * 1000000 + t0[2]
+redis.call('SET', KEYS[1], 'held')
+while true do
+  local t = redis.call('TIME')
+  if t[1] * 1000000 + t[2] - start > 1000000 then break end
+end
+return 'done'
+"""
+    result = {}
+
+    def run():
+        result["reply"] = client.eval(script, 1, "held-key")
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    time.sleep(0.1)
+    writer = redis.Redis(port=s.port, socket_timeout=30)
+    assert fill(writer, 30000, prefix="during") == 0
+    t.join(15)
+    assert result.get("reply") == "done"
+    assert used(r) <= limit * 1.05
+    assert r.info("stats")["evicted_keys"] > 0
+    assert r.get("held-key") in ("held", None)
