@@ -115,7 +115,11 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
   // (one key) is what nearly every write needs.
   int64_t start_us = 0;
   size_t batches = 0;
-  uint64_t to_free = used - limit;
+  // Once over, free a little below the bound (a thousandth of it, at most
+  // kBatchBytes), so that the writes right after this one find room without
+  // each evicting a key of its own: the per-call costs are shared by a batch.
+  const uint64_t target = limit - std::min<uint64_t>(limit / 1024, kBatchBytes);
+  uint64_t to_free = used - target;
   uint64_t freed = 0;
   size_t busy_misses = 0;
   while (remaining > 0) {
@@ -132,7 +136,7 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
     storage::Shard& shard = *cand.shard;
     if (!shard.mu().try_lock()) {
       // Held (a script, a long command): try others, not this one again soon.
-      if (++busy_misses > 4 * candidates.size() + 16) break;
+      if (++busy_misses > 4 * candidates.size() + 16) return State::kRunning;
       continue;
     }
     const int db = cand.db;
@@ -152,7 +156,7 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
       built_at_ms = 0;  // rebuild next time: this shard's count changed a lot
     }
     used = UsedMemory();
-    if (used <= limit) {
+    if (used <= target) {
       NoteUnder(now_ms);
       return State::kOk;
     }
@@ -160,14 +164,18 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
       // Under jemalloc the count is live: go on until it says so. Elsewhere
       // it lags by up to a millisecond and the bytes freed say when to stop.
       if (!UsedMemoryIsLive()) return State::kOk;
-      to_free = used - limit;
+      to_free = used - target;
       freed = 0;
     }
     if (++batches == 1) {
       start_us = MonotonicUs();
     } else if (static_cast<uint64_t>(MonotonicUs() - start_us) >= budget_us) {
-      return State::kRunning;
+      break;
     }
+  }
+  if (used <= limit) {  // under the bound, short of the slack below it
+    NoteUnder(now_ms);
+    return State::kOk;
   }
   return remaining == 0 ? State::kFail : State::kRunning;
 }
