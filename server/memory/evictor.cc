@@ -68,7 +68,7 @@ void Evictor::ResetStats() {
 Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
   const uint64_t limit = server_.config().maxmemory();
   if (limit == 0) return State::kOk;
-  uint64_t used = UsedMemory();
+  uint64_t used = UsedMemoryAgainst(limit);
   if (used <= limit) {
     if (exceeded_since_ms_.load(std::memory_order_relaxed) != 0) NoteUnder(now_ms);
     return State::kOk;
@@ -86,7 +86,8 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
   thread_local uint64_t total = 0;
   thread_local int64_t built_at_ms = 0;
   thread_local storage::EvictionPolicy built_for = storage::EvictionPolicy::kNoEviction;
-  if (now_ms != built_at_ms || policy != built_for || total == 0) {
+  thread_local const storage::Keyspace* built_for_keyspace = nullptr;
+  if (now_ms != built_at_ms || policy != built_for || &ks != built_for_keyspace || total == 0) {
     candidates.clear();
     total = 0;
     for (size_t d = 0; d < ks.database_count(); ++d) {
@@ -101,6 +102,7 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
     }
     built_at_ms = now_ms;
     built_for = policy;
+    built_for_keyspace = &ks;
   }
   // Shards found exhausted in this call are passed over; the weights are
   // this call's copy.

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <mutex>
@@ -173,6 +174,26 @@ uint64_t UsedMemory() {
     g_exact.store(AllocatorAllocatedBytes(), std::memory_order_relaxed);
   }
   return g_exact.load(std::memory_order_relaxed);
+}
+
+uint64_t UsedMemoryAgainst(uint64_t limit) {
+  if (!UsedMemoryIsLive() || t_registration.slot < 0) return UsedMemory();
+  thread_local uint64_t t_sum = 0;
+  thread_local int64_t t_own_at_sum = 0;
+  thread_local int t_skips = 0;
+  const Slot& own_slot = g_slots[t_registration.slot];
+  const int64_t own = static_cast<int64_t>(LoadCounter(own_slot.allocated) -
+                                           LoadCounter(own_slot.deallocated));
+  const uint64_t headroom = std::max<uint64_t>(limit / 64, uint64_t{1} << 20);
+  const int64_t moved = own - t_own_at_sum;
+  if (t_skips > 0 && t_sum + headroom < limit && moved < static_cast<int64_t>(headroom / 4)) {
+    --t_skips;
+    return moved > 0 ? t_sum + static_cast<uint64_t>(moved) : t_sum;
+  }
+  t_sum = UsedMemory();
+  t_own_at_sum = own;
+  t_skips = 31;
+  return t_sum;
 }
 
 bool UsedMemoryIsLive() {
