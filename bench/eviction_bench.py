@@ -46,7 +46,13 @@ SLUICE_POLICIES = ("allkeys-lru", "allkeys-lfu", "allkeys-random", "allkeys-s3fi
 REDIS_POLICIES = ("allkeys-lru", "allkeys-lfu")
 
 _GET = b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n"
-_SET = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n" + VALUE + b"\r\n"
+
+
+def set_template(value):
+    return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$" + b"%d\r\n" % len(value) + value + b"\r\n"
+
+
+_SET = set_template(VALUE)
 
 
 def make_trace(kind, requests=REQUESTS, universe=UNIVERSE, seed=1):
@@ -129,7 +135,7 @@ class Conn:
         return errors
 
 
-def replay(port, trace):
+def replay(port, trace, set_cmd=_SET):
     """Runs the cache-aside replay; returns (hits, gets, set errors)."""
     conn = Conn(port)
     hits = 0
@@ -142,7 +148,7 @@ def replay(port, trace):
             misses = [k for k, h in zip(keys, got) if not h]
             hits += len(keys) - len(misses)
             if misses:
-                conn.sock.sendall(b"".join(_SET % (len(k), k) for k in misses))
+                conn.sock.sendall(b"".join(set_cmd % (len(k), k) for k in misses))
                 set_errors += conn.read_simple(len(misses))
     finally:
         conn.close()
@@ -158,7 +164,7 @@ def info(server):
     return out
 
 
-def measure(server, trace, maxmemory, policy):
+def measure(server, trace, maxmemory, policy, value=VALUE):
     """One replay on a fresh `server` (started here, left running); returns a dict."""
     server.stop()
     server.start()
@@ -166,7 +172,7 @@ def measure(server, trace, maxmemory, policy):
     server.cli("CONFIG", "SET", "maxmemory-policy", policy)
     server.cli("CONFIG", "SET", "maxmemory", str(maxmemory))
     t0 = time.time()
-    hits, gets, set_errors = replay(server.port, trace)
+    hits, gets, set_errors = replay(server.port, trace, set_template(value))
     elapsed = time.time() - t0
     i = info(server)
     rss = server.rss_kb() * 1024
@@ -194,6 +200,8 @@ def main():
     p.add_argument("--requests", type=int, default=REQUESTS)
     p.add_argument("--maxmemory-mb", default="16,64")
     p.add_argument("--traces", default="zipf,scan")
+    p.add_argument("--value-size", type=int, default=len(VALUE),
+                   help="bytes per cached value (100)")
     opt = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="sluice-eviction-")
     servers = {"sluice": Server("sluice", opt.sluice, workdir, sluice_args_for_bench()),
@@ -205,7 +213,8 @@ def main():
                 log(f"--- {trace_kind} trace, maxmemory {mb} MiB")
                 for kind, policies in (("sluice", SLUICE_POLICIES), ("redis", REDIS_POLICIES)):
                     for policy in policies:
-                        res = measure(servers[kind], trace, mb << 20, policy)
+                        res = measure(servers[kind], trace, mb << 20, policy,
+                                      b"v" * opt.value_size)
                         log(describe(kind, policy, res))
                         servers[kind].stop()
     finally:

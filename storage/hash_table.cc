@@ -1,5 +1,7 @@
 #include "storage/hash_table.h"
 
+#include <atomic>
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -52,7 +54,13 @@ void DestroyChain(Entry* e) {
   }
 }
 
+// Bytes of bucket arrays mapped straight from the system, which the
+// allocator's statistics do not see (MappedBytes()).
+std::atomic<size_t> g_mapped_bytes{0};
+
 }  // namespace
+
+size_t HashTable::MappedBytes() { return g_mapped_bytes.load(std::memory_order_relaxed); }
 
 HashTable::~HashTable() { Clear(); }
 
@@ -65,6 +73,7 @@ HashTable::Array HashTable::Allocate(size_t buckets) {
     if (p == MAP_FAILED) std::abort();
     a.buckets = static_cast<Entry**>(p);
     a.mapped = true;
+    g_mapped_bytes.fetch_add(buckets * sizeof(Entry*), std::memory_order_relaxed);
   } else {
     a.buckets = static_cast<Entry**>(std::calloc(buckets, sizeof(Entry*)));
     if (a.buckets == nullptr) std::abort();
@@ -74,7 +83,9 @@ HashTable::Array HashTable::Allocate(size_t buckets) {
 
 void HashTable::Free(Array& a) {
   if (a.mapped) {
-    munmap(a.buckets + a.released, (a.count() - a.released) * sizeof(Entry*));
+    const size_t bytes = (a.count() - a.released) * sizeof(Entry*);
+    munmap(a.buckets + a.released, bytes);
+    g_mapped_bytes.fetch_sub(bytes, std::memory_order_relaxed);
   } else {
     std::free(a.buckets);
   }
@@ -85,7 +96,9 @@ void HashTable::ReleaseDrained() {
   if (!old_.mapped) return;
   const size_t drained = rehash_index_ & ~(kReleaseBuckets - 1);
   if (drained <= old_.released) return;
-  munmap(old_.buckets + old_.released, (drained - old_.released) * sizeof(Entry*));
+  const size_t bytes = (drained - old_.released) * sizeof(Entry*);
+  munmap(old_.buckets + old_.released, bytes);
+  g_mapped_bytes.fetch_sub(bytes, std::memory_order_relaxed);
   old_.released = drained;
 }
 

@@ -137,6 +137,10 @@ class HashTable {
   void Clear();
   // Exchanges contents, resize state included (not the counters below).
   void Swap(HashTable& other);
+  // Bytes of every table's bucket arrays that came from mmap, process-wide
+  // (used_memory adds them: the allocator's statistics cannot see them).
+  // Thread-safe.
+  static size_t MappedBytes();
   // Bytes of the bucket arrays (without the old array's released front).
   size_t MemoryBytes() const { return (bucket_count() - old_.released) * sizeof(Entry*); }
 

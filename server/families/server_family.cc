@@ -264,7 +264,7 @@ void InfoClients(CommandContext& ctx, std::string& out) {
 
 void InfoMemory(CommandContext& ctx, std::string& out) {
   static std::atomic<uint64_t> peak{0};
-  const uint64_t used = AllocatorAllocatedBytes();
+  const uint64_t used = UsedMemoryExact();
   uint64_t p = peak.load();
   while (used > p && !peak.compare_exchange_weak(p, used)) {
   }

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "storage/clock.h"
+#include "storage/hash_table.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // From the sanitizer runtime (its header is not installed with GCC).
@@ -163,9 +164,10 @@ void SyncUsedMemory() {
 }
 
 uint64_t UsedMemory() {
+  const uint64_t mapped = storage::HashTable::MappedBytes();
   if (kKind == Kind::kJemalloc && g_slot_count.load(std::memory_order_relaxed) > 0) {
     const int64_t v = g_base.load(std::memory_order_relaxed) + ThreadBalance();
-    return v > 0 ? static_cast<uint64_t>(v) : 0;
+    return (v > 0 ? static_cast<uint64_t>(v) : 0) + mapped;
   }
   const int64_t now = storage::NowMs();
   int64_t at = g_exact_at_ms.load(std::memory_order_relaxed);
@@ -173,7 +175,11 @@ uint64_t UsedMemory() {
       g_exact_at_ms.compare_exchange_strong(at, now, std::memory_order_relaxed)) {
     g_exact.store(AllocatorAllocatedBytes(), std::memory_order_relaxed);
   }
-  return g_exact.load(std::memory_order_relaxed);
+  return g_exact.load(std::memory_order_relaxed) + mapped;
+}
+
+uint64_t UsedMemoryExact() {
+  return AllocatorAllocatedBytes() + storage::HashTable::MappedBytes();
 }
 
 uint64_t UsedMemoryAgainst(uint64_t limit) {

@@ -22,8 +22,12 @@ std::string AllocatorName();
 // come down after frees).
 uint64_t AllocatorAllocatedBytes();
 
+// used_memory as INFO prints it: what the allocator handed out plus the key
+// tables' bucket arrays that come straight from mmap (storage/hash_table.h).
+uint64_t UsedMemoryExact();
+
 // used_memory for the eviction check before every command: cheap (tens of
-// nanoseconds) and close to AllocatorAllocatedBytes(). Under jemalloc it adds
+// nanoseconds) and close to UsedMemoryExact(). Under jemalloc it adds
 // the per-thread allocation counters jemalloc keeps anyway (thread.allocatedp
 // and thread.deallocatedp) of every registered thread to a base that
 // SyncUsedMemory() re-reads from the exact statistic, so registered threads'
