@@ -67,7 +67,6 @@ class Evictor {
   std::atomic<uint64_t> evicted_{0};
   std::atomic<int64_t> exceeded_since_ms_{0};  // 0: not over
   std::atomic<uint64_t> exceeded_total_ms_{0};
-  std::atomic<uint64_t> rng_{0x9E3779B97F4A7C15ULL};
 };
 
 }  // namespace sluice::server
