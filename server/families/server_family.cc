@@ -272,7 +272,6 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
   const uint64_t rss = ResidentBytes();
   const storage::LazyFreer& freer = ctx.server.keyspace().lazy_freer();
   const Config cfg = ctx.server.config().Snapshot();
-  Evictor& evictor = ctx.server.evictor();
   StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
                   HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
                   "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
