@@ -17,11 +17,24 @@ std::string_view StatusError(storage::Status status) {
     case storage::Status::kOverflow: return e::kOverflow;
     case storage::Status::kNanOrInf: return e::kIncrFloatNaN;
     case storage::Status::kTooLarge: return e::kStringTooLong;
+    case storage::Status::kHashValueNotInteger: return e::kHashNotInteger;
+    case storage::Status::kHashValueNotFloat: return e::kHashNotFloat;
     case storage::Status::kOk:
     case storage::Status::kNotFound:
     case storage::Status::kExists: return {};
   }
   return {};
+}
+
+std::optional<uint64_t> ParseCursor(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  unsigned __int128 v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v > std::numeric_limits<uint64_t>::max()) return std::nullopt;
+  return static_cast<uint64_t>(v);
 }
 
 void ReplyStatus(protocol::ReplySink& w, storage::Status status) {

@@ -20,12 +20,6 @@ using storage::Entry;
 using storage::Shard;
 using storage::Status;
 
-// For the `new` keyspace event: whether `key` is absent, looked up only when
-// that event is wanted. REQUIRES: the shard's lock.
-bool AbsentForNewEvent(CommandContext& ctx, Shard& shard, std::string_view key) {
-  return ctx.WantsKeyChange(kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
-}
-
 // The events of a string write: `new` (if it created the key), `event`, and
 // `expire` when the write set a deadline.
 void NotifyStringWrite(CommandContext& ctx, std::string_view key, bool created,
