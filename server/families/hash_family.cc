@@ -2,6 +2,7 @@
 // Storage work is in storage/hash_ops.h; handlers parse, call, reply and
 // record keyspace events.
 
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <string>
@@ -169,6 +170,7 @@ void CmdHIncrBy(CommandContext& ctx) {
 void CmdHIncrByFloat(CommandContext& ctx) {
   const std::optional<long double> delta = protocol::ParseLongDouble(ctx.arg(3));
   if (!delta) return ctx.w.Error(errors::kNotFloat);
+  if (std::isnan(*delta) || std::isinf(*delta)) return ctx.w.Error("ERR value is NaN or Infinity");
   Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::HashIncrementByFloat(shard, ctx.arg(1), ctx.arg(2), *delta, Limits(ctx),
