@@ -33,7 +33,8 @@ inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::s
   return ctx.WantsKeyChange(kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
 }
 
-// A SCAN-family cursor: an unsigned 64-bit decimal (nullopt: "ERR invalid cursor").
+// A SCAN-family cursor as Redis reads it (strtoul: "-1" is 2^64 - 1, ""
+// is 0); nullopt: "ERR invalid cursor".
 std::optional<uint64_t> ParseCursor(std::string_view text);
 
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
