@@ -270,8 +270,12 @@ void ReleaseValue(char* base, const Layout& l) {
   if (l.encoding() == kObject) DestroyObject(ObjectRef::FromWord(Load<uintptr_t>(base + l.value_offset)));
 }
 
+// Sets a string encoding; a collection entry given a string value becomes a
+// string entry.
 void SetEncoding(char* base, Encoding encoding) {
-  base[kMetaOffset] = static_cast<char>((base[kMetaOffset] & ~kEncodingMask) | encoding);
+  uint8_t meta = static_cast<uint8_t>((base[kMetaOffset] & ~kEncodingMask) | encoding);
+  if (encoding != kObject) meta &= static_cast<uint8_t>((1u << kTypeShift) - 1);  // kString
+  base[kMetaOffset] = static_cast<char>(meta);
 }
 
 size_t DecimalLength(int64_t v) {
@@ -365,6 +369,18 @@ Entry* Entry::CloneAs(const Entry* source, std::string_view new_key) {
   if (source->is_int()) return CreateInt(new_key, source->int_value(), source->expire_at_ms());
   std::string scratch;
   return CreateString(new_key, source->string_value(&scratch), source->expire_at_ms());
+}
+
+Entry* Entry::Rekey(Entry* source, std::string_view new_key) {
+  if (!source->is_object()) {
+    Entry* renamed = CloneAs(source, new_key);
+    Destroy(source);
+    return renamed;
+  }
+  Entry* renamed =
+      CreateObject(new_key, source->type(), source->object(), source->expire_at_ms());
+  std::free(source);  // the block only: the object now belongs to `renamed`
+  return renamed;
 }
 
 void Entry::Destroy(Entry* entry) {

@@ -40,6 +40,10 @@ class Entry {
   // A copy of `source` (value and expiry; a collection is deep-copied) under
   // another key.
   static Entry* CloneAs(const Entry* source, std::string_view new_key);
+  // `source`'s value and expiry under another key (RENAME); `source` is
+  // consumed. A collection moves to the new entry without being copied.
+  // REQUIRES: `source` is linked into no shard.
+  static Entry* Rekey(Entry* source, std::string_view new_key);
   static void Destroy(Entry* entry);
 
   // Returns the (possibly moved) entry with its expiry set, or cleared for 0.

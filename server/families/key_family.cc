@@ -327,10 +327,7 @@ void CmdRename(CommandContext& ctx) {
   if (src.Find(from, ctx.now_ms) == nullptr) return ctx.w.Error(errors::kNoSuchKey);
   if (from == to) return kOnlyIfAbsent ? ctx.w.Integer(0) : ctx.w.Ok();
   if (kOnlyIfAbsent && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
-  Entry* e = src.Detach(from, ctx.now_ms);
-  Entry* renamed = Entry::CloneAs(e, to);
-  Entry::Destroy(e);
-  dst.Insert(renamed);
+  dst.Insert(Entry::Rekey(src.Detach(from, ctx.now_ms), to));
   ctx.KeyChanged(kNotifyNew, "new", to);
   ctx.KeyChanged(kNotifyGeneric, "rename_from", from);
   ctx.KeyChanged(kNotifyGeneric, "rename_to", to);
