@@ -470,18 +470,16 @@ def test_resp2_hgetall_is_flat(c):
     assert c.call_raw("HGETALL", "h") == b"*2\r\n$1\r\na\r\n$1\r\n1\r\n"
 
 
-@pytest.fixture
-def notify(r):
-    def set_flags(flags):
-        r.config_set("notify-keyspace-events", flags)
-    yield set_flags
-    r.config_set("notify-keyspace-events", "")
+def subscribed(raw, notify, flags, channel):
+    """A connection subscribed to `channel`, with notify-keyspace-events `flags`."""
+    notify(flags)
+    sub = raw()
+    sub.call("SUBSCRIBE", channel)
+    return sub
 
 
 def test_keyspace_events(raw, r, notify):
-    notify("KEA")
-    sub = raw()
-    sub.call("SUBSCRIBE", "__keyspace@0__:h")
+    sub = subscribed(raw, notify, "KEA", "__keyspace@0__:h")
     r.hset("h", "a", "1")
     r.hset("h", "b", "2")
     r.hsetnx("h", "a", "x")  # no event
@@ -498,14 +496,10 @@ def test_keyspace_events(raw, r, notify):
 
 
 def test_new_event_on_creation(raw, r, notify):
-    notify("En")
-    sub = raw()
-    sub.call("SUBSCRIBE", "__keyevent@0__:new")
-    r.hset("h", "a", "1")
-    r.hset("h", "b", "1")
-    r.hincrby("h2", "a", 1)
-    got = [(m[1].decode(), m[2].decode()) for m in sub.read_many(2)]
-    assert got == [("__keyevent@0__:new", "h"), ("__keyevent@0__:new", "h2")]
+    sub = subscribed(raw, notify, "En", "__keyevent@0__:new")
+    for command in (["HSET", "h", "a", "1"], ["HSET", "h", "b", "1"], ["HINCRBY", "h2", "a", 1]):
+        r.execute_command(*command)
+    assert [m[2].decode() for m in sub.read_many(2)] == ["h", "h2"]
 
 
 def test_lua_script_hset_hgetall(r):
