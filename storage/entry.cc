@@ -29,6 +29,8 @@
 //     kBuffer  8-byte pointer to a separate block: a size_t length, then the
 //              bytes; its capacity is whatever malloc_usable_size reports, and
 //              it grows geometrically (APPEND / SETRANGE)
+//              (for a collection type: the bytes of a TinyMap, see
+//              storage/types/tiny_map.h; never integer-encoded)
 //     kObject  8-byte ObjectRef word (storage/object.h): a collection (any
 //              ValueType but kString) stored out of line; the word's low 3
 //              bits say which container (PackedList block or StrMap), the
@@ -270,12 +272,14 @@ void ReleaseValue(char* base, const Layout& l) {
   if (l.encoding() == kObject) DestroyObject(ObjectRef::FromWord(Load<uintptr_t>(base + l.value_offset)));
 }
 
-// Sets a string encoding; a collection entry given a string value becomes a
-// string entry.
 void SetEncoding(char* base, Encoding encoding) {
-  uint8_t meta = static_cast<uint8_t>((base[kMetaOffset] & ~kEncodingMask) | encoding);
-  if (encoding != kObject) meta &= static_cast<uint8_t>((1u << kTypeShift) - 1);  // kString
-  base[kMetaOffset] = static_cast<char>(meta);
+  base[kMetaOffset] = static_cast<char>((base[kMetaOffset] & ~kEncodingMask) | encoding);
+}
+
+// A collection entry given a string value becomes a string entry.
+void SetStringType(char* base) {
+  base[kMetaOffset] =
+      static_cast<char>(base[kMetaOffset] & static_cast<uint8_t>((1u << kTypeShift) - 1));
 }
 
 size_t DecimalLength(int64_t v) {
@@ -361,10 +365,22 @@ Entry* Entry::CreateObject(std::string_view key, ValueType type, ObjectRef objec
   return reinterpret_cast<Entry*>(base);
 }
 
+Entry* Entry::CreateBytes(std::string_view key, ValueType type, std::string_view bytes,
+                          int64_t expire_at_ms) {
+  char* base = NewEntry(key, expire_at_ms, type, kInline, InlineValueSize(bytes.size()));
+  WriteInline(base + PrefixSize(key.size(), ExpiryBits(expire_at_ms)), bytes);
+  return reinterpret_cast<Entry*>(base);
+}
+
 Entry* Entry::CloneAs(const Entry* source, std::string_view new_key) {
   if (source->is_object()) {
     return CreateObject(new_key, source->type(), CloneObject(source->object()),
                         source->expire_at_ms());
+  }
+  if (source->type() != ValueType::kString) {
+    std::string scratch;
+    return CreateBytes(new_key, source->type(), source->string_value(&scratch),
+                       source->expire_at_ms());
   }
   if (source->is_int()) return CreateInt(new_key, source->int_value(), source->expire_at_ms());
   std::string scratch;
@@ -426,6 +442,29 @@ Entry* Entry::WithString(Entry* entry, std::string_view value) {
   base = ResizeValue(base, l, InlineValueSize(value.size()));
   WriteInline(base + l.value_offset, value);
   SetEncoding(base, kInline);
+  SetStringType(base);
+  return reinterpret_cast<Entry*>(base);
+}
+
+Entry* Entry::WithBytes(Entry* entry, std::string_view bytes) {
+  char* base = reinterpret_cast<char*>(entry);
+  const Layout l = Decode(base);
+  ReleaseValue(base, l);
+  base = ResizeValue(base, l, InlineValueSize(bytes.size()));
+  WriteInline(base + l.value_offset, bytes);
+  SetEncoding(base, kInline);
+  return reinterpret_cast<Entry*>(base);
+}
+
+Entry* Entry::WithObject(Entry* entry, ObjectRef object) {
+  char* base = reinterpret_cast<char*>(entry);
+  const Layout l = Decode(base);
+  if (l.encoding() != kObject || Load<uintptr_t>(base + l.value_offset) != object.word()) {
+    ReleaseValue(base, l);
+  }
+  base = ResizeValue(base, l, sizeof(uintptr_t));
+  Store<uintptr_t>(base + l.value_offset, object.word());
+  SetEncoding(base, kObject);
   return reinterpret_cast<Entry*>(base);
 }
 
@@ -436,6 +475,7 @@ Entry* Entry::WithInt(Entry* entry, int64_t value) {
     ReleaseValue(base, l);
     base = ResizeValue(base, l, sizeof(int64_t));
     SetEncoding(base, kInt);
+    SetStringType(base);
   }
   Store<int64_t>(base + l.value_offset, value);
   return reinterpret_cast<Entry*>(base);

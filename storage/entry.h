@@ -37,6 +37,10 @@ class Entry {
   // A collection entry of `type` (not kString) owning `object`.
   static Entry* CreateObject(std::string_view key, ValueType type, ObjectRef object,
                              int64_t expire_at_ms);
+  // A collection entry of `type` (not kString) whose value is `bytes` kept
+  // inside the entry (the TinyMap encoding of the smallest hashes).
+  static Entry* CreateBytes(std::string_view key, ValueType type, std::string_view bytes,
+                            int64_t expire_at_ms);
   // A copy of `source` (value and expiry; a collection is deep-copied) under
   // another key.
   static Entry* CloneAs(const Entry* source, std::string_view new_key);
@@ -53,6 +57,11 @@ class Entry {
   // `entry` itself.
   static Entry* WithString(Entry* entry, std::string_view value);
   static Entry* WithInt(Entry* entry, int64_t value);
+  // Collection forms of the above (the type stays): the value becomes
+  // `bytes` inside the entry, or `object`, which the entry then owns. The
+  // old value is freed unless it is `object` itself.
+  static Entry* WithBytes(Entry* entry, std::string_view bytes);
+  static Entry* WithObject(Entry* entry, ObjectRef object);
   // Appends to the string value (switching to the growable encoding).
   static Entry* Append(Entry* entry, std::string_view tail);
   // Overwrites bytes at `offset`, zero-padding any gap (SETRANGE).
@@ -68,7 +77,8 @@ class Entry {
   std::string_view string_value(std::string* scratch) const;
   size_t string_length() const;  // STRLEN, without formatting
 
-  // Collections: whether the value is an ObjectRef (every type but kString).
+  // Collections: whether the value is an ObjectRef (a collection not stored
+  // with CreateBytes/WithBytes, whose bytes string_value() returns).
   bool is_object() const;
   ObjectRef object() const;  // REQUIRES: is_object()
   // Replaces the object word in place (the entry never moves); the caller

@@ -25,25 +25,24 @@ absl::BitGen& Random() {
   return gen;
 }
 
-// A hash entry's container taken out of the entry for one mutation and put
-// back (possibly moved, or converted to a StrMap) when this goes away.
-// Build one only inside the change function of Shard::Update, so that the
-// shard's byte count sees the result.
+// A hash's container (PackedList or StrMap) for one mutation: the caller
+// takes it back, possibly converted to a StrMap, with Release().
 class MutableHash {
  public:
-  MutableHash(Entry* entry, const HashLimits& limits) : entry_(entry), limits_(limits) {
-    const ObjectRef ref = entry->object();
+  MutableHash(ObjectRef ref, const HashLimits& limits) : limits_(limits) {
     if (ref.kind() == ContainerKind::kStrMap) {
       map_ = ref.map();
     } else {
       packed_ = PackedList::Adopt(ref.packed_block());
     }
   }
-  ~MutableHash() {
-    entry_->set_object(map_ != nullptr ? ObjectRef::Map(map_) : ObjectRef::Packed(packed_.Release()));
-  }
   MutableHash(const MutableHash&) = delete;
   MutableHash& operator=(const MutableHash&) = delete;
+
+  ObjectRef Release() {
+    return map_ != nullptr ? ObjectRef::Map(std::exchange(map_, nullptr))
+                           : ObjectRef::Packed(packed_.Release());
+  }
 
   size_t size() const { return map_ != nullptr ? map_->size() : packed_.size() / 2; }
 
@@ -89,18 +88,17 @@ class MutableHash {
     map_ = map.release();
   }
 
-  Entry* entry_;
   const HashLimits& limits_;
   PackedList packed_;
   StrMap* map_ = nullptr;
 };
 
-// The hash at `key` for writing, created empty when absent (nullptr with
-// kWrongType when the key holds another type).
+// The hash at `key` for writing, created empty (a TinyMap) when absent
+// (nullptr with kWrongType when the key holds another type).
 Result<Entry*> FindOrCreateHash(Shard& shard, std::string_view key, int64_t now_ms) {
   Entry* e = shard.Find(key, now_ms);
   if (e == nullptr) {
-    e = Entry::CreateObject(key, ValueType::kHash, ObjectRef::Packed(nullptr), 0);
+    e = Entry::CreateBytes(key, ValueType::kHash, tiny_map::Empty(), 0);
     shard.Insert(e);
     return {Status::kOk, e};
   }
@@ -108,15 +106,53 @@ Result<Entry*> FindOrCreateHash(Shard& shard, std::string_view key, int64_t now_
   return {Status::kOk, e};
 }
 
-// Runs `change(MutableHash&)` on the hash inside Shard::Update.
+// A PackedList holding a TinyMap's pairs.
+ObjectRef TinyToPacked(std::string_view bytes) {
+  PackedList list;
+  tiny_map::ForEach(bytes, [&](std::string_view f, std::string_view v) {
+    list.PushBack(f);
+    list.PushBack(v);
+    return true;
+  });
+  return ObjectRef::Packed(list.Release());
+}
+
+// The TinyMap encoding of a container, when it is a PackedList that fits one.
+std::optional<std::string> AsTiny(ObjectRef ref) {
+  if (ref.kind() != ContainerKind::kPacked) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  bool fits = BorrowedPacked(ref).list().size() <= 2 * tiny_map::kMaxPairs;
+  if (fits) {
+    HashView::ForEachPacked(ref, [&](std::string_view f, std::string_view v) {
+      fits = fits && tiny_map::Fits(f, v);
+      if (fits) pairs.emplace_back(f, v);
+    });
+  }
+  if (!fits) return std::nullopt;
+  return tiny_map::Encode(pairs);
+}
+
+// Runs `change(MutableHash&)` on the hash inside Shard::Update and returns
+// the entry's new address. A TinyMap is rebuilt whole: it stays one while
+// the result fits, else the entry takes the container the change produced.
 template <typename Change>
 Entry* Mutate(Shard& shard, Entry* e, const HashLimits& limits, Change&& change) {
-  return shard.Update(e, [&](Entry* x) {
-    {
-      MutableHash hash(x, limits);
+  return shard.Update(e, [&](Entry* x) -> Entry* {
+    if (x->is_object()) {
+      MutableHash hash(x->object(), limits);
       change(hash);
+      x->set_object(hash.Release());
+      return x;
     }
-    return x;
+    std::string scratch;
+    MutableHash hash(TinyToPacked(x->string_value(&scratch)), limits);
+    change(hash);
+    const ObjectRef result = hash.Release();
+    if (std::optional<std::string> tiny = AsTiny(result)) {
+      DestroyObject(result);
+      return Entry::WithBytes(x, *tiny);
+    }
+    return Entry::WithObject(x, result);
   });
 }
 
@@ -130,13 +166,31 @@ void EraseIfEmpty(Shard& shard, const Entry* e, int64_t now_ms, bool* removed) {
 
 }  // namespace
 
+HashView::HashView(const Entry* entry)
+    : tiny_(!entry->is_object()),
+      ref_(tiny_ ? ObjectRef::Packed(nullptr) : entry->object()) {
+  if (tiny_) {
+    std::string unused;  // an inline value is returned in place
+    bytes_ = entry->string_value(&unused);
+  }
+}
+
 size_t HashView::size() const {
+  if (tiny_) return tiny_map::Count(bytes_);
   if (!packed()) return ref_.map()->size();
   return BorrowedPacked(ref_).list().size() / 2;
 }
 
 std::optional<std::string_view> HashView::Get(std::string_view field,
                                               std::string* scratch) const {
+  if (tiny_) {
+    std::optional<std::string_view> found;
+    tiny_map::ForEach(bytes_, [&](std::string_view f, std::string_view v) {
+      if (f == field) found = v;
+      return !found;
+    });
+    return found;
+  }
   if (!packed()) {
     std::string_view value;
     if (!ref_.map()->Find(field, &value)) return std::nullopt;
@@ -241,53 +295,49 @@ Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key,
 
 std::vector<FieldValue> HashRandomFields(const Entry* hash, int64_t count) {
   const HashView view(hash);
-  const ObjectRef ref = HashAccess::Ref(view);
   const size_t size = view.size();
   std::vector<FieldValue> out;
   if (count == 0 || size == 0) return out;
   absl::BitGen& gen = Random();
-  if (count < 0) {
-    // -count picks, each uniform over the fields, repeats allowed.
-    const uint64_t picks = count == std::numeric_limits<int64_t>::min()
-                               ? uint64_t{1} << 63
-                               : static_cast<uint64_t>(-count);
-    out.reserve(static_cast<size_t>(std::min<uint64_t>(picks, 1 << 20)));
-    std::string fs, vs;
-    if (view.packed()) {
-      const BorrowedPacked borrowed(ref);
-      const PackedList& list = borrowed.list();
-      for (uint64_t i = 0; i < picks; ++i) {
-        const int64_t index = 2 * static_cast<int64_t>(absl::Uniform<size_t>(gen, 0, size));
-        const PackedList::Pos f = list.At(index);
-        out.emplace_back(list.Get(f).AsString(&fs), list.Get(list.Next(f)).AsString(&vs));
-      }
-    } else {
-      for (uint64_t i = 0; i < picks; ++i) {
-        auto [f, v] = ref.map()->Random(gen);
+  const bool distinct = count > 0;
+  const uint64_t wanted = distinct ? static_cast<uint64_t>(count)
+                          : count == std::numeric_limits<int64_t>::min()
+                              ? uint64_t{1} << 63
+                              : static_cast<uint64_t>(-count);
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(wanted, size_t{1} << 20)));
+  if (!view.packed()) {
+    const StrMap* map = HashAccess::Ref(view).map();
+    if (!distinct) {
+      // -count picks, each uniform over the fields, repeats allowed.
+      for (uint64_t i = 0; i < wanted; ++i) {
+        auto [f, v] = map->Random(gen);
         out.emplace_back(f, v);
       }
+      return out;
     }
+    if (wanted * 3 < size) {
+      // Few of many: random picks, skipping repeats.
+      std::unordered_set<std::string_view> seen;
+      while (out.size() < wanted) {
+        auto [f, v] = map->Random(gen);
+        if (seen.insert(f).second) out.emplace_back(f, v);
+      }
+      return out;
+    }
+  }
+  std::vector<FieldValue> all;
+  all.reserve(size);
+  view.ForEach([&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
+  if (!distinct) {
+    for (uint64_t i = 0; i < wanted; ++i) out.push_back(all[absl::Uniform<size_t>(gen, 0, size)]);
     return out;
   }
-  const size_t wanted = static_cast<size_t>(count);
-  if (!view.packed() && wanted * 3 < size) {
-    // Few of many: random picks, skipping repeats.
-    std::unordered_set<std::string_view> seen;
-    while (out.size() < wanted) {
-      auto [f, v] = ref.map()->Random(gen);
-      if (seen.insert(f).second) out.emplace_back(f, v);
-    }
-    return out;
-  }
-  view.ForEach([&](std::string_view f, std::string_view v) { out.emplace_back(f, v); });
   if (wanted < size) {
-    // A random subset of `wanted`: the front of a partial shuffle.
-    for (size_t i = 0; i < wanted; ++i) {
-      std::swap(out[i], out[absl::Uniform<size_t>(gen, i, size)]);
-    }
-    out.resize(wanted);
+    // A random subset: the front of a partial shuffle.
+    for (size_t i = 0; i < wanted; ++i) std::swap(all[i], all[absl::Uniform<size_t>(gen, i, size)]);
+    all.resize(static_cast<size_t>(wanted));
   }
-  return out;
+  return all;
 }
 
 uint64_t HashScan(const Entry* hash, uint64_t cursor, size_t count, std::string_view pattern,

@@ -24,6 +24,7 @@
 #include "storage/object.h"
 #include "storage/shard.h"
 #include "storage/status.h"
+#include "storage/types/tiny_map.h"
 
 namespace sluice::storage {
 
@@ -35,17 +36,30 @@ struct HashLimits {
 // Read access to a hash entry. REQUIRES: entry->type() == ValueType::kHash.
 class HashView {
  public:
-  explicit HashView(const Entry* entry) : ref_(entry->object()) {}
+  explicit HashView(const Entry* entry);
 
-  bool packed() const { return ref_.kind() == ContainerKind::kPacked; }
+  // Whether Redis would call the encoding a listpack (TinyMap or PackedList;
+  // OBJECT ENCODING), rather than a hash table (StrMap).
+  bool packed() const { return tiny_ || ref_.kind() == ContainerKind::kPacked; }
   size_t size() const;
   // The value of `field`; an integer-encoded value is formatted into *scratch.
   std::optional<std::string_view> Get(std::string_view field, std::string* scratch) const;
   // visit(std::string_view field, std::string_view value) for every field.
   template <typename Visit>
   void ForEach(Visit&& visit) const {
+    if (tiny_) {
+      return tiny_map::ForEach(bytes_, [&](std::string_view f, std::string_view v) {
+        visit(f, v);
+        return true;
+      });
+    }
     if (!packed()) return ref_.map()->ForEach(visit);
-    const BorrowedPacked borrowed(ref_);
+    ForEachPacked(ref_, visit);
+  }
+  // ForEach over a PackedList container (REQUIRES: ref.kind() == kPacked).
+  template <typename Visit>
+  static void ForEachPacked(ObjectRef ref, Visit&& visit) {
+    const BorrowedPacked borrowed(ref);
     const PackedList& list = borrowed.list();
     std::string field_scratch, value_scratch;
     for (PackedList::Pos p = list.begin(); p != list.end();) {
@@ -57,7 +71,9 @@ class HashView {
 
  private:
   friend struct HashAccess;
-  ObjectRef ref_;
+  bool tiny_;
+  std::string_view bytes_;  // a TinyMap's bytes (tiny_)
+  ObjectRef ref_;           // otherwise
 };
 
 // The live hash at `key`, nullptr when absent, kWrongType when the key holds
