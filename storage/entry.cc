@@ -436,14 +436,9 @@ Entry* Entry::WithExpiry(Entry* entry, int64_t expire_at_ms) {
 Entry* Entry::WithString(Entry* entry, std::string_view value) {
   int64_t as_int;
   if (LooksLikeInt64(value, &as_int)) return WithInt(entry, as_int);
-  char* base = reinterpret_cast<char*>(entry);
-  const Layout l = Decode(base);
-  ReleaseValue(base, l);
-  base = ResizeValue(base, l, InlineValueSize(value.size()));
-  WriteInline(base + l.value_offset, value);
-  SetEncoding(base, kInline);
-  SetStringType(base);
-  return reinterpret_cast<Entry*>(base);
+  Entry* updated = WithBytes(entry, value);
+  SetStringType(reinterpret_cast<char*>(updated));
+  return updated;
 }
 
 Entry* Entry::WithBytes(Entry* entry, std::string_view bytes) {

@@ -167,8 +167,7 @@ void EraseIfEmpty(Shard& shard, const Entry* e, int64_t now_ms, bool* removed) {
 }  // namespace
 
 HashView::HashView(const Entry* entry)
-    : tiny_(!entry->is_object()),
-      ref_(tiny_ ? ObjectRef::Packed(nullptr) : entry->object()) {
+    : tiny_(!entry->is_object()), ref_(tiny_ ? ObjectRef::Packed(nullptr) : entry->object()) {
   if (tiny_) {
     std::string unused;  // an inline value is returned in place
     bytes_ = entry->string_value(&unused);
@@ -181,8 +180,7 @@ size_t HashView::size() const {
   return BorrowedPacked(ref_).list().size() / 2;
 }
 
-std::optional<std::string_view> HashView::Get(std::string_view field,
-                                              std::string* scratch) const {
+std::optional<std::string_view> HashView::Get(std::string_view field, std::string* scratch) const {
   if (tiny_) {
     std::optional<std::string_view> found;
     tiny_map::ForEach(bytes_, [&](std::string_view f, std::string_view v) {
@@ -205,16 +203,14 @@ std::optional<std::string_view> HashView::Get(std::string_view field,
   return v.AsString(scratch);
 }
 
-Result<const Entry*> FindHash(Shard& shard, std::string_view key, int64_t now_ms,
-                              bool for_read) {
+Result<const Entry*> FindHash(Shard& shard, std::string_view key, int64_t now_ms, bool for_read) {
   const Entry* e = for_read ? shard.FindForRead(key, now_ms) : shard.Find(key, now_ms);
   if (e != nullptr && e->type() != ValueType::kHash) return {Status::kWrongType, nullptr};
   return {Status::kOk, e};
 }
 
-Result<size_t> HashSet(Shard& shard, std::string_view key,
-                       std::span<const std::string_view> pairs, const HashLimits& limits,
-                       int64_t now_ms) {
+Result<size_t> HashSet(Shard& shard, std::string_view key, std::span<const std::string_view> pairs,
+                       const HashLimits& limits, int64_t now_ms) {
   Result<Entry*> found = FindOrCreateHash(shard, key, now_ms);
   if (!found.ok()) return {found.status, 0};
   size_t added = 0;
@@ -273,9 +269,9 @@ Result<int64_t> HashIncrementBy(Shard& shard, std::string_view key, std::string_
   return {Status::kOk, result};
 }
 
-Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key,
-                                         std::string_view field, long double delta,
-                                         const HashLimits& limits, int64_t now_ms) {
+Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key, std::string_view field,
+                                         long double delta, const HashLimits& limits,
+                                         int64_t now_ms) {
   Result<const Entry*> existing = FindHash(shard, key, now_ms, /*for_read=*/false);
   if (!existing.ok()) return {existing.status, {}};
   long double current = 0;

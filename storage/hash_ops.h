@@ -83,9 +83,8 @@ Result<const Entry*> FindHash(Shard& shard, std::string_view key, int64_t now_ms
 
 // HSET/HMSET: `pairs` is field, value, field, value, ... (even, non-empty).
 // Returns how many fields were new. Creates the key when absent.
-Result<size_t> HashSet(Shard& shard, std::string_view key,
-                       std::span<const std::string_view> pairs, const HashLimits& limits,
-                       int64_t now_ms);
+Result<size_t> HashSet(Shard& shard, std::string_view key, std::span<const std::string_view> pairs,
+                       const HashLimits& limits, int64_t now_ms);
 // HSETNX: whether the field was added.
 Result<bool> HashSetIfAbsent(Shard& shard, std::string_view key, std::string_view field,
                              std::string_view value, const HashLimits& limits, int64_t now_ms);
@@ -102,9 +101,9 @@ Result<HashDeleteOutcome> HashDelete(Shard& shard, std::string_view key,
 Result<int64_t> HashIncrementBy(Shard& shard, std::string_view key, std::string_view field,
                                 int64_t delta, const HashLimits& limits, int64_t now_ms);
 // HINCRBYFLOAT: kHashValueNotFloat, kNanOrInf; returns the stored text.
-Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key,
-                                         std::string_view field, long double delta,
-                                         const HashLimits& limits, int64_t now_ms);
+Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key, std::string_view field,
+                                         long double delta, const HashLimits& limits,
+                                         int64_t now_ms);
 
 using FieldValue = std::pair<std::string, std::string>;
 

@@ -31,7 +31,8 @@ class ObjectRef {
  public:
   static ObjectRef Packed(char* block) { return ObjectRef(reinterpret_cast<uintptr_t>(block)); }
   static ObjectRef Map(StrMap* map) {
-    return ObjectRef(reinterpret_cast<uintptr_t>(map) | static_cast<uintptr_t>(ContainerKind::kStrMap));
+    return ObjectRef(reinterpret_cast<uintptr_t>(map) |
+                     static_cast<uintptr_t>(ContainerKind::kStrMap));
   }
   static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
 

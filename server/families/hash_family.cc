@@ -25,7 +25,6 @@ using protocol::EqualsIgnoreCase;
 using protocol::ParseInt64;
 using storage::Entry;
 using storage::Shard;
-using storage::Status;
 
 storage::HashLimits Limits(CommandContext& ctx) { return ctx.server.config().hash_limits(); }
 
@@ -64,8 +63,8 @@ void CmdHSet(CommandContext& ctx) {
 void CmdHSetNx(CommandContext& ctx) {
   Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
-  auto r = storage::HashSetIfAbsent(shard, ctx.arg(1), ctx.arg(2), ctx.arg(3), Limits(ctx),
-                                    ctx.now_ms);
+  auto r =
+      storage::HashSetIfAbsent(shard, ctx.arg(1), ctx.arg(2), ctx.arg(3), Limits(ctx), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
   if (r.value) {
     if (created) ctx.KeyChanged(kNotifyNew, "new", ctx.arg(1));
@@ -159,8 +158,7 @@ void CmdHIncrBy(CommandContext& ctx) {
   if (!delta) return ctx.w.Error(errors::kNotInteger);
   Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
-  auto r =
-      storage::HashIncrementBy(shard, ctx.arg(1), ctx.arg(2), *delta, Limits(ctx), ctx.now_ms);
+  auto r = storage::HashIncrementBy(shard, ctx.arg(1), ctx.arg(2), *delta, Limits(ctx), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
   if (created) ctx.KeyChanged(kNotifyNew, "new", ctx.arg(1));
   ctx.KeyChanged(kNotifyHash, "hincrby", ctx.arg(1));
@@ -173,8 +171,8 @@ void CmdHIncrByFloat(CommandContext& ctx) {
   if (std::isnan(*delta) || std::isinf(*delta)) return ctx.w.Error("ERR value is NaN or Infinity");
   Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
-  auto r = storage::HashIncrementByFloat(shard, ctx.arg(1), ctx.arg(2), *delta, Limits(ctx),
-                                         ctx.now_ms);
+  auto r =
+      storage::HashIncrementByFloat(shard, ctx.arg(1), ctx.arg(2), *delta, Limits(ctx), ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);
   if (created) ctx.KeyChanged(kNotifyNew, "new", ctx.arg(1));
   ctx.KeyChanged(kNotifyHash, "hincrbyfloat", ctx.arg(1));
@@ -191,8 +189,8 @@ void CmdHRandField(CommandContext& ctx) {
     const std::optional<int64_t> n = ParseInt64(ctx.arg(2));
     if (!n) return ctx.w.Error(errors::kNotInteger);
     if (*n < -kMax) {
-      return ctx.w.Error(StrCat("ERR value is out of range, value must between ", -kMax,
-                                " and ", kMax));
+      return ctx.w.Error(
+          StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
     }
     count = *n;
     if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHVALUES"))) {
@@ -253,8 +251,7 @@ void CmdHScan(CommandContext& ctx) {
   }
   std::vector<storage::FieldValue> items;
   const uint64_t next =
-      e == nullptr ? 0
-                   : storage::HashScan(e, *cursor, static_cast<size_t>(count), pattern, &items);
+      e == nullptr ? 0 : storage::HashScan(e, *cursor, static_cast<size_t>(count), pattern, &items);
   ctx.w.ArrayHeader(2);
   ctx.w.Bulk(StrCat(next));
   ctx.w.ArrayHeader(2 * items.size());
@@ -297,18 +294,18 @@ void RegisterHashFamily(CommandTable& t) {
   t.Add(Row("hdel", -3, kWrite | kFast, 1, 1, 1, CmdHDel,
             "Delete fields of a hash; the key goes with its last field.", "2.0.0",
             "O(N) where N is the number of fields to be removed.", "@write @hash @fast"));
-  t.Add(Row("hexists", 3, kReadOnly | kFast, 1, 1, 1, CmdHExists,
-            "Whether a hash has a field.", "2.0.0", "O(1)", "@read @hash @fast"));
-  t.Add(Row("hlen", 2, kReadOnly | kFast, 1, 1, 1, CmdHLen, "Number of fields in a hash.",
+  t.Add(Row("hexists", 3, kReadOnly | kFast, 1, 1, 1, CmdHExists, "Whether a hash has a field.",
             "2.0.0", "O(1)", "@read @hash @fast"));
+  t.Add(Row("hlen", 2, kReadOnly | kFast, 1, 1, 1, CmdHLen, "Number of fields in a hash.", "2.0.0",
+            "O(1)", "@read @hash @fast"));
   t.Add(Row("hstrlen", 3, kReadOnly | kFast, 1, 1, 1, CmdHStrLen,
             "Length in bytes of a hash field's value.", "3.2.0", "O(1)", "@read @hash @fast"));
   t.Add(Row("hincrby", 4, kWriteFlags | kFast, 1, 1, 1, CmdHIncrBy,
-            "Add an integer to a hash field's integer value (absent counts as 0).", "2.0.0",
-            "O(1)", "@write @hash @fast"));
+            "Add an integer to a hash field's integer value (absent counts as 0).", "2.0.0", "O(1)",
+            "@write @hash @fast"));
   t.Add(Row("hincrbyfloat", 4, kWriteFlags | kFast, 1, 1, 1, CmdHIncrByFloat,
-            "Add a floating-point number to a hash field's value (absent counts as 0).",
-            "2.6.0", "O(1)", "@write @hash @fast"));
+            "Add a floating-point number to a hash field's value (absent counts as 0).", "2.6.0",
+            "O(1)", "@write @hash @fast"));
   t.Add(Row("hrandfield", -2, kReadOnly, 1, 1, 1, CmdHRandField,
             "Random fields of a hash, optionally with their values.", "6.2.0",
             "O(N) where N is the number of fields returned", "@read @hash @slow"));

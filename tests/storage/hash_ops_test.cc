@@ -130,8 +130,8 @@ TEST_F(HashOpsTest, TinyMapUntilTooManyPairsOrALongString) {
   Set("long", {"g", std::string(tiny_map::kMaxLength + 1, 'x')});
   EXPECT_TRUE(Hash("long")->is_object());
   EXPECT_TRUE(Packed("long"));
-  EXPECT_EQ(All("long"), (std::map<std::string, std::string>{
-                             {"f", std::string(15, 'x')}, {"g", std::string(16, 'x')}}));
+  EXPECT_EQ(All("long"), (std::map<std::string, std::string>{{"f", std::string(15, 'x')},
+                                                             {"g", std::string(16, 'x')}}));
   // Updating, deleting and incrementing in a TinyMap.
   Set("t", {"a", "1", "b", "2"});
   const std::vector<std::string_view> a = {"a"};
@@ -290,10 +290,11 @@ TEST_F(HashOpsTest, BytesPerSmallHash) {
     ASSERT_TRUE(HashSet(shard_, key, pairs, limits_, kNow).ok());
   }
   shard_.ForEach(kNow, [&](const Entry& e) { allocated += e.AllocatedBytes(); });
-  std::printf("5-field hash (12-byte key, 10-byte fields and values): %.1f bytes of entry and "
-              "hash, %.1f with the key table\n",
-              static_cast<double>(allocated) / kHashes,
-              static_cast<double>(shard_.MemoryBytes()) / kHashes);
+  std::printf(
+      "5-field hash (12-byte key, 10-byte fields and values): %.1f bytes of entry and "
+      "hash, %.1f with the key table\n",
+      static_cast<double>(allocated) / kHashes,
+      static_cast<double>(shard_.MemoryBytes()) / kHashes);
 }
 
 }  // namespace
