@@ -6,7 +6,7 @@ also passes against redis-server 7.0."""
 import pytest
 
 from helpers import (INT64_MAX, INT64_MIN, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE,
-                     RespError, arity_error, error_of)
+                     arity_error, error_of, wait_until)
 
 HASH_NOT_INT = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"
@@ -529,3 +529,20 @@ def test_packed_default_limit_is_128(r):
     assert r.object("encoding", "h") == "listpack"
     r.hset("h", "one-more", "v")
     assert r.object("encoding", "h") == "hashtable"
+
+
+@pytest.mark.sluice_only
+def test_unlink_of_a_large_hash_is_freed_in_the_background(start_server):
+    s = start_server()
+    r = s.client()
+    try:
+        r.hset("small", mapping={"f%d" % i: "v" for i in range(50)})
+        assert r.unlink("small") == 1
+        assert r.info("memory")["lazyfreed_objects"] == 0  # small hashes are freed inline
+        for chunk in range(4):
+            r.hset("big", mapping={"f%d" % (chunk * 500 + i): "x" * 100 for i in range(500)})
+        assert r.unlink("big") == 1
+        wait_until(lambda: r.info("memory")["lazyfreed_objects"] == 1, timeout=30,
+                   message="lazyfreed_objects == 1")
+    finally:
+        r.close()
