@@ -18,6 +18,7 @@ import redis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GROUP_TITLES = [
     ("string", "Strings and counters"),
+    ("hash", "Hashes"),
     ("generic", "Keys"),
     ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),

@@ -14,7 +14,7 @@
 //   [0, 6)    next                hash-table chain link: the low 48 bits of
 //                                 the Entry* (see "Pointer packing" below)
 //   [6]       meta                bits 0-1 value encoding (kInt, kInline,
-//                                 kBuffer), bit 2 has-expiry, bit 3 wide
+//                                 kBuffer, kObject), bit 2 has-expiry, bit 3 wide
 //                                 expiry, bits 4-7 ValueType
 //   [7]       access              LRU clock / LFU counter (eviction, later)
 //   [8, k)    varint key length   LEB128, 1 byte for keys under 128 bytes
@@ -29,6 +29,12 @@
 //     kBuffer  8-byte pointer to a separate block: a size_t length, then the
 //              bytes; its capacity is whatever malloc_usable_size reports, and
 //              it grows geometrically (APPEND / SETRANGE)
+//              (for a collection type: the bytes of a TinyMap, see
+//              storage/types/tiny_map.h; never integer-encoded)
+//     kObject  8-byte ObjectRef word (storage/object.h): a collection (any
+//              ValueType but kString) stored out of line; the word's low 3
+//              bits say which container (PackedList block or StrMap), the
+//              rest is its pointer. The entry owns it.
 //
 // Multi-byte fields are unaligned, little-endian, and accessed with memcpy.
 // A 16-byte key with a 16-byte value and a TTL takes 8 + 1 + 6 + 16 + 1 + 16
@@ -57,7 +63,7 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "entry layout is little-endian");
 static_assert(sizeof(void*) == 8, "entry layout packs 64-bit pointers");
 
-enum Encoding : uint8_t { kInt = 0, kInline = 1, kBuffer = 2 };
+enum Encoding : uint8_t { kInt = 0, kInline = 1, kBuffer = 2, kObject = 3 };
 
 constexpr size_t kNextOffset = 0;
 constexpr size_t kNextBytes = 6;
@@ -185,6 +191,8 @@ size_t ValueSize(const char* base, const Layout& l) {
       return sizeof(int64_t);
     case kBuffer:
       return sizeof(char*);
+    case kObject:
+      return sizeof(uintptr_t);
     case kInline: {
       uint64_t length;
       GetVarint(base + l.value_offset, &length);
@@ -257,13 +265,21 @@ char* ResizeValue(char* base, const Layout& l, size_t value_size) {
   return nb;
 }
 
-// Frees the out-of-line buffer of a kBuffer entry (the field is left dangling).
+// Frees the out-of-line buffer of a kBuffer entry or the collection of a
+// kObject one (the field is left dangling).
 void ReleaseValue(char* base, const Layout& l) {
   if (l.encoding() == kBuffer) std::free(Load<char*>(base + l.value_offset));
+  if (l.encoding() == kObject) DestroyObject(ObjectRef::FromWord(Load<uintptr_t>(base + l.value_offset)));
 }
 
 void SetEncoding(char* base, Encoding encoding) {
   base[kMetaOffset] = static_cast<char>((base[kMetaOffset] & ~kEncodingMask) | encoding);
+}
+
+// A collection entry given a string value becomes a string entry.
+void SetStringType(char* base) {
+  base[kMetaOffset] =
+      static_cast<char>(base[kMetaOffset] & static_cast<uint8_t>((1u << kTypeShift) - 1));
 }
 
 size_t DecimalLength(int64_t v) {
@@ -342,10 +358,45 @@ Entry* Entry::CreateInt(std::string_view key, int64_t value, int64_t expire_at_m
   return reinterpret_cast<Entry*>(base);
 }
 
+Entry* Entry::CreateObject(std::string_view key, ValueType type, ObjectRef object,
+                           int64_t expire_at_ms) {
+  char* base = NewEntry(key, expire_at_ms, type, kObject, sizeof(uintptr_t));
+  Store<uintptr_t>(base + PrefixSize(key.size(), ExpiryBits(expire_at_ms)), object.word());
+  return reinterpret_cast<Entry*>(base);
+}
+
+Entry* Entry::CreateBytes(std::string_view key, ValueType type, std::string_view bytes,
+                          int64_t expire_at_ms) {
+  char* base = NewEntry(key, expire_at_ms, type, kInline, InlineValueSize(bytes.size()));
+  WriteInline(base + PrefixSize(key.size(), ExpiryBits(expire_at_ms)), bytes);
+  return reinterpret_cast<Entry*>(base);
+}
+
 Entry* Entry::CloneAs(const Entry* source, std::string_view new_key) {
+  if (source->is_object()) {
+    return CreateObject(new_key, source->type(), CloneObject(source->object()),
+                        source->expire_at_ms());
+  }
+  if (source->type() != ValueType::kString) {
+    std::string scratch;
+    return CreateBytes(new_key, source->type(), source->string_value(&scratch),
+                       source->expire_at_ms());
+  }
   if (source->is_int()) return CreateInt(new_key, source->int_value(), source->expire_at_ms());
   std::string scratch;
   return CreateString(new_key, source->string_value(&scratch), source->expire_at_ms());
+}
+
+Entry* Entry::Rekey(Entry* source, std::string_view new_key) {
+  if (!source->is_object()) {
+    Entry* renamed = CloneAs(source, new_key);
+    Destroy(source);
+    return renamed;
+  }
+  Entry* renamed =
+      CreateObject(new_key, source->type(), source->object(), source->expire_at_ms());
+  std::free(source);  // the block only: the object now belongs to `renamed`
+  return renamed;
 }
 
 void Entry::Destroy(Entry* entry) {
@@ -385,12 +436,30 @@ Entry* Entry::WithExpiry(Entry* entry, int64_t expire_at_ms) {
 Entry* Entry::WithString(Entry* entry, std::string_view value) {
   int64_t as_int;
   if (LooksLikeInt64(value, &as_int)) return WithInt(entry, as_int);
+  Entry* updated = WithBytes(entry, value);
+  SetStringType(reinterpret_cast<char*>(updated));
+  return updated;
+}
+
+Entry* Entry::WithBytes(Entry* entry, std::string_view bytes) {
   char* base = reinterpret_cast<char*>(entry);
   const Layout l = Decode(base);
   ReleaseValue(base, l);
-  base = ResizeValue(base, l, InlineValueSize(value.size()));
-  WriteInline(base + l.value_offset, value);
+  base = ResizeValue(base, l, InlineValueSize(bytes.size()));
+  WriteInline(base + l.value_offset, bytes);
   SetEncoding(base, kInline);
+  return reinterpret_cast<Entry*>(base);
+}
+
+Entry* Entry::WithObject(Entry* entry, ObjectRef object) {
+  char* base = reinterpret_cast<char*>(entry);
+  const Layout l = Decode(base);
+  if (l.encoding() != kObject || Load<uintptr_t>(base + l.value_offset) != object.word()) {
+    ReleaseValue(base, l);
+  }
+  base = ResizeValue(base, l, sizeof(uintptr_t));
+  Store<uintptr_t>(base + l.value_offset, object.word());
+  SetEncoding(base, kObject);
   return reinterpret_cast<Entry*>(base);
 }
 
@@ -401,6 +470,7 @@ Entry* Entry::WithInt(Entry* entry, int64_t value) {
     ReleaseValue(base, l);
     base = ResizeValue(base, l, sizeof(int64_t));
     SetEncoding(base, kInt);
+    SetStringType(base);
   }
   Store<int64_t>(base + l.value_offset, value);
   return reinterpret_cast<Entry*>(base);
@@ -480,6 +550,8 @@ std::string_view Entry::string_value(std::string* scratch) const {
       char* b = Load<char*>(base + l.value_offset);
       return std::string_view(BufferData(b), BufferLength(b));
     }
+    case kObject:  // not a string: callers check type() first
+      break;
   }
   return {};
 }
@@ -497,8 +569,24 @@ size_t Entry::string_length() const {
     }
     case kBuffer:
       return BufferLength(Load<char*>(base + l.value_offset));
+    case kObject:
+      break;
   }
   return 0;
+}
+
+bool Entry::is_object() const {
+  return (reinterpret_cast<const char*>(this)[kMetaOffset] & kEncodingMask) == kObject;
+}
+
+ObjectRef Entry::object() const {
+  const char* base = reinterpret_cast<const char*>(this);
+  return ObjectRef::FromWord(Load<uintptr_t>(base + Decode(base).value_offset));
+}
+
+void Entry::set_object(ObjectRef object) {
+  char* base = reinterpret_cast<char*>(this);
+  Store<uintptr_t>(base + Decode(base).value_offset, object.word());
 }
 
 uint8_t Entry::access() const {
@@ -514,13 +602,20 @@ size_t Entry::AllocatedBytes() const {
   size_t bytes = malloc_usable_size(base);
   const Layout l = Decode(base);
   if (l.encoding() == kBuffer) bytes += malloc_usable_size(Load<char*>(base + l.value_offset));
+  if (l.encoding() == kObject) {
+    bytes += ObjectAllocatedBytes(ObjectRef::FromWord(Load<uintptr_t>(base + l.value_offset)));
+  }
   return bytes;
 }
 
 size_t Entry::UsedBytes() const {
   const char* base = reinterpret_cast<const char*>(this);
   const Layout l = Decode(base);
-  return l.value_offset + ValueSize(base, l);
+  size_t bytes = l.value_offset + ValueSize(base, l);
+  if (l.encoding() == kObject) {
+    bytes += ObjectAllocatedBytes(ObjectRef::FromWord(Load<uintptr_t>(base + l.value_offset)));
+  }
+  return bytes;
 }
 
 Entry* Entry::next() const {

@@ -21,17 +21,33 @@
 #include <string>
 #include <string_view>
 
+#include "storage/object.h"
+
 namespace sluice::storage {
 
-enum class ValueType : uint8_t { kString = 0 };
+// The type of a key's value (4 bits in the entry). Collections (every type
+// but kString) are stored out of line as an ObjectRef.
+enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZset = 3, kHash = 4 };
 
 class Entry {
  public:
   // `expire_at_ms` 0 means no expiry.
   static Entry* CreateString(std::string_view key, std::string_view value, int64_t expire_at_ms);
   static Entry* CreateInt(std::string_view key, int64_t value, int64_t expire_at_ms);
-  // A copy of `source` (value and expiry) under another key.
+  // A collection entry of `type` (not kString) owning `object`.
+  static Entry* CreateObject(std::string_view key, ValueType type, ObjectRef object,
+                             int64_t expire_at_ms);
+  // A collection entry of `type` (not kString) whose value is `bytes` kept
+  // inside the entry (the TinyMap encoding of the smallest hashes).
+  static Entry* CreateBytes(std::string_view key, ValueType type, std::string_view bytes,
+                            int64_t expire_at_ms);
+  // A copy of `source` (value and expiry; a collection is deep-copied) under
+  // another key.
   static Entry* CloneAs(const Entry* source, std::string_view new_key);
+  // `source`'s value and expiry under another key (RENAME); `source` is
+  // consumed. A collection moves to the new entry without being copied.
+  // REQUIRES: `source` is linked into no shard.
+  static Entry* Rekey(Entry* source, std::string_view new_key);
   static void Destroy(Entry* entry);
 
   // Returns the (possibly moved) entry with its expiry set, or cleared for 0.
@@ -41,6 +57,11 @@ class Entry {
   // `entry` itself.
   static Entry* WithString(Entry* entry, std::string_view value);
   static Entry* WithInt(Entry* entry, int64_t value);
+  // Collection forms of the above (the type stays): the value becomes
+  // `bytes` inside the entry, or `object`, which the entry then owns. The
+  // old value is freed unless it is `object` itself.
+  static Entry* WithBytes(Entry* entry, std::string_view bytes);
+  static Entry* WithObject(Entry* entry, ObjectRef object);
   // Appends to the string value (switching to the growable encoding).
   static Entry* Append(Entry* entry, std::string_view tail);
   // Overwrites bytes at `offset`, zero-padding any gap (SETRANGE).
@@ -56,14 +77,25 @@ class Entry {
   std::string_view string_value(std::string* scratch) const;
   size_t string_length() const;  // STRLEN, without formatting
 
+  // Collections: whether the value is an ObjectRef (a collection not stored
+  // with CreateBytes/WithBytes, whose bytes string_value() returns).
+  bool is_object() const;
+  ObjectRef object() const;  // REQUIRES: is_object()
+  // Replaces the object word in place (the entry never moves); the caller
+  // owns the old object. Call it inside Shard::Update so that the shard's
+  // byte count follows the collection. REQUIRES: is_object().
+  void set_object(ObjectRef object);
+
   // Access history for eviction (LRU clock or LFU counter); unused for now.
   uint8_t access() const;
   void set_access(uint8_t v);
 
-  // Bytes this entry owns on the heap (for INFO and memory accounting).
+  // Bytes this entry owns on the heap, its collection's included (for INFO,
+  // memory accounting and the lazy freer's choice).
   size_t AllocatedBytes() const;
   // Bytes of the entry's own block that its fields occupy (at most its
-  // usable size; the rest is allocator rounding or room to grow in place).
+  // usable size; the rest is allocator rounding or room to grow in place),
+  // plus a collection's heap bytes (ObjectAllocatedBytes).
   size_t UsedBytes() const;
 
   // Hash-table chain link, owned by the shard's table. Stored in 48 bits:

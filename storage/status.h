@@ -17,6 +17,8 @@ enum class Status : uint8_t {
   kNanOrInf,     // float increment would produce NaN or Infinity
   kTooLarge,     // result would exceed the 512 MB string limit
   kExists,       // condition (NX) not met because the key exists
+  kHashValueNotInteger,  // HINCRBY on a field that is not an integer
+  kHashValueNotFloat,    // HINCRBYFLOAT on a field that is not a float
 };
 
 template <typename T>

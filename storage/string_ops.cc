@@ -14,6 +14,8 @@ namespace {
 // Longest string INCRBYFLOAT accepts as a number (Redis's limit).
 constexpr size_t kMaxFloatChars = 5 * 1024;
 
+}  // namespace
+
 // Redis's string-to-long-double rule: the whole string, no leading space, no
 // NaN, no overflow or underflow to zero.
 bool ParseLongDouble(std::string_view s, long double* out) {
@@ -43,8 +45,6 @@ std::string FormatLongDouble(long double v) {
   if (s == "-0") s = "0";
   return s;
 }
-
-}  // namespace
 
 SetOutcome SetString(Shard& shard, std::string_view key, std::string_view value,
                      const SetOptions& options, int64_t now_ms) {

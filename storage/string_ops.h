@@ -28,6 +28,12 @@ struct SetOutcome {
   std::optional<std::string> old_value;  // with return_old: the previous string, if any
 };
 
+// Redis's rule for reading a stored value as a long double (INCRBYFLOAT,
+// HINCRBYFLOAT): the whole string, no leading space, no NaN, no overflow.
+bool ParseLongDouble(std::string_view s, long double* out);
+// How Redis stores a float result: "%.17Lf" without trailing zeros.
+std::string FormatLongDouble(long double v);
+
 // SET with all of its options. A value that looks like an int64 is stored as one.
 SetOutcome SetString(Shard& shard, std::string_view key, std::string_view value,
                      const SetOptions& options, int64_t now_ms);

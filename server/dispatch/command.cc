@@ -68,6 +68,7 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 std::unique_ptr<CommandTable> BuildCommandTable() {
   auto table = std::make_unique<CommandTable>();
   RegisterStringFamily(*table);
+  RegisterHashFamily(*table);
   RegisterKeyFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);

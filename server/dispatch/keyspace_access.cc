@@ -17,11 +17,32 @@ std::string_view StatusError(storage::Status status) {
     case storage::Status::kOverflow: return e::kOverflow;
     case storage::Status::kNanOrInf: return e::kIncrFloatNaN;
     case storage::Status::kTooLarge: return e::kStringTooLong;
+    case storage::Status::kHashValueNotInteger: return e::kHashNotInteger;
+    case storage::Status::kHashValueNotFloat: return e::kHashNotFloat;
     case storage::Status::kOk:
     case storage::Status::kNotFound:
     case storage::Status::kExists: return {};
   }
   return {};
+}
+
+std::optional<uint64_t> ParseCursor(std::string_view text) {
+  // Redis reads cursors with strtoul: an optional sign ("-1" wraps to
+  // 2^64 - 1), no leading space, nothing after the digits, no overflow; an
+  // empty cursor is 0.
+  size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) i = 1;
+  if (i == text.size() && i != 0) return std::nullopt;
+  unsigned __int128 v = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > std::numeric_limits<uint64_t>::max()) return std::nullopt;
+  }
+  const uint64_t u = static_cast<uint64_t>(v);
+  return negative ? 0 - u : u;
 }
 
 void ReplyStatus(protocol::ReplySink& w, storage::Status status) {

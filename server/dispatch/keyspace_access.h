@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "protocol/reply_sink.h"
 #include "server/dispatch/command.h"
+#include "server/pubsub/keyspace_events.h"
 #include "server/process/server.h"
 #include "storage/keyspace.h"
 #include "storage/status.h"
@@ -24,6 +26,16 @@ inline storage::Database& SelectedDb(CommandContext& ctx) {
 inline storage::Shard& KeyShard(CommandContext& ctx) {
   return ctx.key_shard != nullptr ? *ctx.key_shard : SelectedDb(ctx).ShardFor(ctx.arg(1));
 }
+
+// For the `new` keyspace event: whether `key` is absent, looked up only when
+// that event is wanted. REQUIRES: the shard's lock.
+inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::string_view key) {
+  return ctx.WantsKeyChange(kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
+}
+
+// A SCAN-family cursor as Redis reads it (strtoul: "-1" is 2^64 - 1, ""
+// is 0); nullopt: "ERR invalid cursor".
+std::optional<uint64_t> ParseCursor(std::string_view text);
 
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);

@@ -15,6 +15,7 @@
 #include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
 #include "storage/glob.h"
+#include "storage/hash_ops.h"
 
 namespace sluice::server {
 namespace {
@@ -29,6 +30,10 @@ std::string_view TypeName(const Entry* e) {
   if (e == nullptr) return "none";
   switch (e->type()) {
     case storage::ValueType::kString: return "string";
+    case storage::ValueType::kHash: return "hash";
+    case storage::ValueType::kList: return "list";
+    case storage::ValueType::kSet: return "set";
+    case storage::ValueType::kZset: return "zset";
   }
   return "none";
 }
@@ -83,6 +88,9 @@ storage::EvictionPolicy CurrentPolicy(CommandContext& ctx) {
 void CmdObjectEncoding(CommandContext& ctx) {
   const Entry* e = ObjectEntry(ctx);
   if (e == nullptr) return ctx.w.Null();
+  if (e->type() == storage::ValueType::kHash) {
+    return ctx.w.Bulk(storage::HashView(e).packed() ? "listpack" : "hashtable");
+  }
   // Redis's names for string encodings: integers, strings of up to 44
   // bytes (embedded with their header), longer ones.
   if (e->is_int()) return ctx.w.Bulk("int");
@@ -257,24 +265,9 @@ void CmdKeys(CommandContext& ctx) {
 }
 
 void CmdScan(CommandContext& ctx) {
-  std::string_view cursor_text = ctx.arg(1);
-  uint64_t cursor = 0;
-  {
-    // An unsigned 64-bit decimal, as Redis's cursors are.
-    bool ok = !cursor_text.empty() && cursor_text.size() <= 20;
-    unsigned __int128 v = 0;
-    for (char c : cursor_text) {
-      if (c < '0' || c > '9') {
-        ok = false;
-        break;
-      }
-      v = v * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (!ok || v > std::numeric_limits<uint64_t>::max()) {
-      return ctx.w.Error("ERR invalid cursor");
-    }
-    cursor = static_cast<uint64_t>(v);
-  }
+  const std::optional<uint64_t> parsed_cursor = ParseCursor(ctx.arg(1));
+  if (!parsed_cursor) return ctx.w.Error("ERR invalid cursor");
+  const uint64_t cursor = *parsed_cursor;
   std::string_view pattern;
   bool have_pattern = false;
   std::string_view type;
@@ -334,10 +327,7 @@ void CmdRename(CommandContext& ctx) {
   if (src.Find(from, ctx.now_ms) == nullptr) return ctx.w.Error(errors::kNoSuchKey);
   if (from == to) return kOnlyIfAbsent ? ctx.w.Integer(0) : ctx.w.Ok();
   if (kOnlyIfAbsent && dst.Find(to, ctx.now_ms) != nullptr) return ctx.w.Integer(0);
-  Entry* e = src.Detach(from, ctx.now_ms);
-  Entry* renamed = Entry::CloneAs(e, to);
-  Entry::Destroy(e);
-  dst.Insert(renamed);
+  dst.Insert(Entry::Rekey(src.Detach(from, ctx.now_ms), to));
   ctx.KeyChanged(kNotifyNew, "new", to);
   ctx.KeyChanged(kNotifyGeneric, "rename_from", from);
   ctx.KeyChanged(kNotifyGeneric, "rename_to", to);

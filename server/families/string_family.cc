@@ -20,12 +20,6 @@ using storage::Entry;
 using storage::Shard;
 using storage::Status;
 
-// For the `new` keyspace event: whether `key` is absent, looked up only when
-// that event is wanted. REQUIRES: the shard's lock.
-bool AbsentForNewEvent(CommandContext& ctx, Shard& shard, std::string_view key) {
-  return ctx.WantsKeyChange(kNotifyNew) && shard.Find(key, ctx.now_ms) == nullptr;
-}
-
 // The events of a string write: `new` (if it created the key), `event`, and
 // `expire` when the write set a deadline.
 void NotifyStringWrite(CommandContext& ctx, std::string_view key, bool created,
@@ -292,11 +286,8 @@ void CmdSetRange(CommandContext& ctx) {
   auto offset = ParseInt64(ctx.arg(2));
   if (!offset) return ctx.w.Error(errors::kNotInteger);
   if (*offset < 0) return ctx.w.Error(errors::kOffsetOutOfRange);
+  // The size limit is checked by SetRange, after the key's type, as Redis does.
   std::string_view bytes = ctx.arg(3);
-  if (static_cast<uint64_t>(*offset) + bytes.size() > storage::kMaxStringLength) {
-    // Redis checks the size before looking at the key, except for an empty value.
-    if (!bytes.empty()) return ctx.w.Error(errors::kStringTooLong);
-  }
   Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::SetRange(shard, ctx.arg(1), static_cast<size_t>(*offset), bytes, ctx.now_ms);
@@ -333,9 +324,14 @@ void CmdDecrBy(CommandContext& ctx) {
 }
 
 void CmdIncrByFloat(CommandContext& ctx) {
+  Shard& shard = KeyShard(ctx);
+  // As in Redis, the key's type is checked before the increment is parsed.
+  if (const Entry* e = shard.Find(ctx.arg(1), ctx.now_ms);
+      e != nullptr && e->type() != storage::ValueType::kString) {
+    return ctx.w.Error(errors::kWrongType);
+  }
   auto delta = protocol::ParseLongDouble(ctx.arg(2));
   if (!delta) return ctx.w.Error(errors::kNotFloat);
-  Shard& shard = KeyShard(ctx);
   const bool created = AbsentForNewEvent(ctx, shard, ctx.arg(1));
   auto r = storage::IncrementByFloat(shard, ctx.arg(1), *delta, ctx.now_ms);
   if (!r.ok()) return ReplyStatus(ctx.w, r.status);

@@ -129,6 +129,15 @@ absl::Status SetBusyThreshold(Config& c, const std::vector<std::string>& v) {
   return IntArg(v, 0, kIntMax, &c.busy_reply_threshold_ms);
 }
 
+std::string HashEntriesText(const Config& c) { return std::to_string(c.hash_max_listpack_entries); }
+absl::Status SetHashEntries(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, 0, kIntMax, &c.hash_max_listpack_entries);
+}
+std::string HashValueText(const Config& c) { return std::to_string(c.hash_max_listpack_value); }
+absl::Status SetHashValue(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, 0, kIntMax, &c.hash_max_listpack_value);
+}
+
 const std::vector<Param>& Params() {
   static const std::vector<Param> params = {
       {"port", false, [](const Config& c) { return std::to_string(c.port); },
@@ -248,6 +257,11 @@ const std::vector<Param>& Params() {
        [](Config& c, const std::vector<std::string>& v) {
          return IntArg(v, 0, kIntMax, &c.lfu_decay_time);
        }},
+      // hash-max-ziplist-* are the names before Redis 7.
+      {"hash-max-listpack-entries", true, HashEntriesText, SetHashEntries},
+      {"hash-max-ziplist-entries", true, HashEntriesText, SetHashEntries},
+      {"hash-max-listpack-value", true, HashValueText, SetHashValue},
+      {"hash-max-ziplist-value", true, HashValueText, SetHashValue},
       {"proto-max-bulk-len", false, [](const Config&) { return std::string("536870912"); },
        nullptr},
   };
@@ -373,6 +387,8 @@ void ServerConfig::Mirror() {
   busy_reply_threshold_ms_.store(config_.busy_reply_threshold_ms);
   maxmemory_.store(config_.maxmemory);
   tenacity_.store(config_.maxmemory_eviction_tenacity);
+  hash_max_listpack_entries_.store(config_.hash_max_listpack_entries);
+  hash_max_listpack_value_.store(config_.hash_max_listpack_value);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);

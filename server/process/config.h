@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "storage/eviction.h"
+#include "storage/hash_ops.h"
 
 namespace sluice::server {
 
@@ -59,6 +60,9 @@ struct Config {
   int maxmemory_eviction_tenacity = 10;
   int lfu_log_factor = 10;
   int lfu_decay_time = 1;
+  // Hashes stay packed up to this many fields and field/value bytes.
+  int hash_max_listpack_entries = 128;
+  int hash_max_listpack_value = 64;
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -102,6 +106,11 @@ class ServerConfig {
   int maxmemory_eviction_tenacity() const {
     return tenacity_.load(std::memory_order_relaxed);
   }
+  storage::HashLimits hash_limits() const {
+    return storage::HashLimits{
+        static_cast<size_t>(hash_max_listpack_entries_.load(std::memory_order_relaxed)),
+        static_cast<size_t>(hash_max_listpack_value_.load(std::memory_order_relaxed))};
+  }
   // Called (without the config's lock) with the new configuration after
   // every successful Set(), and once by the server at start-up through
   // Apply: for settings that live elsewhere (the keyspace's eviction).
@@ -130,6 +139,8 @@ class ServerConfig {
   std::atomic<int> busy_reply_threshold_ms_{5000};
   std::atomic<uint64_t> maxmemory_{0};
   std::atomic<int> tenacity_{10};
+  std::atomic<int> hash_max_listpack_entries_{128};
+  std::atomic<int> hash_max_listpack_value_{64};
   MirroredLimit output_limits_[kClientClasses];
   std::function<void(const Config&)> on_change_;
 };

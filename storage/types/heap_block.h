@@ -36,6 +36,16 @@ class HeapBlock {
   HeapBlock(const HeapBlock&) = delete;
   HeapBlock& operator=(const HeapBlock&) = delete;
 
+  // Ownership as a raw pointer, for an owner that keeps the block somewhere
+  // a HeapBlock cannot live (inside an Entry): Release() leaves this empty,
+  // Adopt() takes a released block (or nullptr) back.
+  static HeapBlock Adopt(char* data) {
+    HeapBlock b;
+    b.data_ = data;
+    return b;
+  }
+  char* Release() { return std::exchange(data_, nullptr); }
+
   char* get() const { return data_; }
   bool empty() const { return data_ == nullptr; }
   // malloc_usable_size of the block; 0 when there is none.

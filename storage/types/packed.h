@@ -79,6 +79,16 @@ class PackedList {
   // Movable (the moved-from list is empty), not copyable.
   PackedList() = default;
 
+  // The block as a raw pointer (nullptr when empty) for an owner that stores
+  // it elsewhere (an Entry's collection value); the list is left empty.
+  // Adopt() makes a list of a released block again.
+  char* Release() { return block_.Release(); }
+  static PackedList Adopt(char* block) {
+    PackedList list;
+    list.block_ = HeapBlock::Adopt(block);
+    return list;
+  }
+
   size_t size() const;
   bool empty() const { return size() == 0; }
   // Bytes the encoding uses (header included; 0 when empty and unallocated).

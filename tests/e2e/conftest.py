@@ -399,3 +399,12 @@ def c(raw):
     """One raw-socket connection to the shared server (keyspace flushed)."""
     return raw()
 
+
+
+@pytest.fixture
+def notify(r):
+    """Turns keyspace notifications on for the test (notify("KEA")) and off afterwards."""
+    def set_flags(flags):
+        r.config_set("notify-keyspace-events", flags)
+    yield set_flags
+    r.config_set("notify-keyspace-events", "")

@@ -1,4 +1,4 @@
-"""Differential test: random sequences of string, counter, expiry and key commands,
+"""Differential test: random sequences of string, counter, hash, expiry and key commands,
 good and bad (wrong arity, bad numbers, overflow, conflicting options), replayed on sluice
 and on Debian's redis-server side by side. The raw RESP2 replies must be the same bytes;
 only TTLs may differ by the time between the two calls, KEYS by order, and DBSIZE by the
@@ -33,6 +33,7 @@ INTS = ["0", "1", "-1", "7", "100", "-100", "9223372036854775807", "-92233720368
         "9223372036854775808", "1.5", "x", "", " 3", "+3"]
 FLOATS = ["1.5", "-0.25", "0", "3", "1e3", "-1e-3", "x", "inf", "-inf", "nan", "1e308",
           "", "0x10", " 1"]
+FIELDS = ["f0", "f1", "f2", "", "1", "x" * 40]
 RANGES = ["0", "1", "2", "-1", "-3", "5", "100", "-100", "x"]
 # Relative times long enough that nothing expires during a run (when a key is reclaimed
 # after its deadline differs between the servers by design), or already past.
@@ -70,7 +71,7 @@ def gen_command(rng):
     k = rng.choice(KEYS)
     k2 = rng.choice(KEYS)
     v = rng.choice(VALUES)
-    choice = rng.randrange(46)
+    choice = rng.randrange(53)
     if choice == 0:
         opts = []
         for _ in range(rng.randrange(4)):
@@ -181,6 +182,34 @@ def gen_command(rng):
         return ["EVAL", rng.choice(SCRIPTS)[0], rng.choice(["-1", "5", "x"])]
     if choice == 45:
         return ["PING"] + ([rng.choice(VALUES)] if rng.random() < 0.5 else [])
+    f = rng.choice(FIELDS)
+    if choice == 46:
+        args = [rng.choice(["HSET", "HMSET"]), k]
+        for _ in range(rng.randrange(1, 4)):
+            args += [rng.choice(FIELDS), rng.choice(VALUES)]
+        if rng.random() < 0.1:
+            args.append(f)
+        return args
+    if choice == 47:
+        return [rng.choice(["HGET", "HEXISTS", "HSTRLEN"]), k, f]
+    if choice == 48:
+        return [rng.choice(["HGETALL", "HKEYS", "HVALS", "HLEN"]), k]
+    if choice == 49:
+        return [rng.choice(["HDEL", "HMGET"]), k] + rng.sample(FIELDS, rng.randrange(1, 4))
+    if choice == 50:
+        return rng.choice([["HINCRBY", k, f, rng.choice(INTS)],
+                           ["HINCRBYFLOAT", k, f, rng.choice(FLOATS)],
+                           ["HSETNX", k, f, rng.choice(VALUES)]])
+    if choice == 51:
+        # Only the deterministic forms: no count (on absent or wrong-type keys), count 0,
+        # a count covering the whole small hash, and the errors.
+        return rng.choice([["HRANDFIELD", k, rng.choice(["0", "x", "-9223372036854775808"])],
+                           ["HRANDFIELD", k, "0", rng.choice(["WITHVALUES", "BOGUS"])],
+                           ["HRANDFIELD", k, "1", "WITHVALUES", "x"],
+                           ["HRANDFIELD", k, "9223372036854775807", "WITHVALUES"]])
+    if choice == 52:
+        return ["HSCAN", k, rng.choice(["0", "x", "-1"])] + rng.choice(
+            [[], ["MATCH", "f*"], ["COUNT", rng.choice(["1", "0", "x"])], ["BOGUS"]])
     if choice == 29:  # a whole command with its last argument dropped: arity errors
         cmd = gen_command(rng)
         return cmd[:-1] if len(cmd) > 1 else cmd

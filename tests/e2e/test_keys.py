@@ -347,6 +347,11 @@ def test_scan_invalid_cursor(c, cursor):
     assert error_of(c, "SCAN", cursor) == "ERR invalid cursor"
 
 
+@pytest.mark.parametrize("cursor", ["", "+0", "-0"])
+def test_scan_cursor_read_as_strtoul_does(c, cursor):
+    assert c.call("SCAN", cursor) == [b"0", []]
+
+
 @pytest.mark.parametrize("opts,err", [
     (["COUNT", "0"], SYNTAX), (["COUNT", "-1"], SYNTAX), (["COUNT", "abc"], NOT_INT),
     (["COUNT"], SYNTAX), (["MATCH"], SYNTAX), (["TYPE"], SYNTAX), (["FOO", "bar"], SYNTAX),

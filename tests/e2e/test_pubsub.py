@@ -503,15 +503,6 @@ def events(conn, n, timeout=10):
     return [(m[2].decode(), m[3].decode()) for m in conn.read_many(n, timeout)]
 
 
-@pytest.fixture
-def notify(r):
-    """Turns keyspace notifications on for the test and off afterwards."""
-    def set_flags(flags):
-        r.config_set("notify-keyspace-events", flags)
-    yield set_flags
-    r.config_set("notify-keyspace-events", "")
-
-
 def test_notify_keyspace_events_config(r, notify):
     assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": ""}
     for value, shown in [("KEA", "AKE"), ("Kgx", "gxK"), ("En", "nE"), ("x$lshz", "$lshzx"),

@@ -367,3 +367,91 @@ TEST(EntryTest, NextLinkKeepsMetaAndAccessBytes) {
 
 }  // namespace
 }  // namespace sluice::storage
+
+namespace sluice::storage {
+namespace {
+
+// A hash entry holding a packed list of `pairs` field/value pairs.
+Entry* PackedHash(std::string_view key, int pairs, int64_t expire_at_ms = 0) {
+  PackedList list;
+  for (int i = 0; i < pairs; ++i) {
+    list.PushBack("field" + std::to_string(i));
+    list.PushBack("value" + std::to_string(i));
+  }
+  return Entry::CreateObject(key, ValueType::kHash, ObjectRef::Packed(list.Release()),
+                             expire_at_ms);
+}
+
+size_t PackedSize(const Entry* e) { return BorrowedPacked(e->object()).list().size(); }
+
+TEST(EntryObjectTest, CollectionEntriesOwnAndCountTheirObject) {
+  Entry* e = PackedHash("h", 5);
+  EXPECT_TRUE(e->is_object());
+  EXPECT_FALSE(e->is_int());
+  EXPECT_EQ(e->type(), ValueType::kHash);
+  EXPECT_EQ(e->key(), "h");
+  EXPECT_EQ(e->object().kind(), ContainerKind::kPacked);
+  EXPECT_EQ(PackedSize(e), 10u);
+  const size_t packed_bytes = BorrowedPacked(e->object()).list().AllocatedBytes();
+  EXPECT_GE(e->UsedBytes(), packed_bytes + 8);
+  EXPECT_GE(e->AllocatedBytes(), e->UsedBytes());
+  Entry::Destroy(e);  // frees the list too (ASan reports a leak otherwise)
+}
+
+TEST(EntryObjectTest, ExpiryChangesKeepTheObject) {
+  Entry* e = PackedHash("h", 3);
+  e = Entry::WithExpiry(e, 1'700'000'000'000);
+  EXPECT_EQ(e->expire_at_ms(), 1'700'000'000'000);
+  EXPECT_EQ(PackedSize(e), 6u);
+  e = Entry::WithExpiry(e, -5);  // the wide form
+  EXPECT_EQ(PackedSize(e), 6u);
+  e = Entry::WithExpiry(e, 0);
+  EXPECT_FALSE(e->has_expiry());
+  EXPECT_EQ(e->key(), "h");
+  EXPECT_EQ(PackedSize(e), 6u);
+  Entry::Destroy(e);
+}
+
+TEST(EntryObjectTest, CloneCopiesAndRekeyMoves) {
+  Entry* a = PackedHash("a", 4, 1'700'000'000'000);
+  Entry* b = Entry::CloneAs(a, "bee");
+  EXPECT_NE(b->object().packed_block(), a->object().packed_block());
+  EXPECT_EQ(PackedSize(b), 8u);
+  EXPECT_EQ(b->expire_at_ms(), 1'700'000'000'000);
+  const uintptr_t word = a->object().word();
+  Entry* c = Entry::Rekey(a, "a-much-longer-key-than-before");
+  EXPECT_EQ(c->object().word(), word);
+  EXPECT_EQ(c->key(), "a-much-longer-key-than-before");
+  EXPECT_EQ(c->expire_at_ms(), 1'700'000'000'000);
+  Entry::Destroy(b);
+  Entry::Destroy(c);
+
+  auto map = std::make_unique<StrMap>();
+  map->Set("f", "v");
+  Entry* m = Entry::CreateObject("m", ValueType::kHash, ObjectRef::Map(map.release()), 0);
+  EXPECT_EQ(m->object().kind(), ContainerKind::kStrMap);
+  Entry* m2 = Entry::CloneAs(m, "m2");
+  std::string_view v;
+  EXPECT_TRUE(m2->object().map()->Find("f", &v));
+  EXPECT_EQ(v, "v");
+  EXPECT_NE(m2->object().map(), m->object().map());
+  Entry::Destroy(m);
+  Entry::Destroy(m2);
+}
+
+TEST(EntryObjectTest, StringWritesReplaceACollection) {
+  Entry* e = PackedHash("h", 2);
+  e = Entry::WithString(e, "now a string");  // frees the list
+  std::string scratch;
+  EXPECT_EQ(e->string_value(&scratch), "now a string");
+  EXPECT_FALSE(e->is_object());
+  EXPECT_EQ(e->type(), ValueType::kString);
+  Entry::Destroy(e);
+  e = Entry::WithInt(PackedHash("h", 2), 7);
+  EXPECT_EQ(e->type(), ValueType::kString);
+  EXPECT_EQ(e->int_value(), 7);
+  Entry::Destroy(e);
+}
+
+}  // namespace
+}  // namespace sluice::storage

@@ -1,0 +1,77 @@
+#pragma once
+// ObjectRef: the value of a collection entry (a hash now; lists, sets and
+// sorted sets later), which an Entry stores out of line as one tagged word
+// in its 8-byte value field (encoding kObject, see entry.cc).
+//
+// The low three bits of the word name the container class (allocations are
+// at least 8-byte aligned, so those bits of the pointer are free); the rest
+// is the pointer. A PackedList is stored as its bare block (PackedList::
+// Release), so a small hash costs the entry's 8 bytes plus the packed block
+// and nothing else; a large one points at a heap-allocated StrMap.
+//
+// An ObjectRef does not own what it names: the Entry holding it does (and
+// frees it in Entry::Destroy). Not thread-safe: the owning shard's lock
+// guards it.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "storage/types/packed.h"
+#include "storage/types/str_set.h"
+
+namespace sluice::storage {
+
+enum class ContainerKind : uint8_t {
+  kPacked = 0,  // PackedList block (small hashes: field, value, field, value, ...)
+  kStrMap = 1,  // StrMap (large hashes)
+  // 2..7 reserved for the other collection encodings (StrSet, IntSet, ZSet).
+};
+
+class ObjectRef {
+ public:
+  static ObjectRef Packed(char* block) { return ObjectRef(reinterpret_cast<uintptr_t>(block)); }
+  static ObjectRef Map(StrMap* map) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(map) |
+                     static_cast<uintptr_t>(ContainerKind::kStrMap));
+  }
+  static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
+
+  uintptr_t word() const { return word_; }
+  ContainerKind kind() const { return static_cast<ContainerKind>(word_ & kTagMask); }
+  // REQUIRES: kind() == kPacked. nullptr for an empty list.
+  char* packed_block() const { return reinterpret_cast<char*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kStrMap.
+  StrMap* map() const { return reinterpret_cast<StrMap*>(word_ & ~kTagMask); }
+
+ private:
+  static constexpr uintptr_t kTagMask = 0x7;
+  explicit ObjectRef(uintptr_t word) : word_(word) {}
+  uintptr_t word_;
+};
+
+// A PackedList borrowed from an ObjectRef for one scope, without copying:
+// the list is handed back (released) when the borrow ends, so reading it
+// never frees it. Mutations must go through an owner that stores the
+// (possibly moved) block back; see hash_ops.cc.
+class BorrowedPacked {
+ public:
+  explicit BorrowedPacked(ObjectRef ref) : list_(PackedList::Adopt(ref.packed_block())) {}
+  ~BorrowedPacked() { list_.Release(); }
+  BorrowedPacked(const BorrowedPacked&) = delete;
+  BorrowedPacked& operator=(const BorrowedPacked&) = delete;
+  const PackedList& list() const { return list_; }
+
+ private:
+  PackedList list_;
+};
+
+// Frees the container `ref` names.
+void DestroyObject(ObjectRef ref);
+// Heap bytes of the container (malloc_usable_size of its blocks).
+size_t ObjectAllocatedBytes(ObjectRef ref);
+// Elements the container holds (for the lazy freer's counts).
+size_t ObjectElementCount(ObjectRef ref);
+// A deep copy (COPY, RENAME's clone).
+ObjectRef CloneObject(ObjectRef ref);
+
+}  // namespace sluice::storage
