@@ -409,3 +409,20 @@ return 'done'
     assert used(r) <= limit * 1.05
     assert r.info("stats")["evicted_keys"] > 0
     assert r.get("held-key") in ("held", None)
+
+
+def test_hashes_count_toward_the_bound_and_are_evicted(start_server):
+    r = start_server().client()
+    limit = bound(r, "allkeys-lru", extra=3 * MB)
+    value = "x" * 40
+    for start in range(0, 6000, 200):
+        p = r.pipeline(transaction=False)
+        for i in range(start, start + 200):
+            # Small (packed) and large (table) hashes alike.
+            fields = 200 if i % 50 == 0 else 5
+            p.hset("h:%d" % i, mapping={"f%d" % j: value for j in range(fields)})
+        p.execute()
+    assert used(r) <= limit * 1.05
+    assert r.info("stats")["evicted_keys"] > 0
+    assert 0 < r.dbsize() < 6000
+    assert r.hlen("h:5999") == 5
