@@ -27,6 +27,14 @@ inline storage::Shard& KeyShard(CommandContext& ctx) {
   return ctx.key_shard != nullptr ? *ctx.key_shard : SelectedDb(ctx).ShardFor(ctx.arg(1));
 }
 
+// args[from..] as views (the fields, members or keys a command lists).
+inline std::vector<std::string_view> ArgsFrom(CommandContext& ctx, size_t from) {
+  std::vector<std::string_view> out;
+  out.reserve(ctx.argc() - from);
+  for (size_t i = from; i < ctx.argc(); ++i) out.push_back(ctx.arg(i));
+  return out;
+}
+
 // For the `new` keyspace event: whether `key` is absent, looked up only when
 // that event is wanted. REQUIRES: the shard's lock.
 inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::string_view key) {

@@ -28,14 +28,6 @@ using storage::Shard;
 
 storage::HashLimits Limits(CommandContext& ctx) { return ctx.server.config().hash_limits(); }
 
-// args[from..] as views.
-std::vector<std::string_view> ArgsFrom(CommandContext& ctx, size_t from) {
-  std::vector<std::string_view> out;
-  out.reserve(ctx.argc() - from);
-  for (size_t i = from; i < ctx.argc(); ++i) out.push_back(ctx.arg(i));
-  return out;
-}
-
 // The hash of args[1] for a read: nullptr after replying WRONGTYPE, or
 // (with *absent set) when there is no such key.
 const Entry* ReadHash(CommandContext& ctx, bool* absent) {
