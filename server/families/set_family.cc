@@ -150,11 +150,12 @@ void CmdSMove(CommandContext& ctx) {
   const std::string_view src_key = ctx.arg(1), dst_key = ctx.arg(2), member = ctx.arg(3);
   Shard& src = db.ShardFor(src_key);
   Shard& dst = db.ShardFor(dst_key);
+  // As in Redis: an absent source answers 0 before the types are checked.
   auto s = storage::FindSet(src, src_key, ctx.now_ms, /*for_read=*/false);
+  if (s.ok() && s.value == nullptr) return ctx.w.Integer(0);
   if (!s.ok()) return ReplyStatus(ctx.w, s.status);
   auto d = storage::FindSet(dst, dst_key, ctx.now_ms, /*for_read=*/false);
   if (!d.ok()) return ReplyStatus(ctx.w, d.status);
-  if (s.value == nullptr) return ctx.w.Integer(0);
   if (&src == &dst && src_key == dst_key) {
     return ctx.w.Integer(storage::SetView(s.value).Contains(member) ? 1 : 0);
   }
@@ -203,19 +204,13 @@ void CmdSScan(CommandContext& ctx) {
 
 enum class Op { kInter, kUnion, kDiff };
 
-// The sets named by args[from, to): false after replying WRONGTYPE. For an
-// intersection, as in Redis, the first absent key ends the lookups (the
-// result is empty whatever the later keys hold): *absent says so.
-bool ReadSets(CommandContext& ctx, size_t from, size_t to, Op op, std::vector<const Entry*>* out,
-              bool* absent) {
-  *absent = false;
+// The sets named by args[from, to) (nullptr for an absent key, an empty
+// set): false after replying WRONGTYPE. As in Redis, every key's type is
+// checked, even after an absent key has made an intersection empty.
+bool ReadSets(CommandContext& ctx, size_t from, size_t to, std::vector<const Entry*>* out) {
   for (size_t i = from; i < to; ++i) {
     const Entry* e;
     if (!ReadSet(ctx, ctx.arg(i), &e)) return false;
-    if (e == nullptr && op == Op::kInter) {
-      *absent = true;
-      return true;
-    }
     out->push_back(e);
   }
   return true;
@@ -234,19 +229,16 @@ std::vector<std::string> Compute(Op op, const std::vector<const Entry*>& sets) {
 template <Op kOp>
 void CmdAlgebra(CommandContext& ctx) {
   std::vector<const Entry*> sets;
-  bool absent;
-  if (!ReadSets(ctx, 1, ctx.argc(), kOp, &sets, &absent)) return;
-  ReplyMembers(ctx, absent ? std::vector<std::string>() : Compute(kOp, sets));
+  if (!ReadSets(ctx, 1, ctx.argc(), &sets)) return;
+  ReplyMembers(ctx, Compute(kOp, sets));
 }
 
 // SINTERSTORE, SUNIONSTORE, SDIFFSTORE destination key [key ...].
 template <Op kOp>
 void CmdAlgebraStore(CommandContext& ctx) {
   std::vector<const Entry*> sets;
-  bool absent;
-  if (!ReadSets(ctx, 2, ctx.argc(), kOp, &sets, &absent)) return;
-  const std::vector<std::string> result =
-      absent ? std::vector<std::string>() : Compute(kOp, sets);
+  if (!ReadSets(ctx, 2, ctx.argc(), &sets)) return;
+  const std::vector<std::string> result = Compute(kOp, sets);
   const std::string_view dst = ctx.arg(1);
   const bool existed =
       storage::SetStore(SelectedDb(ctx).ShardFor(dst), dst, result, Limits(ctx), ctx.now_ms);
@@ -281,9 +273,7 @@ void CmdSInterCard(CommandContext& ctx) {
     }
   }
   std::vector<const Entry*> sets;
-  bool absent;
-  if (!ReadSets(ctx, 2, end, Op::kInter, &sets, &absent)) return;
-  if (absent) return ctx.w.Integer(0);
+  if (!ReadSets(ctx, 2, end, &sets)) return;
   ctx.w.Integer(static_cast<int64_t>(
       storage::SetIntersection(sets, static_cast<size_t>(limit)).size()));
 }
