@@ -8,14 +8,10 @@
 
 #include "absl/random/random.h"
 #include "storage/glob.h"
+#include "storage/random_pick.h"
 
 namespace sluice::storage {
 namespace {
-
-absl::BitGen& Random() {
-  thread_local absl::BitGen gen;
-  return gen;
-}
 
 // A set's container for one mutation, converted (intset -> listpack or
 // hashtable, listpack -> hashtable) as members are added; the caller takes
@@ -85,7 +81,7 @@ class MutableSet {
 
   // Removes and returns a random member. REQUIRES: size() > 0.
   std::string PopRandom() {
-    absl::BitGen& gen = Random();
+    absl::BitGen& gen = ThreadRandom();
     if (table_ != nullptr) return table_->PopRandom(gen);
     if (ints_ != nullptr) {
       const int64_t v = ints_->At(absl::Uniform<size_t>(gen, 0, ints_->size()));
@@ -267,43 +263,12 @@ Result<std::vector<std::string>> SetPop(Shard& shard, std::string_view key, uint
 
 std::vector<std::string> SetRandomMembers(const Entry* set, int64_t count) {
   const SetView view(set);
-  const size_t size = view.size();
-  std::vector<std::string> out;
-  if (count == 0 || size == 0) return out;
-  absl::BitGen& gen = Random();
-  const bool distinct = count > 0;
-  const uint64_t wanted = distinct ? static_cast<uint64_t>(count)
-                          : count == std::numeric_limits<int64_t>::min()
-                              ? uint64_t{1} << 63
-                              : static_cast<uint64_t>(-count);
   const ObjectRef ref = set->object();
-  if (ref.kind() == ContainerKind::kStrSet) {
-    const StrSet& table = *ref.set();
-    if (!distinct) {
-      out.reserve(static_cast<size_t>(std::min<uint64_t>(wanted, size_t{1} << 20)));
-      for (uint64_t i = 0; i < wanted; ++i) out.emplace_back(table.Random(gen));
-      return out;
-    }
-    if (wanted * 3 < size) {
-      std::unordered_set<std::string_view> seen;
-      while (out.size() < wanted) {
-        const std::string_view m = table.Random(gen);
-        if (seen.insert(m).second) out.emplace_back(m);
-      }
-      return out;
-    }
-  }
-  std::vector<std::string> all = view.Members();
-  if (!distinct) {
-    out.reserve(static_cast<size_t>(std::min<uint64_t>(wanted, size_t{1} << 20)));
-    for (uint64_t i = 0; i < wanted; ++i) out.push_back(all[absl::Uniform<size_t>(gen, 0, size)]);
-    return out;
-  }
-  if (wanted < size) {
-    for (size_t i = 0; i < wanted; ++i) std::swap(all[i], all[absl::Uniform<size_t>(gen, i, size)]);
-    all.resize(static_cast<size_t>(wanted));
-  }
-  return all;
+  const StrSet* table = ref.kind() == ContainerKind::kStrSet ? ref.set() : nullptr;
+  auto one = [table](absl::BitGen& gen) { return std::string(table->Random(gen)); };
+  return PickRandom<std::string>(
+      view.size(), count, table != nullptr ? &one : nullptr, [&] { return view.Members(); },
+      [](const std::string& m) { return std::string_view(m); });
 }
 
 uint64_t SetScan(const Entry* set, uint64_t cursor, size_t count, std::string_view pattern,
@@ -316,16 +281,12 @@ uint64_t SetScan(const Entry* set, uint64_t cursor, size_t count, std::string_vi
     SetView(set).ForEach(keep);
     return 0;
   }
-  // As Redis: stop after `count` visited members or 10 * count buckets.
-  size_t visited = 0;
-  size_t steps = 0;
-  do {
-    cursor = ref.set()->Scan(cursor, [&](std::string_view m) {
-      ++visited;
+  return ScanSteps(cursor, count, [&](uint64_t at, size_t* visited) {
+    return ref.set()->Scan(at, [&](std::string_view m) {
+      ++*visited;
       keep(m);
     });
-  } while (cursor != 0 && visited < count && ++steps < count * 10);
-  return cursor;
+  });
 }
 
 bool SetStore(Shard& shard, std::string_view key, const std::vector<std::string>& members,

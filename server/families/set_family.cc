@@ -290,6 +290,12 @@ constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
 constexpr FamilyRows Row("set");
 
+constexpr std::string_view kInterCost =
+    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
+    "sets.";
+constexpr std::string_view kTotalCost =
+    "O(N) where N is the total number of elements in all given sets.";
+
 }  // namespace
 
 void RegisterSetFamily(CommandTable& t) {
@@ -328,33 +334,30 @@ void RegisterSetFamily(CommandTable& t) {
             "O(1) for every call. O(N) for a complete iteration.", "@read @set @slow"));
   t.Add(Row("sinter", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kInter>,
             "The members common to every given set.", "1.0.0",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-            "number of sets.",
+            kInterCost,
             "@read @set @slow"));
   t.Add(Row("sintercard", -3, kReadOnly, CmdSInterCard,
             "The number of members common to every given set, optionally capped.", "7.0.0",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-            "number of sets.",
+            kInterCost,
             "@read @set @slow"))
       .keys = PlanSInterCardKeys;
   t.Add(Row("sinterstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kInter>,
             "Store the intersection of sets in a key.", "1.0.0",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-            "number of sets.",
+            kInterCost,
             "@write @set @slow"));
   t.Add(Row("sunion", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kUnion>,
             "The members of any of the given sets.", "1.0.0",
-            "O(N) where N is the total number of elements in all given sets.", "@read @set @slow"));
+            kTotalCost, "@read @set @slow"));
   t.Add(Row("sunionstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kUnion>,
             "Store the union of sets in a key.", "1.0.0",
-            "O(N) where N is the total number of elements in all given sets.",
+            kTotalCost,
             "@write @set @slow"));
   t.Add(Row("sdiff", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kDiff>,
             "The members of the first set that are in none of the others.", "1.0.0",
-            "O(N) where N is the total number of elements in all given sets.", "@read @set @slow"));
+            kTotalCost, "@read @set @slow"));
   t.Add(Row("sdiffstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kDiff>,
             "Store the difference of sets in a key.", "1.0.0",
-            "O(N) where N is the total number of elements in all given sets.",
+            kTotalCost,
             "@write @set @slow"));
 }
 

@@ -6,7 +6,8 @@ also passes against redis-server 7.0."""
 
 import pytest
 
-from helpers import NOT_INT, SYNTAX, WRONGTYPE, arity_error, error_of, wait_until
+from helpers import (NOT_INT, SYNTAX, WRONGTYPE, arity_error, error_of, subscribed,
+                     wait_until)
 
 POSITIVE = "ERR value is out of range, must be positive"
 
@@ -480,15 +481,8 @@ def test_resp2_smembers_is_an_array(c):
     assert c.call_raw("SMEMBERS", "s") == b"*1\r\n$1\r\na\r\n"
 
 
-def subscribed(raw, notify, flags, channel):
-    notify(flags)
-    sub = raw()
-    sub.call("PSUBSCRIBE", channel)
-    return sub
-
-
 def test_keyspace_events(raw, r, notify):
-    sub = subscribed(raw, notify, "KEA", "__keyspace@0__:*")
+    sub = subscribed(raw, notify, "KEA", "__keyspace@0__:*", pattern=True)
     r.sadd("s", "a", "b", "c")
     r.sadd("s", "a")  # no event
     r.srem("s", "zz")  # no event
@@ -508,7 +502,7 @@ def test_keyspace_events(raw, r, notify):
 
 
 def test_new_event_on_creation(raw, r, notify):
-    sub = subscribed(raw, notify, "En", "__keyevent@0__:new")
+    sub = subscribed(raw, notify, "En", "__keyevent@0__:new", pattern=True)
     r.sadd("s", "a")
     r.sadd("s", "b")
     r.smove("s", "t", "a")
