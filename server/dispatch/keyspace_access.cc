@@ -26,6 +26,32 @@ std::string_view StatusError(storage::Status status) {
   return {};
 }
 
+bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {
+  namespace errors = protocol::errors;
+  for (size_t i = from; i < ctx.argc(); ++i) {
+    const bool has_next = i + 1 < ctx.argc();
+    if (protocol::EqualsIgnoreCase(ctx.arg(i), "COUNT") && has_next) {
+      const std::optional<int64_t> n = protocol::ParseInt64(ctx.arg(++i));
+      if (!n) {
+        ctx.w.Error(errors::kNotInteger);
+        return false;
+      }
+      if (*n < 1) {
+        ctx.w.Error(errors::kSyntax);
+        return false;
+      }
+      *count = static_cast<size_t>(*n);
+    } else if (protocol::EqualsIgnoreCase(ctx.arg(i), "MATCH") && has_next) {
+      *pattern = ctx.arg(++i);
+      if (*pattern == "*") *pattern = {};
+    } else {
+      ctx.w.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<uint64_t> ParseCursor(std::string_view text) {
   // Redis reads cursors with strtoul: an optional sign ("-1" wraps to
   // 2^64 - 1), no leading space, nothing after the digits, no overflow; an

@@ -45,6 +45,10 @@ inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::s
 // is 0); nullopt: "ERR invalid cursor".
 std::optional<uint64_t> ParseCursor(std::string_view text);
 
+// The MATCH and COUNT options of HSCAN/SSCAN, args[from..]: false after
+// replying the error. *pattern is left empty for "*" (everything).
+bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count);
+
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);
 void ReplyStatus(protocol::ReplySink& w, storage::Status status);

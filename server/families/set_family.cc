@@ -178,24 +178,11 @@ void CmdSScan(CommandContext& ctx) {
   const Entry* e;
   if (!ReadSet(ctx, ctx.arg(1), &e)) return;
   std::string_view pattern;
-  int64_t count = 10;
-  for (size_t i = 3; e != nullptr && i < ctx.argc(); ++i) {
-    const bool has_next = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "COUNT") && has_next) {
-      const std::optional<int64_t> n = ParseInt64(ctx.arg(++i));
-      if (!n) return ctx.w.Error(errors::kNotInteger);
-      if (*n < 1) return ctx.w.Error(errors::kSyntax);
-      count = *n;
-    } else if (EqualsIgnoreCase(ctx.arg(i), "MATCH") && has_next) {
-      pattern = ctx.arg(++i);
-      if (pattern == "*") pattern = {};
-    } else {
-      return ctx.w.Error(errors::kSyntax);
-    }
-  }
+  size_t count = 10;
+  if (e != nullptr && !ParseScanOptions(ctx, 3, &pattern, &count)) return;
   std::vector<std::string> items;
   const uint64_t next =
-      e == nullptr ? 0 : storage::SetScan(e, *cursor, static_cast<size_t>(count), pattern, &items);
+      e == nullptr ? 0 : storage::SetScan(e, *cursor, count, pattern, &items);
   ctx.w.ArrayHeader(2);
   ctx.w.Bulk(StrCat(next));
   ctx.w.ArrayHeader(items.size());
