@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/pubsub/keyspace_events.h"
@@ -24,6 +25,18 @@ std::string_view StatusError(storage::Status status) {
     case storage::Status::kExists: return {};
   }
   return {};
+}
+
+std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view arg) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const std::optional<int64_t> n = protocol::ParseInt64(arg);
+  if (!n) {
+    ctx.w.Error(protocol::errors::kNotInteger);
+  } else if (*n < -kMax) {
+    ctx.w.Error(StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
+    return std::nullopt;
+  }
+  return n;
 }
 
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {

@@ -49,6 +49,10 @@ std::optional<uint64_t> ParseCursor(std::string_view text);
 // replying the error. *pattern is left empty for "*" (everything).
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count);
 
+// The count of HRANDFIELD/SRANDMEMBER (any int64 but INT64_MIN, as Redis's
+// -LONG_MAX..LONG_MAX range): nullopt after replying the error.
+std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view arg);
+
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);
 void ReplyStatus(protocol::ReplySink& w, storage::Status status);

@@ -178,12 +178,8 @@ void CmdHRandField(CommandContext& ctx) {
   int64_t count = 0;
   bool with_values = false;
   if (ctx.argc() >= 3) {
-    const std::optional<int64_t> n = ParseInt64(ctx.arg(2));
-    if (!n) return ctx.w.Error(errors::kNotInteger);
-    if (*n < -kMax) {
-      return ctx.w.Error(
-          StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
-    }
+    const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
+    if (!n) return;
     count = *n;
     if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHVALUES"))) {
       return ctx.w.Error(errors::kSyntax);

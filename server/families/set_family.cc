@@ -120,16 +120,11 @@ void CmdSPop(CommandContext& ctx) {
 
 // SRANDMEMBER key [count]. As in Redis, the count is checked before the key.
 void CmdSRandMember(CommandContext& ctx) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   if (ctx.argc() > 3) return ctx.w.Error(errors::kSyntax);
   int64_t count = 1;
   if (ctx.argc() == 3) {
-    const std::optional<int64_t> n = ParseInt64(ctx.arg(2));
-    if (!n) return ctx.w.Error(errors::kNotInteger);
-    if (*n < -kMax) {
-      return ctx.w.Error(
-          StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
-    }
+    const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
+    if (!n) return;
     count = *n;
   }
   const Entry* e;
