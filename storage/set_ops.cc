@@ -20,9 +20,14 @@ class MutableSet {
  public:
   MutableSet(ObjectRef ref, const SetLimits& limits) : limits_(limits) {
     switch (ref.kind()) {
-      case ContainerKind::kIntSet: ints_ = ref.ints(); break;
-      case ContainerKind::kStrSet: table_ = ref.set(); break;
-      default: packed_ = PackedList::Adopt(ref.packed_block());
+      case ContainerKind::kIntSet:
+        ints_ = ref.ints();
+        break;
+      case ContainerKind::kStrSet:
+        table_ = ref.set();
+        break;
+      default:
+        packed_ = PackedList::Adopt(ref.packed_block());
     }
   }
   MutableSet(const MutableSet&) = delete;
@@ -160,17 +165,23 @@ void EraseIfEmpty(Shard& shard, const Entry* e, int64_t now_ms, bool* removed) {
 
 SetEncoding SetView::encoding() const {
   switch (ref_.kind()) {
-    case ContainerKind::kIntSet: return SetEncoding::kIntSet;
-    case ContainerKind::kStrSet: return SetEncoding::kTable;
-    default: return SetEncoding::kPacked;
+    case ContainerKind::kIntSet:
+      return SetEncoding::kIntSet;
+    case ContainerKind::kStrSet:
+      return SetEncoding::kTable;
+    default:
+      return SetEncoding::kPacked;
   }
 }
 
 const char* SetView::encoding_name() const {
   switch (encoding()) {
-    case SetEncoding::kIntSet: return "intset";
-    case SetEncoding::kPacked: return "listpack";
-    case SetEncoding::kTable: return "hashtable";
+    case SetEncoding::kIntSet:
+      return "intset";
+    case SetEncoding::kPacked:
+      return "listpack";
+    case SetEncoding::kTable:
+      return "hashtable";
   }
   return "";
 }
@@ -183,7 +194,8 @@ bool SetView::Contains(std::string_view member) const {
       int64_t v;
       return LooksLikeInt64(member, &v) && ref_.ints()->Contains(v);
     }
-    case ContainerKind::kStrSet: return ref_.set()->Contains(member);
+    case ContainerKind::kStrSet:
+      return ref_.set()->Contains(member);
     default: {
       const BorrowedPacked borrowed(ref_);
       return borrowed.list().Find(member) != borrowed.list().end();

@@ -176,8 +176,7 @@ void CmdSScan(CommandContext& ctx) {
   size_t count = 10;
   if (e != nullptr && !ParseScanOptions(ctx, 3, &pattern, &count)) return;
   std::vector<std::string> items;
-  const uint64_t next =
-      e == nullptr ? 0 : storage::SetScan(e, *cursor, count, pattern, &items);
+  const uint64_t next = e == nullptr ? 0 : storage::SetScan(e, *cursor, count, pattern, &items);
   ctx.w.ArrayHeader(2);
   ctx.w.Bulk(StrCat(next));
   ctx.w.ArrayHeader(items.size());
@@ -200,9 +199,12 @@ bool ReadSets(CommandContext& ctx, size_t from, size_t to, std::vector<const Ent
 
 std::vector<std::string> Compute(Op op, const std::vector<const Entry*>& sets) {
   switch (op) {
-    case Op::kInter: return storage::SetIntersection(sets);
-    case Op::kUnion: return storage::SetUnion(sets);
-    case Op::kDiff: return storage::SetDifference(sets);
+    case Op::kInter:
+      return storage::SetIntersection(sets);
+    case Op::kUnion:
+      return storage::SetUnion(sets);
+    case Op::kDiff:
+      return storage::SetDifference(sets);
   }
   return {};
 }
@@ -229,8 +231,8 @@ void CmdAlgebraStore(CommandContext& ctx) {
   } else {
     if (!existed) ctx.KeyChanged(kNotifyNew, "new", dst);
     constexpr const char* kEvent = kOp == Op::kInter   ? "sinterstore"
-                                        : kOp == Op::kUnion ? "sunionstore"
-                                                            : "sdiffstore";
+                                   : kOp == Op::kUnion ? "sunionstore"
+                                                       : "sdiffstore";
     ctx.KeyChanged(kNotifySet, kEvent, dst);
   }
   ctx.w.Integer(static_cast<int64_t>(result.size()));
@@ -256,8 +258,8 @@ void CmdSInterCard(CommandContext& ctx) {
   }
   std::vector<const Entry*> sets;
   if (!ReadSets(ctx, 2, end, &sets)) return;
-  ctx.w.Integer(static_cast<int64_t>(
-      storage::SetIntersection(sets, static_cast<size_t>(limit)).size()));
+  ctx.w.Integer(
+      static_cast<int64_t>(storage::SetIntersection(sets, static_cast<size_t>(limit)).size()));
 }
 
 // SINTERCARD's keys: numkeys of them after the count.
@@ -309,38 +311,28 @@ void RegisterSetFamily(CommandTable& t) {
             "Without the count argument O(1), otherwise O(N) where N is the absolute value of the "
             "passed count.",
             "@read @set @slow"));
-  t.Add(Row("smove", 4, kWrite | kFast, 1, 2, 1, CmdSMove,
-            "Move a member from one set to another.", "1.0.0", "O(1)", "@write @set @fast"));
+  t.Add(Row("smove", 4, kWrite | kFast, 1, 2, 1, CmdSMove, "Move a member from one set to another.",
+            "1.0.0", "O(1)", "@write @set @fast"));
   t.Add(Row("sscan", -3, kReadOnly, 1, 1, 1, CmdSScan,
             "Iterate over the members of a set with a cursor.", "2.8.0",
             "O(1) for every call. O(N) for a complete iteration.", "@read @set @slow"));
   t.Add(Row("sinter", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kInter>,
-            "The members common to every given set.", "1.0.0",
-            kInterCost,
-            "@read @set @slow"));
+            "The members common to every given set.", "1.0.0", kInterCost, "@read @set @slow"));
   t.Add(Row("sintercard", -3, kReadOnly, CmdSInterCard,
             "The number of members common to every given set, optionally capped.", "7.0.0",
-            kInterCost,
-            "@read @set @slow"))
+            kInterCost, "@read @set @slow"))
       .keys = PlanSInterCardKeys;
   t.Add(Row("sinterstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kInter>,
-            "Store the intersection of sets in a key.", "1.0.0",
-            kInterCost,
-            "@write @set @slow"));
+            "Store the intersection of sets in a key.", "1.0.0", kInterCost, "@write @set @slow"));
   t.Add(Row("sunion", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kUnion>,
-            "The members of any of the given sets.", "1.0.0",
-            kTotalCost, "@read @set @slow"));
+            "The members of any of the given sets.", "1.0.0", kTotalCost, "@read @set @slow"));
   t.Add(Row("sunionstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kUnion>,
-            "Store the union of sets in a key.", "1.0.0",
-            kTotalCost,
-            "@write @set @slow"));
+            "Store the union of sets in a key.", "1.0.0", kTotalCost, "@write @set @slow"));
   t.Add(Row("sdiff", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kDiff>,
-            "The members of the first set that are in none of the others.", "1.0.0",
-            kTotalCost, "@read @set @slow"));
+            "The members of the first set that are in none of the others.", "1.0.0", kTotalCost,
+            "@read @set @slow"));
   t.Add(Row("sdiffstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kDiff>,
-            "Store the difference of sets in a key.", "1.0.0",
-            kTotalCost,
-            "@write @set @slow"));
+            "Store the difference of sets in a key.", "1.0.0", kTotalCost, "@write @set @slow"));
 }
 
 }  // namespace sluice::server

@@ -33,9 +33,8 @@ class SetOpsTest : public ::testing::Test {
     std::set<std::string> out;
     const Entry* e = Set(key);
     if (e == nullptr) return out;
-    SetView(e).ForEach([&](std::string_view m) {
-      EXPECT_TRUE(out.emplace(m).second) << "member twice: " << m;
-    });
+    SetView(e).ForEach(
+        [&](std::string_view m) { EXPECT_TRUE(out.emplace(m).second) << "member twice: " << m; });
     EXPECT_EQ(out.size(), SetView(e).size());
     return out;
   }
