@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GROUP_TITLES = [
     ("string", "Strings and counters"),
     ("hash", "Hashes"),
+    ("set", "Sets"),
     ("generic", "Keys"),
     ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),

@@ -9,6 +9,7 @@
 
 #include "absl/random/random.h"
 #include "storage/glob.h"
+#include "storage/random_pick.h"
 #include "storage/string_ops.h"
 
 namespace sluice::storage {
@@ -19,11 +20,6 @@ struct HashAccess {
 };
 
 namespace {
-
-absl::BitGen& Random() {
-  thread_local absl::BitGen gen;
-  return gen;
-}
 
 // A hash's container (PackedList or StrMap) for one mutation: the caller
 // takes it back, possibly converted to a StrMap, with Release().
@@ -291,49 +287,20 @@ Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key, std
 
 std::vector<FieldValue> HashRandomFields(const Entry* hash, int64_t count) {
   const HashView view(hash);
-  const size_t size = view.size();
-  std::vector<FieldValue> out;
-  if (count == 0 || size == 0) return out;
-  absl::BitGen& gen = Random();
-  const bool distinct = count > 0;
-  const uint64_t wanted = distinct ? static_cast<uint64_t>(count)
-                          : count == std::numeric_limits<int64_t>::min()
-                              ? uint64_t{1} << 63
-                              : static_cast<uint64_t>(-count);
-  out.reserve(static_cast<size_t>(std::min<uint64_t>(wanted, size_t{1} << 20)));
-  if (!view.packed()) {
-    const StrMap* map = HashAccess::Ref(view).map();
-    if (!distinct) {
-      // -count picks, each uniform over the fields, repeats allowed.
-      for (uint64_t i = 0; i < wanted; ++i) {
-        auto [f, v] = map->Random(gen);
-        out.emplace_back(f, v);
-      }
-      return out;
-    }
-    if (wanted * 3 < size) {
-      // Few of many: random picks, skipping repeats.
-      std::unordered_set<std::string_view> seen;
-      while (out.size() < wanted) {
-        auto [f, v] = map->Random(gen);
-        if (seen.insert(f).second) out.emplace_back(f, v);
-      }
-      return out;
-    }
-  }
-  std::vector<FieldValue> all;
-  all.reserve(size);
-  view.ForEach([&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
-  if (!distinct) {
-    for (uint64_t i = 0; i < wanted; ++i) out.push_back(all[absl::Uniform<size_t>(gen, 0, size)]);
-    return out;
-  }
-  if (wanted < size) {
-    // A random subset: the front of a partial shuffle.
-    for (size_t i = 0; i < wanted; ++i) std::swap(all[i], all[absl::Uniform<size_t>(gen, i, size)]);
-    all.resize(static_cast<size_t>(wanted));
-  }
-  return all;
+  const StrMap* map = view.packed() ? nullptr : HashAccess::Ref(view).map();
+  auto one = [map](absl::BitGen& gen) {
+    auto [f, v] = map->Random(gen);
+    return FieldValue(f, v);
+  };
+  return PickRandom<FieldValue>(
+      view.size(), count, map != nullptr ? &one : nullptr,
+      [&] {
+        std::vector<FieldValue> all;
+        all.reserve(view.size());
+        view.ForEach([&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
+        return all;
+      },
+      [](const FieldValue& p) { return std::string_view(p.first); });
 }
 
 uint64_t HashScan(const Entry* hash, uint64_t cursor, size_t count, std::string_view pattern,
@@ -347,16 +314,12 @@ uint64_t HashScan(const Entry* hash, uint64_t cursor, size_t count, std::string_
     return 0;
   }
   const StrMap* map = HashAccess::Ref(view).map();
-  // As Redis: stop after `count` visited fields or 10 * count buckets.
-  size_t visited = 0;
-  size_t steps = 0;
-  do {
-    cursor = map->Scan(cursor, [&](std::string_view f, std::string_view v) {
-      ++visited;
+  return ScanSteps(cursor, count, [&](uint64_t at, size_t* visited) {
+    return map->Scan(at, [&](std::string_view f, std::string_view v) {
+      ++*visited;
       keep(f, v);
     });
-  } while (cursor != 0 && visited < count && ++steps < count * 10);
-  return cursor;
+  });
 }
 
 }  // namespace sluice::storage

@@ -15,6 +15,12 @@ void DestroyObject(ObjectRef ref) {
     case ContainerKind::kStrMap:
       delete ref.map();
       return;
+    case ContainerKind::kIntSet:
+      delete ref.ints();
+      return;
+    case ContainerKind::kStrSet:
+      delete ref.set();
+      return;
   }
 }
 
@@ -24,6 +30,10 @@ size_t ObjectAllocatedBytes(ObjectRef ref) {
       return BorrowedPacked(ref).list().AllocatedBytes();
     case ContainerKind::kStrMap:
       return malloc_usable_size(ref.map()) + ref.map()->AllocatedBytes();
+    case ContainerKind::kIntSet:
+      return malloc_usable_size(ref.ints()) + ref.ints()->AllocatedBytes();
+    case ContainerKind::kStrSet:
+      return malloc_usable_size(ref.set()) + ref.set()->AllocatedBytes();
   }
   return 0;
 }
@@ -34,6 +44,10 @@ size_t ObjectElementCount(ObjectRef ref) {
       return BorrowedPacked(ref).list().size();
     case ContainerKind::kStrMap:
       return ref.map()->size();
+    case ContainerKind::kIntSet:
+      return ref.ints()->size();
+    case ContainerKind::kStrSet:
+      return ref.set()->size();
   }
   return 0;
 }
@@ -53,6 +67,17 @@ ObjectRef CloneObject(ObjectRef ref) {
       ref.map()->ForEach(
           [&](std::string_view field, std::string_view value) { copy->Set(field, value); });
       return ObjectRef::Map(copy.release());
+    }
+    case ContainerKind::kIntSet: {
+      auto copy = std::make_unique<IntSet>();
+      const IntSet& source = *ref.ints();
+      for (size_t i = 0; i < source.size(); ++i) copy->Insert(source.At(i));
+      return ObjectRef::Ints(copy.release());
+    }
+    case ContainerKind::kStrSet: {
+      auto copy = std::make_unique<StrSet>();
+      ref.set()->ForEach([&](std::string_view member) { copy->Insert(member); });
+      return ObjectRef::Set(copy.release());
     }
   }
   return ref;

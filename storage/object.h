@@ -16,15 +16,18 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "storage/types/intset.h"
 #include "storage/types/packed.h"
 #include "storage/types/str_set.h"
 
 namespace sluice::storage {
 
 enum class ContainerKind : uint8_t {
-  kPacked = 0,  // PackedList block (small hashes: field, value, field, value, ...)
+  kPacked = 0,  // PackedList block (small hashes: field, value, ...; small sets: members)
   kStrMap = 1,  // StrMap (large hashes)
-  // 2..7 reserved for the other collection encodings (StrSet, IntSet, ZSet).
+  kIntSet = 2,  // IntSet (sets of integers)
+  kStrSet = 3,  // StrSet (large sets)
+  // 4..7 reserved for the other collection encodings (ZSet).
 };
 
 class ObjectRef {
@@ -34,6 +37,14 @@ class ObjectRef {
     return ObjectRef(reinterpret_cast<uintptr_t>(map) |
                      static_cast<uintptr_t>(ContainerKind::kStrMap));
   }
+  static ObjectRef Ints(IntSet* set) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(set) |
+                     static_cast<uintptr_t>(ContainerKind::kIntSet));
+  }
+  static ObjectRef Set(StrSet* set) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(set) |
+                     static_cast<uintptr_t>(ContainerKind::kStrSet));
+  }
   static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
 
   uintptr_t word() const { return word_; }
@@ -42,6 +53,10 @@ class ObjectRef {
   char* packed_block() const { return reinterpret_cast<char*>(word_ & ~kTagMask); }
   // REQUIRES: kind() == kStrMap.
   StrMap* map() const { return reinterpret_cast<StrMap*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kIntSet.
+  IntSet* ints() const { return reinterpret_cast<IntSet*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kStrSet.
+  StrSet* set() const { return reinterpret_cast<StrSet*>(word_ & ~kTagMask); }
 
  private:
   static constexpr uintptr_t kTagMask = 0x7;

@@ -69,6 +69,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   auto table = std::make_unique<CommandTable>();
   RegisterStringFamily(*table);
   RegisterHashFamily(*table);
+  RegisterSetFamily(*table);
   RegisterKeyFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);

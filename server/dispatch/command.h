@@ -190,6 +190,7 @@ class CommandTable {
 // Family registration; each lives in its family's file.
 void RegisterStringFamily(CommandTable& table);
 void RegisterHashFamily(CommandTable& table);
+void RegisterSetFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);

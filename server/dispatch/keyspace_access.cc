@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/pubsub/keyspace_events.h"
@@ -24,6 +25,44 @@ std::string_view StatusError(storage::Status status) {
     case storage::Status::kExists: return {};
   }
   return {};
+}
+
+std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view arg) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const std::optional<int64_t> n = protocol::ParseInt64(arg);
+  if (!n) {
+    ctx.w.Error(protocol::errors::kNotInteger);
+  } else if (*n < -kMax) {
+    ctx.w.Error(StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
+    return std::nullopt;
+  }
+  return n;
+}
+
+bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {
+  namespace errors = protocol::errors;
+  for (size_t i = from; i < ctx.argc(); ++i) {
+    const bool has_next = i + 1 < ctx.argc();
+    if (protocol::EqualsIgnoreCase(ctx.arg(i), "COUNT") && has_next) {
+      const std::optional<int64_t> n = protocol::ParseInt64(ctx.arg(++i));
+      if (!n) {
+        ctx.w.Error(errors::kNotInteger);
+        return false;
+      }
+      if (*n < 1) {
+        ctx.w.Error(errors::kSyntax);
+        return false;
+      }
+      *count = static_cast<size_t>(*n);
+    } else if (protocol::EqualsIgnoreCase(ctx.arg(i), "MATCH") && has_next) {
+      *pattern = ctx.arg(++i);
+      if (*pattern == "*") *pattern = {};
+    } else {
+      ctx.w.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<uint64_t> ParseCursor(std::string_view text) {

@@ -27,6 +27,14 @@ inline storage::Shard& KeyShard(CommandContext& ctx) {
   return ctx.key_shard != nullptr ? *ctx.key_shard : SelectedDb(ctx).ShardFor(ctx.arg(1));
 }
 
+// args[from..] as views (the fields, members or keys a command lists).
+inline std::vector<std::string_view> ArgsFrom(CommandContext& ctx, size_t from) {
+  std::vector<std::string_view> out;
+  out.reserve(ctx.argc() - from);
+  for (size_t i = from; i < ctx.argc(); ++i) out.push_back(ctx.arg(i));
+  return out;
+}
+
 // For the `new` keyspace event: whether `key` is absent, looked up only when
 // that event is wanted. REQUIRES: the shard's lock.
 inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::string_view key) {
@@ -36,6 +44,14 @@ inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::s
 // A SCAN-family cursor as Redis reads it (strtoul: "-1" is 2^64 - 1, ""
 // is 0); nullopt: "ERR invalid cursor".
 std::optional<uint64_t> ParseCursor(std::string_view text);
+
+// The MATCH and COUNT options of HSCAN/SSCAN, args[from..]: false after
+// replying the error. *pattern is left empty for "*" (everything).
+bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count);
+
+// The count of HRANDFIELD/SRANDMEMBER (any int64 but INT64_MIN, as Redis's
+// -LONG_MAX..LONG_MAX range): nullopt after replying the error.
+std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view arg);
 
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);

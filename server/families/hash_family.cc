@@ -28,14 +28,6 @@ using storage::Shard;
 
 storage::HashLimits Limits(CommandContext& ctx) { return ctx.server.config().hash_limits(); }
 
-// args[from..] as views.
-std::vector<std::string_view> ArgsFrom(CommandContext& ctx, size_t from) {
-  std::vector<std::string_view> out;
-  out.reserve(ctx.argc() - from);
-  for (size_t i = from; i < ctx.argc(); ++i) out.push_back(ctx.arg(i));
-  return out;
-}
-
 // The hash of args[1] for a read: nullptr after replying WRONGTYPE, or
 // (with *absent set) when there is no such key.
 const Entry* ReadHash(CommandContext& ctx, bool* absent) {
@@ -186,12 +178,8 @@ void CmdHRandField(CommandContext& ctx) {
   int64_t count = 0;
   bool with_values = false;
   if (ctx.argc() >= 3) {
-    const std::optional<int64_t> n = ParseInt64(ctx.arg(2));
-    if (!n) return ctx.w.Error(errors::kNotInteger);
-    if (*n < -kMax) {
-      return ctx.w.Error(
-          StrCat("ERR value is out of range, value must between ", -kMax, " and ", kMax));
-    }
+    const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
+    if (!n) return;
     count = *n;
     if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHVALUES"))) {
       return ctx.w.Error(errors::kSyntax);
@@ -234,24 +222,11 @@ void CmdHScan(CommandContext& ctx) {
   const Entry* e = ReadHash(ctx, &absent);
   if (e == nullptr && !absent) return;
   std::string_view pattern;
-  int64_t count = 10;
-  for (size_t i = 3; e != nullptr && i < ctx.argc(); ++i) {
-    const bool has_next = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "COUNT") && has_next) {
-      const std::optional<int64_t> n = ParseInt64(ctx.arg(++i));
-      if (!n) return ctx.w.Error(errors::kNotInteger);
-      if (*n < 1) return ctx.w.Error(errors::kSyntax);
-      count = *n;
-    } else if (EqualsIgnoreCase(ctx.arg(i), "MATCH") && has_next) {
-      pattern = ctx.arg(++i);
-      if (pattern == "*") pattern = {};
-    } else {
-      return ctx.w.Error(errors::kSyntax);
-    }
-  }
+  size_t count = 10;
+  if (e != nullptr && !ParseScanOptions(ctx, 3, &pattern, &count)) return;
   std::vector<storage::FieldValue> items;
   const uint64_t next =
-      e == nullptr ? 0 : storage::HashScan(e, *cursor, static_cast<size_t>(count), pattern, &items);
+      e == nullptr ? 0 : storage::HashScan(e, *cursor, count, pattern, &items);
   ctx.w.ArrayHeader(2);
   ctx.w.Bulk(StrCat(next));
   ctx.w.ArrayHeader(2 * items.size());

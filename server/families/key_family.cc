@@ -16,6 +16,7 @@
 #include "server/pubsub/keyspace_events.h"
 #include "storage/glob.h"
 #include "storage/hash_ops.h"
+#include "storage/set_ops.h"
 
 namespace sluice::server {
 namespace {
@@ -90,6 +91,9 @@ void CmdObjectEncoding(CommandContext& ctx) {
   if (e == nullptr) return ctx.w.Null();
   if (e->type() == storage::ValueType::kHash) {
     return ctx.w.Bulk(storage::HashView(e).packed() ? "listpack" : "hashtable");
+  }
+  if (e->type() == storage::ValueType::kSet) {
+    return ctx.w.Bulk(storage::SetView(e).encoding_name());
   }
   // Redis's names for string encodings: integers, strings of up to 44
   // bytes (embedded with their header), longer ones.

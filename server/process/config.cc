@@ -262,6 +262,21 @@ const std::vector<Param>& Params() {
       {"hash-max-ziplist-entries", true, HashEntriesText, SetHashEntries},
       {"hash-max-listpack-value", true, HashValueText, SetHashValue},
       {"hash-max-ziplist-value", true, HashValueText, SetHashValue},
+      {"set-max-intset-entries", true,
+       [](const Config& c) { return std::to_string(c.set_max_intset_entries); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.set_max_intset_entries);
+       }},
+      {"set-max-listpack-entries", true,
+       [](const Config& c) { return std::to_string(c.set_max_listpack_entries); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.set_max_listpack_entries);
+       }},
+      {"set-max-listpack-value", true,
+       [](const Config& c) { return std::to_string(c.set_max_listpack_value); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.set_max_listpack_value);
+       }},
       {"proto-max-bulk-len", false, [](const Config&) { return std::string("536870912"); },
        nullptr},
   };
@@ -389,6 +404,9 @@ void ServerConfig::Mirror() {
   tenacity_.store(config_.maxmemory_eviction_tenacity);
   hash_max_listpack_entries_.store(config_.hash_max_listpack_entries);
   hash_max_listpack_value_.store(config_.hash_max_listpack_value);
+  set_max_intset_entries_.store(config_.set_max_intset_entries);
+  set_max_listpack_entries_.store(config_.set_max_listpack_entries);
+  set_max_listpack_value_.store(config_.set_max_listpack_value);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);

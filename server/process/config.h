@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "storage/eviction.h"
 #include "storage/hash_ops.h"
+#include "storage/set_ops.h"
 
 namespace sluice::server {
 
@@ -63,6 +64,11 @@ struct Config {
   // Hashes stay packed up to this many fields and field/value bytes.
   int hash_max_listpack_entries = 128;
   int hash_max_listpack_value = 64;
+  // Sets stay an intset up to this many integer members, a listpack up to
+  // this many members of at most this many bytes.
+  int set_max_intset_entries = 512;
+  int set_max_listpack_entries = 128;
+  int set_max_listpack_value = 64;
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -111,6 +117,12 @@ class ServerConfig {
         static_cast<size_t>(hash_max_listpack_entries_.load(std::memory_order_relaxed)),
         static_cast<size_t>(hash_max_listpack_value_.load(std::memory_order_relaxed))};
   }
+  storage::SetLimits set_limits() const {
+    return storage::SetLimits{
+        static_cast<size_t>(set_max_intset_entries_.load(std::memory_order_relaxed)),
+        static_cast<size_t>(set_max_listpack_entries_.load(std::memory_order_relaxed)),
+        static_cast<size_t>(set_max_listpack_value_.load(std::memory_order_relaxed))};
+  }
   // Called (without the config's lock) with the new configuration after
   // every successful Set(), and once by the server at start-up through
   // Apply: for settings that live elsewhere (the keyspace's eviction).
@@ -141,6 +153,9 @@ class ServerConfig {
   std::atomic<int> tenacity_{10};
   std::atomic<int> hash_max_listpack_entries_{128};
   std::atomic<int> hash_max_listpack_value_{64};
+  std::atomic<int> set_max_intset_entries_{512};
+  std::atomic<int> set_max_listpack_entries_{128};
+  std::atomic<int> set_max_listpack_value_{64};
   MirroredLimit output_limits_[kClientClasses];
   std::function<void(const Config&)> on_change_;
 };

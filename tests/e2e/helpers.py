@@ -293,3 +293,12 @@ def run_threads(target, n, timeout=120):
     assert not any(t.is_alive() for t in threads), "threads did not finish in %ds" % timeout
     if errors:
         raise errors[0]
+
+
+def subscribed(raw, notify, flags, channel, pattern=False):
+    """A raw connection subscribed (PSUBSCRIBE when `pattern`) to `channel`,
+    with notify-keyspace-events set to `flags`."""
+    notify(flags)
+    sub = raw()
+    sub.call("PSUBSCRIBE" if pattern else "SUBSCRIBE", channel)
+    return sub

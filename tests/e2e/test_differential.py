@@ -63,6 +63,8 @@ SCRIPTS = [
     ("return redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])", 1),
 ]
 TTL_COMMANDS = {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"}
+# Set replies list members in each server's own order.
+UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP", "SRANDMEMBER"}
 ABSOLUTE = ["1", "4102444800", "4102444800000", "0", "-1", "x", "9223372036854775807"]
 DBS = ["0", "1", "15", "16", "-1", "x", "2147483648", "-2147483649", "9223372036854775807"]
 
@@ -71,7 +73,7 @@ def gen_command(rng):
     k = rng.choice(KEYS)
     k2 = rng.choice(KEYS)
     v = rng.choice(VALUES)
-    choice = rng.randrange(53)
+    choice = rng.randrange(57)
     if choice == 0:
         opts = []
         for _ in range(rng.randrange(4)):
@@ -210,6 +212,21 @@ def gen_command(rng):
     if choice == 52:
         return ["HSCAN", k, rng.choice(["0", "x", "-1"])] + rng.choice(
             [[], ["MATCH", "f*"], ["COUNT", rng.choice(["1", "0", "x"])], ["BOGUS"]])
+    members = rng.sample(FIELDS + INTS, rng.randrange(1, 4))
+    if choice == 53:
+        return [rng.choice(["SADD", "SREM", "SMISMEMBER"]), k] + members
+    if choice == 54:
+        return rng.choice([[rng.choice(["SMEMBERS", "SCARD"]), k], ["SISMEMBER", k, members[0]],
+                           ["SMOVE", k, k2, members[0]],
+                           ["SPOP", k, rng.choice(["0", "-1", "x", "9223372036854775807"])],
+                           ["SRANDMEMBER", k, rng.choice(["0", "x", "-9223372036854775808",
+                                                          "9223372036854775807"])]])
+    if choice == 55:
+        return [rng.choice(["SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE",
+                            "SDIFFSTORE"]), k] + rng.sample(KEYS, rng.randrange(0, 3))
+    if choice == 56:
+        return ["SINTERCARD", rng.choice(["1", "2", "0", "x", "5"]), k, k2] + rng.choice(
+            [[], ["LIMIT", rng.choice(["1", "0", "-1", "x"])], ["BOGUS"]])
     if choice == 29:  # a whole command with its last argument dropped: arity errors
         cmd = gen_command(rng)
         return cmd[:-1] if len(cmd) > 1 else cmd
@@ -232,6 +249,8 @@ def close_enough(cmd, va, vb, queued=()):
     if name == "EXEC":
         return (isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb) ==
                 len(queued) and all(close_enough(q, x, y) for q, x, y in zip(queued, va, vb)))
+    if name in UNORDERED:  # no order is promised
+        return isinstance(va, list) and isinstance(vb, list) and sorted(va) == sorted(vb)
     if name == "KEYS":  # no order is promised
         return isinstance(va, list) and isinstance(vb, list) and sorted(va) == sorted(vb)
     if name in TTL_COMMANDS:

@@ -6,7 +6,7 @@ also passes against redis-server 7.0."""
 import pytest
 
 from helpers import (INT64_MAX, INT64_MIN, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE,
-                     arity_error, error_of, wait_until)
+                     arity_error, error_of, subscribed, wait_until)
 
 HASH_NOT_INT = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"
@@ -468,14 +468,6 @@ def test_resp3_replies(c):
 def test_resp2_hgetall_is_flat(c):
     c.call("HSET", "h", "a", "1")
     assert c.call_raw("HGETALL", "h") == b"*2\r\n$1\r\na\r\n$1\r\n1\r\n"
-
-
-def subscribed(raw, notify, flags, channel):
-    """A connection subscribed to `channel`, with notify-keyspace-events `flags`."""
-    notify(flags)
-    sub = raw()
-    sub.call("SUBSCRIBE", channel)
-    return sub
 
 
 def test_keyspace_events(raw, r, notify):
