@@ -780,7 +780,8 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          f" {opt.memory_rounds} round(s).", collections_bench.memory_table),
         ("collections-throughput", "Collections: throughput (bench/collections_bench.py)",
          collections_bench.THROUGHPUT_INTRO.format(
-             requests=opt.requests, requests1=requests_for(opt, 1),
+             requests=opt.collection_requests,
+             requests1=collections_bench.requests_for(opt, 1),
              n=collections_bench.human(opt.collection_elements),
              n_raw=opt.collection_elements),
          collections_bench.throughput_table),
@@ -960,6 +961,9 @@ def main():
     p.add_argument("--collection-elements", type=int, default=collections_bench.ELEMENTS,
                    help="elements per collection in the collections-* sections (1000000; "
                         "100000 under --quick)")
+    p.add_argument("--collection-requests", type=int, default=collections_bench.REQUESTS,
+                   help="requests per pipeline-16 run of collections-throughput; unpipelined "
+                        "runs get a fifth (500000; 20000 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -990,6 +994,8 @@ def main():
             opt.eviction_mb = "16"
         if "--collection-elements" not in sys.argv:
             opt.collection_elements = 100_000
+        if "--collection-requests" not in sys.argv:
+            opt.collection_requests = 20_000
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1063,7 +1069,7 @@ def main():
             collections_bench.run_memory(servers, opt, rec, workdir)
         if "collections-throughput" in sections:
             log("== collections: throughput")
-            collections_bench.run_throughput(servers, opt, rec, workdir, requests_for)
+            collections_bench.run_throughput(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:
