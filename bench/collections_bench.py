@@ -59,6 +59,7 @@ UNSUPPORTED = {}
 # collections-memory row label -> OBJECT ENCODING per server.
 MEMORY_NOTES = {}
 TARGETS = {}  # collections-memory row label -> the issue's bound on sluice / redis
+ALLOCATORS = {}  # server -> INFO memory's mem_allocator
 
 
 def order_for_round(r):
@@ -231,6 +232,8 @@ def info_memory(server):
         if ":" in line:
             k, v = line.split(":", 1)
             fields[k.strip()] = v.strip()
+    if "mem_allocator" in fields:
+        ALLOCATORS[server.kind] = fields["mem_allocator"]
     try:
         return int(fields["used_memory"]), int(fields["used_memory_rss"])
     except (KeyError, ValueError):
@@ -477,6 +480,10 @@ def _ratio(section, label, row):
 
 def memory_table(rows):
     """Markdown lines for collections-memory (rows: run.py's summarized rows)."""
+    L = []
+    if ALLOCATORS:
+        L.append("mem_allocator: " + ", ".join(f"{k} {v}" for k, v in ALLOCATORS.items()) +
+                 ".\n")
     by_label = {}
     for r in rows:
         by_label.setdefault(r["label"], {})[r["metric"]] = r
@@ -485,7 +492,7 @@ def memory_table(rows):
         if label[0] == "collections-memory" and label[1] not in labels:
             labels.append(label[1])
     sec = "collections-memory"
-    L = ["| Row | used_memory B/element sluice | redis | ratio | target | met | "
+    L += ["| Row | used_memory B/element sluice | redis | ratio | target | met | "
          "RSS B/element sluice | redis | ratio | encoding sluice / redis |",
          "|---|--:|--:|--:|--:|:-:|--:|--:|--:|---|"]
     for label in labels:
