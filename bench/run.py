@@ -816,8 +816,8 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
 
 def chart(rows, png_path, title, workdir):
     """A PNG of sluice/redis ratios on a log scale: one panel for the throughput,
-    pub/sub and scripting rows (rate, p99, CPU per request), one for memory per
-    key and expiry p99."""
+    pub/sub, scripting and collections-throughput rows (rate, p99, CPU per request),
+    one for memory per key and per collection element, expiry p99 and growth latency."""
     if not shutil.which("gnuplot"):
         return False
     thr, other = {}, []
@@ -830,7 +830,7 @@ def chart(rows, png_path, title, workdir):
         elif r["section"] == "memory" and r["metric"] == "bytes/key":
             other.append((f"memory/key: {r['label']}", r["ratio"]))
         elif r["section"] == "collections-memory" and r["metric"] == "used_memory/element":
-            other.append((f"used_memory: {r['label']}", r["ratio"]))
+            other.append((f"used memory per element: {r['label']}", r["ratio"]))
         elif r["section"] == "expiry" and r["unit"] == "ms":
             other.append((r["label"], r["ratio"]))
         elif r["section"] == "growth" and r["metric"] in ("GET max", "GET p99.9"):
@@ -881,8 +881,8 @@ def chart(rows, png_path, title, workdir):
         plots = [f"'{path}' using 3:xtic(2) title 'sluice / redis (lower is better)' "
                  "lc rgb '#4a9a4a'",
                  f"'{path}' using 1:(clip($3)):4 with labels font 'sans,9' notitle"]
-        panels.append(("memory per key, GET p99 around expiry, GET latency while the table "
-                       "grows (sluice / redis)",
+        panels.append(("memory per key and per collection element, GET p99 around expiry, "
+                       "GET latency while the table grows (sluice / redis)",
                        "set style histogram clustered gap 2", plots))
     if not panels:
         return False
