@@ -886,6 +886,210 @@ def test_algebra_errors(abc):
     assert c.call("EXISTS", "d") == 0
 
 
+def test_same_key_twice_in_the_algebra(abc):
+    c = abc
+    assert c.call("ZUNION", "2", "a", "a", "WITHSCORES") == flat(("x", "2"), ("y", "4"),
+                                                                 ("z", "6"))
+    assert c.call("ZINTER", "2", "a", "a", "AGGREGATE", "MIN", "WITHSCORES") == flat(
+        ("x", "1"), ("y", "2"), ("z", "3"))
+    assert c.call("ZINTER", "2", "a", "a", "WEIGHTS", "1", "-1", "WITHSCORES") == flat(
+        ("x", "0"), ("y", "0"), ("z", "0"))
+    assert c.call("ZINTERCARD", "2", "a", "a") == 3
+
+
+def test_store_with_an_empty_result_deletes_any_destination(abc):
+    c = abc
+    for cmd in (("ZUNIONSTORE", "dst", "1", "nokey"), ("ZINTERSTORE", "dst", "2", "a", "nokey"),
+                ("ZDIFFSTORE", "dst", "2", "a", "a"), ("ZRANGESTORE", "dst", "a", "5", "9"),
+                ("ZRANGESTORE", "dst", "a", "(3", "+inf", "BYSCORE")):
+        c.call("SET", "dst", "v")
+        assert c.call(*cmd) == 0
+        assert c.call("EXISTS", "dst") == 0
+    c.call("HSET", "dst", "f", "v")
+    assert c.call("ZRANGESTORE", "dst", "a", "0", "0", "REV") == 1
+    assert c.call("ZRANGE", "dst", "0", "-1", "WITHSCORES") == flat(("z", "3"))
+    assert c.call("ZRANGESTORE", "dst", "a", "3", "1", "BYSCORE", "REV", "LIMIT", "0", "2") == 2
+    assert c.call("ZRANGE", "dst", "0", "-1") == [b"y", b"z"]
+
+
+def test_numeric_limits_of_counts_and_numkeys(z5):
+    c = z5
+    assert error_of(c, "ZPOPMIN", "z", "9223372036854775808") == POSITIVE
+    assert sorted(c.call("ZRANDMEMBER", "z", str(INT64_MAX))) == [b"a", b"b", b"c", b"d", b"e"]
+    assert error_of(c, "ZMPOP", "1", "z", "MIN", "COUNT", "9223372036854775808") == (
+        "ERR count should be greater than 0")
+    assert error_of(c, "ZUNION", "9223372036854775808", "z") == NOT_INT
+    assert error_of(c, "ZUNION", "1000", "z") == SYNTAX
+    assert error_of(c, "ZUNION", "2147483648", "z") == SYNTAX
+    assert error_of(c, "ZINTERCARD", "1", "z", "LIMIT", "9223372036854775808") == (
+        "ERR LIMIT can't be negative")
+    assert c.call("ZINTERCARD", "1", "z", "LIMIT", str(INT64_MAX)) == 5
+    assert c.call("ZREMRANGEBYRANK", "z", "0", str(INT64_MIN)) == 0
+    assert c.call("ZRANGE", "z", str(INT64_MIN), str(INT64_MIN)) == []
+    assert c.call("ZRANGE", "z", str(INT64_MAX), str(INT64_MAX)) == []
+    assert c.call("ZRANGE", "z", "-1", str(INT64_MAX), "REV") == [b"a"]
+    assert error_of(c, "ZUNION", "1", "z", "WEIGHTS", "1e400") == WEIGHT_FLOAT
+    assert c.call("ZPOPMAX", "z", str(INT64_MAX)) == flat(("e", "5"), ("d", "4"), ("c", "3"),
+                                                          ("b", "2"), ("a", "1"))
+    assert c.call("EXISTS", "z") == 0
+    c.call("ZADD", "z", "1", "a")
+    assert c.call("ZMPOP", "1", "z", "MIN", "COUNT", str(INT64_MAX)) == [b"z", [[b"a", b"1"]]]
+
+
+def test_extreme_scores(c):
+    c.call("ZADD", "z", "1.7976931348623157e308", "max", "-1.7976931348623157e308", "min",
+           "5e-324", "tiny", "0", "zero")
+    assert c.call("ZRANGE", "z", "0", "-1") == [b"min", b"zero", b"tiny", b"max"]
+    assert c.call("ZCOUNT", "z", "(0", "+inf") == 2
+    assert error_of(c, "ZINCRBY", "z", "1e400", "max") == NOT_FLOAT
+    assert c.call("ZINCRBY", "z", "1.7976931348623157e308", "max") == b"inf"  # overflows to inf
+    assert c.call("ZRANGEBYSCORE", "z", "inf", "inf") == [b"max"]
+
+
+def test_zscan_match_applies_to_members(c):
+    c.call("ZADD", "z", "1", "a", "12", "b", "1", "1x")
+    cursor, items = c.call("ZSCAN", "z", "0", "MATCH", "1*")
+    assert cursor == b"0" and items == [b"1x", b"1"]
+    cursor, items = c.call("ZSCAN", "z", "0", "MATCH", "a*", "COUNT", "1")
+    assert cursor == b"0" and items == [b"a", b"1"]  # a listpack is returned whole
+
+
+def test_lex_ranges_on_a_large_set(r, zset_limits):
+    zset_limits(entries=16)
+    rng = random.Random(7)
+    members = sorted({"".join(rng.choice("abcde") for _ in range(rng.randint(1, 4)))
+                      for _ in range(600)})
+    r.zadd("l", {m: 0 for m in members})
+    assert r.object("encoding", "l") == "skiplist"
+    assert r.zrangebylex("l", "-", "+") == members
+    for _ in range(40):
+        lo, hi = sorted((rng.choice(members), rng.choice(members)))
+        lo_incl, hi_incl = rng.random() < 0.5, rng.random() < 0.5
+        want = [m for m in members
+                if (lo <= m if lo_incl else lo < m) and (m <= hi if hi_incl else m < hi)]
+        lo_arg = ("[" if lo_incl else "(") + lo
+        hi_arg = ("[" if hi_incl else "(") + hi
+        assert r.zlexcount("l", lo_arg, hi_arg) == len(want)
+        assert r.zrangebylex("l", lo_arg, hi_arg) == want
+        assert r.zrevrangebylex("l", hi_arg, lo_arg) == want[::-1]
+        assert r.zrangebylex("l", lo_arg, hi_arg, start=1, num=3) == want[1:4]
+    assert r.zremrangebylex("l", "[b", "(c") == sum(1 for m in members if "b" <= m < "c")
+    assert r.zrangebylex("l", "-", "+") == [m for m in members if not "b" <= m < "c"]
+
+
+def test_score_ranges_and_ranks_on_a_large_set(r, zset_limits):
+    zset_limits(entries=16)
+    items = {"m%d" % i: (i * 37) % 101 for i in range(500)}
+    r.zadd("z", items)
+    ordered = sorted(items.items(), key=lambda kv: (kv[1], kv[0]))
+    names = [m for m, _ in ordered]
+    assert r.zrange("z", 100, 109) == names[100:110]
+    assert r.zrange("z", -10, -1, desc=True) == names[:10][::-1]
+    assert r.zrangebyscore("z", 50, 52, withscores=True) == [
+        (m, float(s)) for m, s in ordered if 50 <= s <= 52]
+    assert r.zrevrangebyscore("z", "(52", 50, start=2, num=4) == [
+        m for m, s in reversed(ordered) if 50 <= s < 52][2:6]
+    assert r.zcount("z", "(10", 20) == sum(1 for s in items.values() if 10 < s <= 20)
+    assert r.zrank("z", names[321]) == 321 and r.zrevrank("z", names[321]) == 178
+    assert r.zremrangebyrank("z", 10, 19) == 10
+    assert r.zrange("z", 0, -1) == names[:10] + names[20:]
+    assert r.zremrangebyscore("z", 0, "(50") == sum(
+        1 for m, s in ordered[:10] + ordered[20:] if s < 50)
+    assert r.zpopmin("z", 2) == [(m, float(s)) for m, s in ordered if s >= 50][:2]
+
+
+def test_watch_sees_zset_changes(server, r):
+    r.zadd("z", {"a": 1})
+    other = server.client()
+    try:
+        p = r.pipeline(transaction=True)
+        p.watch("z")
+        other.zadd("z", {"a": 1})  # no change: the key is not touched
+        p.multi()
+        p.zcard("z")
+        assert p.execute() == [1]
+        p.watch("z")
+        other.zincrby("z", 1, "a")
+        p.multi()
+        p.zcard("z")
+        with pytest.raises(Exception) as e:
+            p.execute()
+        assert "Watched variable changed" in str(e.value)
+        p.reset()
+    finally:
+        other.close()
+
+
+def test_copy_replace_db_and_rename_over_another_type(r):
+    r.zadd("z", {"a": 1, "b": 2})
+    r.set("str", "v")
+    assert r.copy("z", "str") is False
+    assert r.copy("z", "str", replace=True) is True
+    assert r.type("str") == "zset" and r.zrange("str", 0, -1) == ["a", "b"]
+    assert r.copy("z", "z", destination_db=2) is True
+    r.execute_command("SELECT", 2)
+    assert r.zscore("z", "b") == 2.0
+    r.execute_command("SELECT", 0)
+    r.hset("h", "f", "v")
+    assert r.rename("z", "h") is True
+    assert r.type("h") == "zset" and r.exists("z") == 0
+
+
+def test_zadd_after_expiry_starts_a_new_set(r):
+    r.zadd("z", {"old": 1})
+    r.pexpire("z", 30)
+    wait_until(lambda: r.exists("z") == 0, timeout=5, message="zset expired")
+    assert r.zadd("z", {"new": 2}) == 1
+    assert r.zrange("z", 0, -1) == ["new"] and r.ttl("z") == -1
+
+
+def test_algebra_over_both_encodings_matches_a_model(r, zset_limits):
+    zset_limits(entries=32)
+    rng = random.Random(99)
+    sets = {}
+    for key, size in (("k1", 10), ("k2", 200), ("k3", 60), ("k4", 5)):
+        sets[key] = {"m%d" % rng.randint(0, 250): rng.randint(-20, 20) for _ in range(size)}
+        r.zadd(key, sets[key])
+    r.sadd("plain", *["m%d" % i for i in range(0, 250, 3)])
+    sets["plain"] = {"m%d" % i: 1 for i in range(0, 250, 3)}
+    assert r.object("encoding", "k2") == "skiplist" and r.object("encoding", "k4") == "listpack"
+
+    def order(d):
+        return sorted(((m, float(s)) for m, s in d.items()), key=lambda kv: (kv[1], kv[0]))
+
+    agg = {"SUM": lambda a, b: a + b, "MIN": min, "MAX": max}
+    for _ in range(25):
+        keys = rng.sample(sorted(sets), rng.randint(1, 4))
+        weights = [rng.randint(-3, 3) for _ in keys]
+        how = rng.choice(sorted(agg))
+        union, inter = {}, None
+        for k, w in zip(keys, weights):
+            scaled = {m: s * w for m, s in sets[k].items()}
+            for m, s in scaled.items():
+                union[m] = agg[how](union[m], s) if m in union else s
+            if inter is None:
+                inter = dict(scaled)
+            else:
+                inter = {m: agg[how](inter[m], scaled[m]) for m in inter if m in scaled}
+        diff = {m: s for m, s in sets[keys[0]].items()
+                if not any(m in sets[k] for k in keys[1:])}
+        n = str(len(keys))
+        opts = ["WEIGHTS"] + [str(w) for w in weights] + ["AGGREGATE", how]
+        got = r.execute_command("ZUNION", n, *keys, *opts, "WITHSCORES")
+        assert list(zip(got[::2], map(float, got[1::2]))) == order(union)
+        got = r.execute_command("ZINTER", n, *keys, *opts, "WITHSCORES")
+        assert list(zip(got[::2], map(float, got[1::2]))) == order(inter)
+        got = r.execute_command("ZDIFF", n, *keys, "WITHSCORES")
+        assert list(zip(got[::2], map(float, got[1::2]))) == order(diff)
+        assert r.execute_command("ZINTERCARD", n, *keys) == len(inter)
+        assert r.execute_command("ZUNIONSTORE", "dst", n, *keys, *opts) == len(union)
+        assert r.zrange("dst", 0, -1, withscores=True) == order(union)
+        if union:
+            assert r.object("encoding", "dst") == ("listpack" if len(union) <= 32 else "skiplist")
+        assert r.execute_command("ZDIFFSTORE", "dst", n, *keys) == len(diff)
+        assert r.zrange("dst", 0, -1, withscores=True) == order(diff)
+
+
 # ---- types ---------------------------------------------------------------------------------
 
 ZSET_COMMANDS = [
@@ -1353,7 +1557,6 @@ def test_lua_resp3_double_reaches_a_resp3_client(c):
 # ---- randomized comparison with a model ----------------------------------------------------
 
 
-@pytest.mark.heavy
 def test_random_operations_match_a_model(r):
     rng = random.Random(20240521)
     model = {}
