@@ -1558,6 +1558,8 @@ def test_lua_resp3_double_reaches_a_resp3_client(c):
 
 
 def test_random_operations_match_a_model(r):
+    """A few thousand random writes on one key, growing it past the listpack
+    limit, checked against a dict after every batch."""
     rng = random.Random(20240521)
     model = {}
     members = ["m%03d" % i for i in range(400)]
@@ -1569,38 +1571,70 @@ def test_random_operations_match_a_model(r):
             kind = rng.random()
             m = rng.choice(members)
             score = rng.randint(-200, 200) / 2
-            if kind < 0.6:
+            if kind < 0.5:
                 p.zadd("z", {m: score})
                 ops.append(("add", m, score))
-            elif kind < 0.8:
+            elif kind < 0.6:
+                flag = rng.choice(["nx", "xx", "gt", "lt"])
+                p.zadd("z", {m: score}, ch=True, **{flag: True})
+                ops.append((flag, m, score))
+            elif kind < 0.78:
                 p.zincrby("z", score, m)
                 ops.append(("incr", m, score))
-            else:
+            elif kind < 0.97:
                 p.zrem("z", m)
                 ops.append(("rem", m, None))
+            elif kind < 0.985:
+                p.zpopmin("z")
+                ops.append(("popmin", None, None))
+            else:
+                p.zremrangebyscore("z", score, score + 2)
+                ops.append(("remrange", None, score))
         replies = p.execute()
         for (op, m, score), reply in zip(ops, replies):
             if op == "add":
                 assert reply == (0 if m in model else 1)
                 model[m] = score
+            elif op in ("nx", "xx", "gt", "lt"):
+                old = model.get(m)
+                if old is None:
+                    write = op != "xx"
+                else:
+                    write = {"nx": False, "xx": True, "gt": score > old, "lt": score < old}[op]
+                assert reply == (1 if write and old != score else 0), (op, m, score, old)
+                if write:
+                    model[m] = score
             elif op == "incr":
                 model[m] = model.get(m, 0.0) + score
                 assert reply == model[m]
-            else:
+            elif op == "rem":
                 assert reply == (1 if m in model else 0)
                 model.pop(m, None)
+            elif op == "popmin":
+                if model:
+                    low = min(model.items(), key=lambda kv: (kv[1], kv[0]))
+                    assert reply == [low]
+                    del model[low[0]]
+                else:
+                    assert reply == []
+            else:
+                gone = [k for k, v in model.items() if score <= v <= score + 2]
+                assert reply == len(gone)
+                for k in gone:
+                    del model[k]
         ordered = sorted(model.items(), key=lambda kv: (kv[1], kv[0]))
         assert r.zcard("z") == len(model)
         assert r.zrange("z", 0, -1, withscores=True) == ordered
-        encoding = r.object("encoding", "z")
         if len(model) > 128:
             crossed = True
-        assert encoding == ("skiplist" if crossed else "listpack")
+        if model:
+            assert r.object("encoding", "z") == ("skiplist" if crossed else "listpack")
         for _ in range(5):
             m = rng.choice(members)
             want = next((i for i, (k, _) in enumerate(ordered) if k == m), None)
             assert r.zrank("z", m) == want
             assert r.zrevrank("z", m) == (None if want is None else len(ordered) - 1 - want)
+            assert r.zscore("z", m) == model.get(m)
             lo, hi = sorted((rng.randint(-120, 120) / 2, rng.randint(-120, 120) / 2))
             assert r.zcount("z", lo, hi) == sum(1 for s in model.values() if lo <= s <= hi)
             assert r.zcount("z", "(%s" % lo, hi) == sum(
