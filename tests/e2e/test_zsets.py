@@ -1139,6 +1139,32 @@ def test_zset_commands_on_other_types(c, args, other):
     assert c.call("EXISTS", "d") == 0
 
 
+ARGUMENTS_BEFORE_TYPE = [
+    (("ZADD", "s", "x", "a"), NOT_FLOAT), (("ZADD", "s", "NX", "XX", "1", "a"), XX_NX),
+    (("ZINCRBY", "s", "x", "a"), NOT_FLOAT), (("ZRANGE", "s", "0", "1", "FOO"), SYNTAX),
+    (("ZRANGE", "s", "x", "1"), NOT_INT), (("ZRANGE", "s", "x", "1", "BYSCORE"), MINMAX_FLOAT),
+    (("ZRANGEBYLEX", "s", "a", "b"), MINMAX_LEX), (("ZCOUNT", "s", "x", "1"), MINMAX_FLOAT),
+    (("ZLEXCOUNT", "s", "a", "b"), MINMAX_LEX), (("ZPOPMIN", "s", "-1"), POSITIVE),
+    (("ZRANDMEMBER", "s", "x"), NOT_INT), (("ZMPOP", "1", "s", "FOO"), SYNTAX),
+    (("ZMPOP", "1", "s", "MIN", "COUNT", "0"), "ERR count should be greater than 0"),
+    (("ZREMRANGEBYSCORE", "s", "x", "1"), MINMAX_FLOAT),
+    (("ZREMRANGEBYRANK", "s", "x", "1"), NOT_INT), (("ZSCAN", "s", "x"), "ERR invalid cursor"),
+    (("ZRANGESTORE", "d", "s", "0", "1", "FOO"), SYNTAX),
+    # The algebra looks its keys up before reading its options.
+    (("ZUNION", "1", "s", "FOO"), WRONGTYPE), (("ZUNIONSTORE", "d", "1", "s", "WEIGHTS", "x"),
+                                               WRONGTYPE),
+    (("ZINTERCARD", "1", "s", "LIMIT", "-1"), WRONGTYPE),
+]
+
+
+@pytest.mark.parametrize("args,error", ARGUMENTS_BEFORE_TYPE, ids=lambda v: (
+    " ".join(v[:1] + v[2:]) if isinstance(v, tuple) else None))
+def test_which_error_comes_first(c, args, error):
+    c.call("SET", "s", "v")
+    assert error_of(c, *args) == error
+    assert c.call("GET", "s") == b"v" and c.call("EXISTS", "d") == 0
+
+
 OTHER_COMMANDS_ON_ZSET = [
     ("GET", "z"), ("SET", "z", "v", "GET"), ("GETSET", "z", "v"), ("GETDEL", "z"),
     ("APPEND", "z", "x"), ("STRLEN", "z"), ("INCR", "z"), ("INCRBYFLOAT", "z", "1"),
