@@ -1036,6 +1036,11 @@ def test_copy_replace_db_and_rename_over_another_type(r):
     r.hset("h", "f", "v")
     assert r.rename("z", "h") is True
     assert r.type("h") == "zset" and r.exists("z") == 0
+    r.execute_command("SELECT", 2)
+    r.zadd("h", {"other": 5})
+    r.execute_command("SELECT", 0)
+    assert r.move("h", 2) is False  # the key exists there: nothing moves
+    assert r.zrange("h", 0, -1) == ["a", "b"]
 
 
 def test_zadd_after_expiry_starts_a_new_set(r):
@@ -1254,6 +1259,10 @@ def test_conversion_by_member_length(r, zset_limits):
     r.zadd("v", {"abcd": 1})
     assert r.object("encoding", "v") == "skiplist"
     assert r.zrange("v", 0, -1) == ["abc", "abcd"]
+    r.zadd("w", {"ab": 1})
+    assert r.zincrby("w", 2, "long-member") == 2.0  # a new member by ZINCRBY converts too
+    assert r.object("encoding", "w") == "skiplist"
+    assert r.zrange("w", 0, -1, withscores=True) == [("ab", 1.0), ("long-member", 2.0)]
 
 
 def test_zero_entries_limit_makes_every_zset_a_skiplist(r, zset_limits):
