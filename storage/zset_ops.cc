@@ -304,6 +304,28 @@ Result<const Entry*> FindZSet(Shard& shard, std::string_view key, int64_t now_ms
   return {Status::kOk, e};
 }
 
+namespace {
+
+// Whether ZADD would change the set (applying the inputs in turn changes
+// nothing when no input changes the set as it is).
+bool AnyChange(const ZSetView& view, std::span<const ZAddInput> inputs, const ZAddFlags& flags) {
+  for (const ZAddInput& in : inputs) {
+    double current;
+    if (!view.Score(in.member, &current)) {
+      if (!flags.xx) return true;
+      continue;
+    }
+    if (flags.nx) continue;
+    const double score = flags.incr ? current + in.score : in.score;
+    if (std::isnan(score) || score == current) continue;
+    if ((flags.gt && !(score > current)) || (flags.lt && !(score < current))) continue;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const ZAddInput> inputs,
                             const ZAddFlags& flags, const ZSetLimits& limits, int64_t now_ms) {
   ZAddOutcome out;
@@ -322,6 +344,21 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
     e = Entry::CreateObject(key, ValueType::kZset, object, 0);
     shard.Insert(e);
     out.created = true;
+  } else if (!AnyChange(ZSetView(e), inputs, flags)) {
+    // Nothing to do: the key is left untouched (WATCH does not see it).
+    if (flags.incr) {
+      double current;
+      if (!flags.nx && ZSetView(e).Score(inputs[0].member, &current)) {
+        const double score = current + inputs[0].score;
+        if (std::isnan(score)) {
+          out.nan = true;
+        } else if (!(flags.gt && !(score > current)) && !(flags.lt && !(score < current))) {
+          out.incr_applied = true;
+          out.incr_score = score;
+        }
+      }
+    }
+    return {Status::kOk, out};
   }
   e = Mutate(shard, e, limits, [&](MutableZSet& set) {
     for (const ZAddInput& in : inputs) {
@@ -370,6 +407,12 @@ Result<ZSetRemoveOutcome> ZSetRemove(Shard& shard, std::string_view key,
   ZSetRemoveOutcome out;
   Result<Entry*> r = FindForWrite(shard, key, now_ms);
   if (!r.ok() || r.value == nullptr) return {r.status, out};
+  const ZSetView view(r.value);
+  double unused;
+  if (std::none_of(members.begin(), members.end(),
+                   [&](std::string_view m) { return view.Score(m, &unused); })) {
+    return {Status::kOk, out};
+  }
   Entry* e = Mutate(shard, r.value, ZSetLimits{}, [&](MutableZSet& set) {
     for (std::string_view m : members) {
       out.removed += set.Remove(m);

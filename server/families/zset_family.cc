@@ -274,7 +274,8 @@ void CmdZMScore(CommandContext& ctx) {
 // ZRANK / ZREVRANK key member [WITHSCORE]
 template <bool kReverse>
 void CmdZRank(CommandContext& ctx) {
-  if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHSCORE"))) {
+  if (ctx.argc() > 4) return ctx.w.Error(errors::WrongArity(kReverse ? "zrevrank" : "zrank"));
+  if (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHSCORE")) {
     return ctx.w.Error(errors::kSyntax);
   }
   const bool with_score = ctx.argc() == 4;
