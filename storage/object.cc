@@ -21,6 +21,9 @@ void DestroyObject(ObjectRef ref) {
     case ContainerKind::kStrSet:
       delete ref.set();
       return;
+    case ContainerKind::kZSet:
+      delete ref.zset();
+      return;
   }
 }
 
@@ -34,6 +37,8 @@ size_t ObjectAllocatedBytes(ObjectRef ref) {
       return malloc_usable_size(ref.ints()) + ref.ints()->AllocatedBytes();
     case ContainerKind::kStrSet:
       return malloc_usable_size(ref.set()) + ref.set()->AllocatedBytes();
+    case ContainerKind::kZSet:
+      return malloc_usable_size(ref.zset()) + ref.zset()->AllocatedBytes();
   }
   return 0;
 }
@@ -48,6 +53,8 @@ size_t ObjectElementCount(ObjectRef ref) {
       return ref.ints()->size();
     case ContainerKind::kStrSet:
       return ref.set()->size();
+    case ContainerKind::kZSet:
+      return ref.zset()->size();
   }
   return 0;
 }
@@ -78,6 +85,13 @@ ObjectRef CloneObject(ObjectRef ref) {
       auto copy = std::make_unique<StrSet>();
       ref.set()->ForEach([&](std::string_view member) { copy->Insert(member); });
       return ObjectRef::Set(copy.release());
+    }
+    case ContainerKind::kZSet: {
+      auto copy = std::make_unique<ZSet>();
+      for (ZSet::Iterator it = ref.zset()->begin(); it.valid(); it.Next()) {
+        copy->Insert(it.member(), it.score());
+      }
+      return ObjectRef::ZSetRef(copy.release());
     }
   }
   return ref;

@@ -19,6 +19,7 @@
 #include "storage/types/intset.h"
 #include "storage/types/packed.h"
 #include "storage/types/str_set.h"
+#include "storage/types/zset.h"
 
 namespace sluice::storage {
 
@@ -27,7 +28,8 @@ enum class ContainerKind : uint8_t {
   kStrMap = 1,  // StrMap (large hashes)
   kIntSet = 2,  // IntSet (sets of integers)
   kStrSet = 3,  // StrSet (large sets)
-  // 4..7 reserved for the other collection encodings (ZSet).
+  kZSet = 4,    // ZSet (large sorted sets; small ones are kPacked)
+  // 5..7 reserved for the other collection encodings.
 };
 
 class ObjectRef {
@@ -45,6 +47,10 @@ class ObjectRef {
     return ObjectRef(reinterpret_cast<uintptr_t>(set) |
                      static_cast<uintptr_t>(ContainerKind::kStrSet));
   }
+  static ObjectRef ZSetRef(ZSet* zset) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(zset) |
+                     static_cast<uintptr_t>(ContainerKind::kZSet));
+  }
   static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
 
   uintptr_t word() const { return word_; }
@@ -57,6 +63,8 @@ class ObjectRef {
   IntSet* ints() const { return reinterpret_cast<IntSet*>(word_ & ~kTagMask); }
   // REQUIRES: kind() == kStrSet.
   StrSet* set() const { return reinterpret_cast<StrSet*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kZSet.
+  ZSet* zset() const { return reinterpret_cast<ZSet*>(word_ & ~kTagMask); }
 
  private:
   static constexpr uintptr_t kTagMask = 0x7;

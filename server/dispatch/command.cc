@@ -70,6 +70,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterStringFamily(*table);
   RegisterHashFamily(*table);
   RegisterSetFamily(*table);
+  RegisterZSetFamily(*table);
   RegisterKeyFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);

@@ -191,6 +191,7 @@ class CommandTable {
 void RegisterStringFamily(CommandTable& table);
 void RegisterHashFamily(CommandTable& table);
 void RegisterSetFamily(CommandTable& table);
+void RegisterZSetFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);

@@ -3,12 +3,12 @@
 // FLUSHALL, SWAPDB).
 
 #include <limits>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <random>
 
-#include "protocol/arg_reader.h"
 #include "common/strings.h"
+#include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/keyspace_access.h"
@@ -17,6 +17,7 @@
 #include "storage/glob.h"
 #include "storage/hash_ops.h"
 #include "storage/set_ops.h"
+#include "storage/zset_ops.h"
 
 namespace sluice::server {
 namespace {
@@ -94,6 +95,9 @@ void CmdObjectEncoding(CommandContext& ctx) {
   }
   if (e->type() == storage::ValueType::kSet) {
     return ctx.w.Bulk(storage::SetView(e).encoding_name());
+  }
+  if (e->type() == storage::ValueType::kZset) {
+    return ctx.w.Bulk(storage::ZSetView(e).encoding_name());
   }
   // Redis's names for string encodings: integers, strings of up to 44
   // bytes (embedded with their header), longer ones.

@@ -133,6 +133,14 @@ std::string HashEntriesText(const Config& c) { return std::to_string(c.hash_max_
 absl::Status SetHashEntries(Config& c, const std::vector<std::string>& v) {
   return IntArg(v, 0, kIntMax, &c.hash_max_listpack_entries);
 }
+std::string ZSetEntriesText(const Config& c) { return std::to_string(c.zset_max_listpack_entries); }
+absl::Status SetZSetEntries(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, 0, kIntMax, &c.zset_max_listpack_entries);
+}
+std::string ZSetValueText(const Config& c) { return std::to_string(c.zset_max_listpack_value); }
+absl::Status SetZSetValue(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, 0, kIntMax, &c.zset_max_listpack_value);
+}
 std::string HashValueText(const Config& c) { return std::to_string(c.hash_max_listpack_value); }
 absl::Status SetHashValue(Config& c, const std::vector<std::string>& v) {
   return IntArg(v, 0, kIntMax, &c.hash_max_listpack_value);
@@ -277,6 +285,11 @@ const std::vector<Param>& Params() {
        [](Config& c, const std::vector<std::string>& v) {
          return IntArg(v, 0, kIntMax, &c.set_max_listpack_value);
        }},
+      // zset-max-ziplist-* are the names before Redis 7.
+      {"zset-max-listpack-entries", true, ZSetEntriesText, SetZSetEntries},
+      {"zset-max-ziplist-entries", true, ZSetEntriesText, SetZSetEntries},
+      {"zset-max-listpack-value", true, ZSetValueText, SetZSetValue},
+      {"zset-max-ziplist-value", true, ZSetValueText, SetZSetValue},
       {"proto-max-bulk-len", false, [](const Config&) { return std::string("536870912"); },
        nullptr},
   };
@@ -407,6 +420,8 @@ void ServerConfig::Mirror() {
   set_max_intset_entries_.store(config_.set_max_intset_entries);
   set_max_listpack_entries_.store(config_.set_max_listpack_entries);
   set_max_listpack_value_.store(config_.set_max_listpack_value);
+  zset_max_listpack_entries_.store(config_.zset_max_listpack_entries);
+  zset_max_listpack_value_.store(config_.zset_max_listpack_value);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);

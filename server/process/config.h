@@ -21,6 +21,7 @@
 #include "storage/eviction.h"
 #include "storage/hash_ops.h"
 #include "storage/set_ops.h"
+#include "storage/zset_ops.h"
 
 namespace sluice::server {
 
@@ -69,6 +70,8 @@ struct Config {
   int set_max_intset_entries = 512;
   int set_max_listpack_entries = 128;
   int set_max_listpack_value = 64;
+  int zset_max_listpack_entries = 128;
+  int zset_max_listpack_value = 64;
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -123,6 +126,11 @@ class ServerConfig {
         static_cast<size_t>(set_max_listpack_entries_.load(std::memory_order_relaxed)),
         static_cast<size_t>(set_max_listpack_value_.load(std::memory_order_relaxed))};
   }
+  storage::ZSetLimits zset_limits() const {
+    return storage::ZSetLimits{
+        static_cast<size_t>(zset_max_listpack_entries_.load(std::memory_order_relaxed)),
+        static_cast<size_t>(zset_max_listpack_value_.load(std::memory_order_relaxed))};
+  }
   // Called (without the config's lock) with the new configuration after
   // every successful Set(), and once by the server at start-up through
   // Apply: for settings that live elsewhere (the keyspace's eviction).
@@ -156,6 +164,8 @@ class ServerConfig {
   std::atomic<int> set_max_intset_entries_{512};
   std::atomic<int> set_max_listpack_entries_{128};
   std::atomic<int> set_max_listpack_value_{64};
+  std::atomic<int> zset_max_listpack_entries_{128};
+  std::atomic<int> zset_max_listpack_value_{64};
   MirroredLimit output_limits_[kClientClasses];
   std::function<void(const Config&)> on_change_;
 };
