@@ -284,6 +284,26 @@ std::pair<size_t, size_t> ZSetView::ScoreRanks(const ScoreRange& range) const {
 
 std::pair<size_t, size_t> ZSetView::LexRanks(const LexRange& range) const {
   const size_t n = size();
+  if (skiplist() == nullptr && range.max.kind != LexBound::kPlusInf) {
+    // Walk on from the first member in range while members stay at or
+    // below the maximum (what Redis does on a listpack, so the answer is
+    // the same even when the scores differ).
+    const size_t first = LexBoundRank(ref_, range.min, true, n);
+    const BorrowedPacked borrowed(ref_);
+    const PackedList& list = borrowed.list();
+    std::string scratch;
+    size_t last = first;
+    if (range.max.kind != LexBound::kMinusInf) {
+      for (PackedList::Pos p = list.At(static_cast<int64_t>(2 * first)); p != list.end();
+           p = list.Next(list.Next(p)), ++last) {
+        const std::string_view m = list.Get(p).AsString(&scratch);
+        if (range.max.kind == LexBound::kInclusive ? m > range.max.member : m >= range.max.member) {
+          break;
+        }
+      }
+    }
+    return {first, last};
+  }
   const size_t first = LexBoundRank(ref_, range.min, true, n);
   const size_t last = LexBoundRank(ref_, range.max, false, n);
   return {first, std::max(first, last)};
