@@ -326,23 +326,49 @@ Result<const Entry*> FindZSet(Shard& shard, std::string_view key, int64_t now_ms
 
 namespace {
 
-// Whether ZADD would change the set (applying the inputs in turn changes
-// nothing when no input changes the set as it is).
-bool AnyChange(const ZSetView& view, std::span<const ZAddInput> inputs, const ZAddFlags& flags) {
-  for (const ZAddInput& in : inputs) {
-    double current;
-    if (!view.Score(in.member, &current)) {
-      if (!flags.xx) return true;
-      continue;
-    }
-    if (flags.nx) continue;
-    const double score = flags.incr ? current + in.score : in.score;
-    if (std::isnan(score) || score == current) continue;
-    if ((flags.gt && !(score > current)) || (flags.lt && !(score < current))) continue;
-    return true;
+// What ZADD does with one input, given whether the member exists and its
+// current score.
+enum class AddAction { kSkip, kAdd, kUpdate, kSame, kNan };
+
+AddAction Decide(bool exists, double current, const ZAddInput& in, const ZAddFlags& flags,
+                 double* score) {
+  if (!exists) {
+    *score = in.score;
+    return flags.xx ? AddAction::kSkip : AddAction::kAdd;
   }
-  return false;
+  if (flags.nx) return AddAction::kSkip;
+  *score = flags.incr ? current + in.score : in.score;
+  if (std::isnan(*score)) return AddAction::kNan;
+  if ((flags.gt && !(*score > current)) || (flags.lt && !(*score < current))) {
+    return AddAction::kSkip;
+  }
+  return *score == current ? AddAction::kSame : AddAction::kUpdate;
 }
+
+// Records what one input did in `out`.
+void Count(AddAction action, double score, const ZAddFlags& flags, ZAddOutcome* out) {
+  switch (action) {
+    case AddAction::kAdd:
+      ++out->added;
+      break;
+    case AddAction::kUpdate:
+      ++out->updated;
+      break;
+    case AddAction::kNan:
+      out->nan = true;
+      return;
+    case AddAction::kSkip:
+      return;
+    case AddAction::kSame:
+      break;
+  }
+  if (flags.incr) {
+    out->incr_applied = true;
+    out->incr_score = score;
+  }
+}
+
+bool Changes(AddAction a) { return a == AddAction::kAdd || a == AddAction::kUpdate; }
 
 }  // namespace
 
@@ -354,7 +380,7 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
   Entry* e = r.value;
   if (e == nullptr) {
     if (flags.xx || inputs.empty()) return {Status::kOk, out};
-    // Redis's choice on creation: packed when the command's members fit.
+    // Redis 7.2's choice on creation: packed when the command's members fit.
     size_t longest = 0;
     for (const ZAddInput& in : inputs) longest = std::max(longest, in.member.size());
     ObjectRef object =
@@ -364,54 +390,45 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
     e = Entry::CreateObject(key, ValueType::kZset, object, 0);
     shard.Insert(e);
     out.created = true;
-  } else if (!AnyChange(ZSetView(e), inputs, flags)) {
-    // Nothing to do: the key is left untouched (WATCH does not see it).
-    if (flags.incr) {
-      double current;
-      if (!flags.nx && ZSetView(e).Score(inputs[0].member, &current)) {
-        const double score = current + inputs[0].score;
-        if (std::isnan(score)) {
-          out.nan = true;
-        } else if (!(flags.gt && !(score > current)) && !(flags.lt && !(score < current))) {
-          out.incr_applied = true;
-          out.incr_score = score;
-        }
+  } else {
+    // A first pass over the set as it is: when no input changes it, applying
+    // them in turn changes nothing either, and the key is left untouched
+    // (WATCH does not see it). With one input the pass decides it all.
+    const ZSetView view(e);
+    bool any = false;
+    AddAction one = AddAction::kSkip;
+    double one_score = 0;
+    for (const ZAddInput& in : inputs) {
+      double current = 0, score = 0;
+      const bool exists = view.Score(in.member, &current);
+      const AddAction action = Decide(exists, current, in, flags, &score);
+      if (inputs.size() == 1) {
+        one = action;
+        one_score = score;
+      }
+      if (Changes(action)) {
+        any = true;
+        break;
       }
     }
-    return {Status::kOk, out};
+    if (inputs.size() == 1) {
+      Count(one, one_score, flags, &out);
+      if (!Changes(one)) return {Status::kOk, out};
+      Mutate(shard, e, limits, [&](MutableZSet& set) {
+        set.Set(inputs[0].member, one_score, one == AddAction::kUpdate);
+      });
+      return {Status::kOk, out};
+    }
+    if (!any) return {Status::kOk, out};
   }
   e = Mutate(shard, e, limits, [&](MutableZSet& set) {
     for (const ZAddInput& in : inputs) {
-      double current;
+      double current = 0, score = 0;
       const bool exists = set.Score(in.member, &current);
-      if (exists) {
-        if (flags.nx) continue;
-        double score = in.score;
-        if (flags.incr) {
-          score += current;
-          if (std::isnan(score)) {
-            out.nan = true;
-            return;
-          }
-        }
-        if ((flags.gt && !(score > current)) || (flags.lt && !(score < current))) continue;
-        if (flags.incr) {
-          out.incr_applied = true;
-          out.incr_score = score;
-        }
-        if (score != current) {
-          set.Set(in.member, score, true);
-          ++out.updated;
-        }
-      } else {
-        if (flags.xx) continue;
-        set.Set(in.member, in.score, false);
-        ++out.added;
-        if (flags.incr) {
-          out.incr_applied = true;
-          out.incr_score = in.score;
-        }
-      }
+      const AddAction action = Decide(exists, current, in, flags, &score);
+      Count(action, score, flags, &out);
+      if (action == AddAction::kNan) return;
+      if (Changes(action)) set.Set(in.member, score, exists);
     }
   });
   if (out.created && ZSetView(e).size() == 0) {
