@@ -225,9 +225,17 @@ Result<ZSetRemoveOutcome> RemoveRanks(Shard& shard, std::string_view key, int64_
   ZSetRemoveOutcome out;
   Result<Entry*> r = FindForWrite(shard, key, now_ms);
   if (!r.ok() || r.value == nullptr) return {r.status, out};
-  const auto [first, last] = ranks(ZSetView(r.value));
+  const ZSetView view(r.value);
+  const auto [first, last] = ranks(view);
   if (first >= last) return {Status::kOk, out};
   out.removed = last - first;
+  if (first == 0 && last >= view.size()) {
+    // Everything goes: drop the key instead of erasing member by member.
+    const std::string owned(key);
+    shard.Erase(owned, now_ms);
+    out.key_removed = true;
+    return {Status::kOk, out};
+  }
   Entry* e = Mutate(shard, r.value, ZSetLimits{},
                     [&, f = first, l = last](MutableZSet& set) { set.RemoveRanks(f, l); });
   EraseIfEmpty(shard, e, now_ms, &out.key_removed);
@@ -495,6 +503,15 @@ Result<std::vector<ScoredMember>> ZSetPop(Shard& shard, std::string_view key, ui
   if (r.value == nullptr || count == 0) return {Status::kOk, {}};
   const size_t n = ZSetView(r.value).size();
   const size_t take = static_cast<size_t>(std::min<uint64_t>(count, n));
+  if (take == n) {
+    // Everything goes: copy it out in pop order and drop the key.
+    out = ZSetView(r.value).Items();
+    if (max) std::reverse(out.begin(), out.end());
+    const std::string owned(key);
+    shard.Erase(owned, now_ms);
+    *key_removed = true;
+    return {Status::kOk, std::move(out)};
+  }
   out.reserve(take);
   Entry* e = Mutate(shard, r.value, ZSetLimits{}, [&](MutableZSet& set) {
     for (size_t i = 0; i < take; ++i) out.push_back(set.PopEnd(max));
@@ -542,10 +559,12 @@ bool ZSetStore(Shard& shard, std::string_view key, std::vector<ScoredMember> ite
   size_t longest = 0;
   for (const ScoredMember& m : items) longest = std::max(longest, m.first.size());
   ObjectRef object = ObjectRef::Packed(nullptr);
+  // In order: a packed list is built by appending, and a tree filled in
+  // order packs its leaves full.
+  std::sort(items.begin(), items.end(), [](const ScoredMember& a, const ScoredMember& b) {
+    return Before(a.second, a.first, b.second, b.first);
+  });
   if (items.size() <= limits.max_packed_entries && longest <= limits.max_packed_value) {
-    std::sort(items.begin(), items.end(), [](const ScoredMember& a, const ScoredMember& b) {
-      return Before(a.second, a.first, b.second, b.first);
-    });
     PackedList list;
     for (const ScoredMember& m : items) {
       list.InsertString(list.end(), m.first);
