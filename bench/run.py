@@ -59,7 +59,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
-SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction")
+SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "zsets", "growth",
+            "eviction")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -377,6 +378,73 @@ def run_scripting(servers, opt, rec):
                 rec.add("scripting", label, "p99", "ms", "lower", kind, res["p99"], r)
                 rec.add("scripting", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
                 rec.add("scripting", label, "user", "us/req", "lower", kind, res["user_us"], r)
+
+
+ZSET_KEY = b"zbench"
+# redis-benchmark writes __rand_int__ as 12 zero-padded digits, so these hit the members
+# write_zset_load_file() makes (m:<12 digits>, score = the number).
+ZSET_COMMANDS = [
+    ("ZADD, random member", ["zadd", "zbench", "__rand_int__", "m:__rand_int__"]),
+    ("ZRANGEBYSCORE min +inf LIMIT 0 10",
+     ["zrangebyscore", "zbench", "__rand_int__", "+inf", "LIMIT", "0", "10"]),
+    ("ZRANK", ["zrank", "zbench", "m:__rand_int__"]),
+]
+
+
+def write_zset_load_file(path, count, batch=1000):
+    """A RESP stream of ZADDs of `batch` members each: `count` members m:%012d with their
+    number as score, in one sorted set."""
+    if os.path.exists(path):
+        return path
+    with open(path + ".part", "wb") as f:
+        for start in range(0, count, batch):
+            n = min(batch, count - start)
+            parts = [b"*%d\r\n$4\r\nZADD\r\n$%d\r\n%s\r\n" % (2 + 2 * n, len(ZSET_KEY), ZSET_KEY)]
+            for i in range(start, start + n):
+                score, member = b"%d" % i, b"m:%012d" % i
+                parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(score), score, len(member),
+                                                                  member))
+            f.write(b"".join(parts))
+    os.rename(path + ".part", path)
+    return path
+
+
+def run_zsets(servers, opt, rec, workdir):
+    """ZADD, ZRANGEBYSCORE with LIMIT and ZRANK on one sorted set of opt.keys members,
+    50 clients, pipeline 16."""
+    members = opt.keys
+    path = write_zset_load_file(os.path.join(workdir, f"zset-{members}.resp"), members)
+    batches = (members + 999) // 1000
+
+    def preload(server):
+        server.cli("FLUSHALL")
+        pipe_load(server, path, batches)
+
+    for s in servers.values():
+        ensure_running(s, rec)
+        preload(s)
+    total = opt.rounds * len(ZSET_COMMANDS) * len(SERVERS)
+    step = 0
+    for r in range(opt.rounds):
+        for label, cmd in ZSET_COMMANDS:
+            for kind in order_for_round(r):
+                step += 1
+                server = servers[kind]
+                try:
+                    ensure_running(server, rec, preload)
+                    res = redis_benchmark(server, cmd, opt.requests, 50, 16, members,
+                                          opt.bench_threads)
+                except BenchError as e:
+                    rec.problem(f"zsets {label}, round {r + 1}: {e}")
+                    continue
+                log(f"[{step}/{total}] round {r + 1} {label:<34} {kind:<6} "
+                    f"{res['rps']:>10,.0f} rps  p99 {res['p99']:.3f} ms  "
+                    f"cpu {res['cpu_us']:.2f} us/req")
+                for metric, unit, better in (("rps", "req/s", "higher"), ("p50", "ms", "lower"),
+                                             ("p99", "ms", "lower"), ("cpu", "us/req", "lower"),
+                                             ("user", "us/req", "lower")):
+                    key = {"cpu": "cpu_us", "user": "user_us"}.get(metric, metric)
+                    rec.add("zsets", label, metric, unit, better, kind, res[key], r)
 
 
 def run_growth(servers, opt, rec, workdir):
@@ -741,6 +809,11 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          "sluice's native CL.THROTTLE with redis-server running the same algorithm as "
          "a Lua script (what a Redis user has to do); the next row runs that script on "
          "both.", lambda rs: request_table("Scenario", rs)),
+        ("zsets", "Sorted sets",
+         f"One sorted set of {opt.keys:,} members (14-byte members, integer scores), loaded "
+         f"with `redis-cli --pipe` as ZADDs of 1000 members; then redis-benchmark, 50 "
+         f"clients, pipeline 16, {opt.requests:,} requests of each command with random "
+         "members and scores over the same range.", lambda rs: request_table("Command", rs)),
         ("growth", "Growth latency (bench/growth_bench.py)",
          f"{opt.growth_rounds} round(s), a fresh server each. One client loads "
          f"{opt.growth_keys:,} keys (16-byte keys and values) into database 0 through "
@@ -799,7 +872,7 @@ def chart(rows, png_path, title, workdir):
         return False
     thr, other = {}, []
     for r in rows:
-        if r["section"] in ("throughput", "scripting"):
+        if r["section"] in ("throughput", "scripting", "zsets"):
             thr.setdefault(r["label"], {})[r["metric"]] = r["ratio"]
         elif r["section"] == "pubsub":  # delivered msg/s with rps, delivery p99 with p99
             metric = "rps" if r["metric"] == "delivered" else "p99"
@@ -1023,6 +1096,9 @@ def main():
         if "scripting" in sections:
             log("== scripting and rate limiting")
             run_scripting(servers, opt, rec)
+        if "zsets" in sections:
+            log("== sorted sets")
+            run_zsets(servers, opt, rec, workdir)
         if "growth" in sections:
             log("== growth latency")
             run_growth(servers, opt, rec, workdir)
