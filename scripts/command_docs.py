@@ -20,6 +20,7 @@ GROUP_TITLES = [
     ("string", "Strings and counters"),
     ("hash", "Hashes"),
     ("set", "Sets"),
+    ("sorted-set", "Sorted sets"),
     ("generic", "Keys"),
     ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),

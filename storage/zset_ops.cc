@@ -225,9 +225,17 @@ Result<ZSetRemoveOutcome> RemoveRanks(Shard& shard, std::string_view key, int64_
   ZSetRemoveOutcome out;
   Result<Entry*> r = FindForWrite(shard, key, now_ms);
   if (!r.ok() || r.value == nullptr) return {r.status, out};
-  const auto [first, last] = ranks(ZSetView(r.value));
+  const ZSetView view(r.value);
+  const auto [first, last] = ranks(view);
   if (first >= last) return {Status::kOk, out};
   out.removed = last - first;
+  if (first == 0 && last >= view.size()) {
+    // Everything goes: drop the key instead of erasing member by member.
+    const std::string owned(key);
+    shard.Erase(owned, now_ms);
+    out.key_removed = true;
+    return {Status::kOk, out};
+  }
   Entry* e = Mutate(shard, r.value, ZSetLimits{},
                     [&, f = first, l = last](MutableZSet& set) { set.RemoveRanks(f, l); });
   EraseIfEmpty(shard, e, now_ms, &out.key_removed);
@@ -284,6 +292,26 @@ std::pair<size_t, size_t> ZSetView::ScoreRanks(const ScoreRange& range) const {
 
 std::pair<size_t, size_t> ZSetView::LexRanks(const LexRange& range) const {
   const size_t n = size();
+  if (skiplist() == nullptr && range.max.kind != LexBound::kPlusInf) {
+    // Walk on from the first member in range while members stay at or
+    // below the maximum (what Redis does on a listpack, so the answer is
+    // the same even when the scores differ).
+    const size_t first = LexBoundRank(ref_, range.min, true, n);
+    const BorrowedPacked borrowed(ref_);
+    const PackedList& list = borrowed.list();
+    std::string scratch;
+    size_t last = first;
+    if (range.max.kind != LexBound::kMinusInf) {
+      for (PackedList::Pos p = list.At(static_cast<int64_t>(2 * first)); p != list.end();
+           p = list.Next(list.Next(p)), ++last) {
+        const std::string_view m = list.Get(p).AsString(&scratch);
+        if (range.max.kind == LexBound::kInclusive ? m > range.max.member : m >= range.max.member) {
+          break;
+        }
+      }
+    }
+    return {first, last};
+  }
   const size_t first = LexBoundRank(ref_, range.min, true, n);
   const size_t last = LexBoundRank(ref_, range.max, false, n);
   return {first, std::max(first, last)};
@@ -306,23 +334,49 @@ Result<const Entry*> FindZSet(Shard& shard, std::string_view key, int64_t now_ms
 
 namespace {
 
-// Whether ZADD would change the set (applying the inputs in turn changes
-// nothing when no input changes the set as it is).
-bool AnyChange(const ZSetView& view, std::span<const ZAddInput> inputs, const ZAddFlags& flags) {
-  for (const ZAddInput& in : inputs) {
-    double current;
-    if (!view.Score(in.member, &current)) {
-      if (!flags.xx) return true;
-      continue;
-    }
-    if (flags.nx) continue;
-    const double score = flags.incr ? current + in.score : in.score;
-    if (std::isnan(score) || score == current) continue;
-    if ((flags.gt && !(score > current)) || (flags.lt && !(score < current))) continue;
-    return true;
+// What ZADD does with one input, given whether the member exists and its
+// current score.
+enum class AddAction { kSkip, kAdd, kUpdate, kSame, kNan };
+
+AddAction Decide(bool exists, double current, const ZAddInput& in, const ZAddFlags& flags,
+                 double* score) {
+  if (!exists) {
+    *score = in.score;
+    return flags.xx ? AddAction::kSkip : AddAction::kAdd;
   }
-  return false;
+  if (flags.nx) return AddAction::kSkip;
+  *score = flags.incr ? current + in.score : in.score;
+  if (std::isnan(*score)) return AddAction::kNan;
+  if ((flags.gt && !(*score > current)) || (flags.lt && !(*score < current))) {
+    return AddAction::kSkip;
+  }
+  return *score == current ? AddAction::kSame : AddAction::kUpdate;
 }
+
+// Records what one input did in `out`.
+void Count(AddAction action, double score, const ZAddFlags& flags, ZAddOutcome* out) {
+  switch (action) {
+    case AddAction::kAdd:
+      ++out->added;
+      break;
+    case AddAction::kUpdate:
+      ++out->updated;
+      break;
+    case AddAction::kNan:
+      out->nan = true;
+      return;
+    case AddAction::kSkip:
+      return;
+    case AddAction::kSame:
+      break;
+  }
+  if (flags.incr) {
+    out->incr_applied = true;
+    out->incr_score = score;
+  }
+}
+
+bool Changes(AddAction a) { return a == AddAction::kAdd || a == AddAction::kUpdate; }
 
 }  // namespace
 
@@ -334,7 +388,7 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
   Entry* e = r.value;
   if (e == nullptr) {
     if (flags.xx || inputs.empty()) return {Status::kOk, out};
-    // Redis's choice on creation: packed when the command's members fit.
+    // Redis 7.2's choice on creation: packed when the command's members fit.
     size_t longest = 0;
     for (const ZAddInput& in : inputs) longest = std::max(longest, in.member.size());
     ObjectRef object =
@@ -344,54 +398,45 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
     e = Entry::CreateObject(key, ValueType::kZset, object, 0);
     shard.Insert(e);
     out.created = true;
-  } else if (!AnyChange(ZSetView(e), inputs, flags)) {
-    // Nothing to do: the key is left untouched (WATCH does not see it).
-    if (flags.incr) {
-      double current;
-      if (!flags.nx && ZSetView(e).Score(inputs[0].member, &current)) {
-        const double score = current + inputs[0].score;
-        if (std::isnan(score)) {
-          out.nan = true;
-        } else if (!(flags.gt && !(score > current)) && !(flags.lt && !(score < current))) {
-          out.incr_applied = true;
-          out.incr_score = score;
-        }
+  } else {
+    // A first pass over the set as it is: when no input changes it, applying
+    // them in turn changes nothing either, and the key is left untouched
+    // (WATCH does not see it). With one input the pass decides it all.
+    const ZSetView view(e);
+    bool any = false;
+    AddAction one = AddAction::kSkip;
+    double one_score = 0;
+    for (const ZAddInput& in : inputs) {
+      double current = 0, score = 0;
+      const bool exists = view.Score(in.member, &current);
+      const AddAction action = Decide(exists, current, in, flags, &score);
+      if (inputs.size() == 1) {
+        one = action;
+        one_score = score;
+      }
+      if (Changes(action)) {
+        any = true;
+        break;
       }
     }
-    return {Status::kOk, out};
+    if (inputs.size() == 1) {
+      Count(one, one_score, flags, &out);
+      if (!Changes(one)) return {Status::kOk, out};
+      Mutate(shard, e, limits, [&](MutableZSet& set) {
+        set.Set(inputs[0].member, one_score, one == AddAction::kUpdate);
+      });
+      return {Status::kOk, out};
+    }
+    if (!any) return {Status::kOk, out};
   }
   e = Mutate(shard, e, limits, [&](MutableZSet& set) {
     for (const ZAddInput& in : inputs) {
-      double current;
+      double current = 0, score = 0;
       const bool exists = set.Score(in.member, &current);
-      if (exists) {
-        if (flags.nx) continue;
-        double score = in.score;
-        if (flags.incr) {
-          score += current;
-          if (std::isnan(score)) {
-            out.nan = true;
-            return;
-          }
-        }
-        if ((flags.gt && !(score > current)) || (flags.lt && !(score < current))) continue;
-        if (flags.incr) {
-          out.incr_applied = true;
-          out.incr_score = score;
-        }
-        if (score != current) {
-          set.Set(in.member, score, true);
-          ++out.updated;
-        }
-      } else {
-        if (flags.xx) continue;
-        set.Set(in.member, in.score, false);
-        ++out.added;
-        if (flags.incr) {
-          out.incr_applied = true;
-          out.incr_score = in.score;
-        }
-      }
+      const AddAction action = Decide(exists, current, in, flags, &score);
+      Count(action, score, flags, &out);
+      if (action == AddAction::kNan) return;
+      if (Changes(action)) set.Set(in.member, score, exists);
     }
   });
   if (out.created && ZSetView(e).size() == 0) {
@@ -458,6 +503,15 @@ Result<std::vector<ScoredMember>> ZSetPop(Shard& shard, std::string_view key, ui
   if (r.value == nullptr || count == 0) return {Status::kOk, {}};
   const size_t n = ZSetView(r.value).size();
   const size_t take = static_cast<size_t>(std::min<uint64_t>(count, n));
+  if (take == n) {
+    // Everything goes: copy it out in pop order and drop the key.
+    out = ZSetView(r.value).Items();
+    if (max) std::reverse(out.begin(), out.end());
+    const std::string owned(key);
+    shard.Erase(owned, now_ms);
+    *key_removed = true;
+    return {Status::kOk, std::move(out)};
+  }
   out.reserve(take);
   Entry* e = Mutate(shard, r.value, ZSetLimits{}, [&](MutableZSet& set) {
     for (size_t i = 0; i < take; ++i) out.push_back(set.PopEnd(max));
@@ -505,10 +559,12 @@ bool ZSetStore(Shard& shard, std::string_view key, std::vector<ScoredMember> ite
   size_t longest = 0;
   for (const ScoredMember& m : items) longest = std::max(longest, m.first.size());
   ObjectRef object = ObjectRef::Packed(nullptr);
+  // In order: a packed list is built by appending, and a tree filled in
+  // order packs its leaves full.
+  std::sort(items.begin(), items.end(), [](const ScoredMember& a, const ScoredMember& b) {
+    return Before(a.second, a.first, b.second, b.first);
+  });
   if (items.size() <= limits.max_packed_entries && longest <= limits.max_packed_value) {
-    std::sort(items.begin(), items.end(), [](const ScoredMember& a, const ScoredMember& b) {
-      return Before(a.second, a.first, b.second, b.first);
-    });
     PackedList list;
     for (const ScoredMember& m : items) {
       list.InsertString(list.end(), m.first);

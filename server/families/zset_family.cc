@@ -788,7 +788,7 @@ void PlanInputKeys(const protocol::CommandArgs& args, LockPlan& plan) {
 
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
-constexpr FamilyRows Row("sorted_set");
+constexpr FamilyRows Row("sorted-set");
 
 constexpr std::string_view kRangeCost =
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "

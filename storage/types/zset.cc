@@ -335,7 +335,27 @@ bool ZSet::Rank(std::string_view member, size_t* rank) const {
   Index::Slot slot;
   if (!index_.Find(member, MemberHash(member), &slot)) return false;
   const char* element = Traits::Element(index_.EntryAt(slot));
-  Seek(OrderedBefore<false>(element), rank);
+  // Down the inner nodes to the leaf that holds the element (the last child
+  // whose first element is at or before it; their first scores spare most
+  // element loads), then find it in the leaf by address, which loads no
+  // element at all.
+  const OrderedBefore<true> at_or_before(element);
+  size_t r = 0;
+  const Node* node = root_;
+  while (!node->leaf) {
+    const Inner* in = AsInner(node);
+    const size_t j = ChildFor(in, at_or_before);
+    for (size_t k = 0; k < j; ++k) r += in->count[k];
+    node = in->child[j];
+  }
+  const Leaf* leaf = AsLeaf(node);
+  for (size_t i = 0; i < leaf->n; ++i) {
+    if (leaf->items[i] == element) {
+      *rank = r + i;
+      return true;
+    }
+  }
+  Seek(OrderedBefore<false>(element), rank);  // not reached: the leaf holds it
   return true;
 }
 

@@ -1,4 +1,5 @@
-"""Differential test: random sequences of string, counter, hash, expiry and key commands,
+"""Differential test: random sequences of string, counter, hash, set, sorted-set, expiry and
+key commands,
 good and bad (wrong arity, bad numbers, overflow, conflicting options), replayed on sluice
 and on Debian's redis-server side by side. The raw RESP2 replies must be the same bytes;
 only TTLs may differ by the time between the two calls, KEYS by order, and DBSIZE by the
@@ -65,6 +66,13 @@ SCRIPTS = [
 TTL_COMMANDS = {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"}
 # Set replies list members in each server's own order.
 UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP", "SRANDMEMBER"}
+# Scores whose text is the same in Redis 7.0 (%.17g) and 7.2 (shortest form), and bad ones.
+ZSCORES = ["1.5", "-0.25", "0", "3", "1e3", "-2", "x", "inf", "-inf", "nan", "", "0x10", " 1",
+           "+inf", "(1"]
+ZBOUNDS = ["-inf", "+inf", "inf", "(1", "1", "3", "(3", "-0.25", "x", "1e400", " 1", "", "(",
+           "(-inf"]
+LEXBOUNDS = ["-", "+", "[f0", "(f1", "[1", "(", "[", "f0", "", "[x" + "x" * 39, "+x"]
+ZRANGE_OPTS = ["BYSCORE", "BYLEX", "REV", "WITHSCORES", "LIMIT", "0", "1", "-1", "x", "LIMIT"]
 ABSOLUTE = ["1", "4102444800", "4102444800000", "0", "-1", "x", "9223372036854775807"]
 DBS = ["0", "1", "15", "16", "-1", "x", "2147483648", "-2147483649", "9223372036854775807"]
 
@@ -73,7 +81,7 @@ def gen_command(rng):
     k = rng.choice(KEYS)
     k2 = rng.choice(KEYS)
     v = rng.choice(VALUES)
-    choice = rng.randrange(57)
+    choice = rng.randrange(64)
     if choice == 0:
         opts = []
         for _ in range(rng.randrange(4)):
@@ -227,6 +235,44 @@ def gen_command(rng):
     if choice == 56:
         return ["SINTERCARD", rng.choice(["1", "2", "0", "x", "5"]), k, k2] + rng.choice(
             [[], ["LIMIT", rng.choice(["1", "0", "-1", "x"])], ["BOGUS"]])
+    zm = rng.sample(FIELDS + INTS, rng.randrange(1, 4))
+    if choice == 57:
+        args = ["ZADD", k] + rng.sample(["NX", "XX", "GT", "LT", "CH", "INCR", "nx"],
+                                        rng.choice([0, 0, 1, 2]))
+        for m in zm:
+            args += [rng.choice(ZSCORES), m]
+        return args
+    if choice == 58:
+        return rng.choice([["ZINCRBY", k, rng.choice(ZSCORES), zm[0]], ["ZREM", k] + zm,
+                           ["ZSCORE", k, zm[0]], ["ZMSCORE", k] + zm, ["ZCARD", k],
+                           [rng.choice(["ZRANK", "ZREVRANK"]), k, zm[0]]])
+    if choice == 59:
+        return [rng.choice(["ZCOUNT", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZREMRANGEBYSCORE"]),
+                k, rng.choice(ZBOUNDS), rng.choice(ZBOUNDS)] + rng.sample(
+                    ["WITHSCORES", "LIMIT", "0", "2", "-1"], rng.randrange(0, 3))
+    if choice == 60:
+        return [rng.choice(["ZLEXCOUNT", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREMRANGEBYLEX"]),
+                k, rng.choice(LEXBOUNDS), rng.choice(LEXBOUNDS)] + rng.sample(
+                    ["LIMIT", "1", "2", "-1"], rng.randrange(0, 3))
+    if choice == 61:
+        lo, hi = rng.choice([(rng.choice(RANGES), rng.choice(RANGES)),
+                             (rng.choice(ZBOUNDS), rng.choice(ZBOUNDS)),
+                             (rng.choice(LEXBOUNDS), rng.choice(LEXBOUNDS))])
+        opts = rng.sample(ZRANGE_OPTS, rng.randrange(0, 4))
+        return rng.choice([["ZRANGE", k, lo, hi] + opts, ["ZRANGESTORE", k2, k, lo, hi] + opts,
+                           [rng.choice(["ZREVRANGE", "ZREMRANGEBYRANK"]), k, rng.choice(RANGES),
+                            rng.choice(RANGES)] + rng.sample(["WITHSCORES"], rng.randrange(2))])
+    if choice == 62:
+        return rng.choice([[rng.choice(["ZPOPMIN", "ZPOPMAX"]), k] + rng.sample(
+                               ["0", "1", "2", "-1", "x"], rng.randrange(2)),
+                           ["ZMPOP", rng.choice(["1", "2", "0", "x", "5"]), k, k2] + rng.sample(
+                               ["MIN", "MAX", "COUNT", "2", "0"], rng.randrange(1, 4))])
+    if choice == 63:
+        return rng.choice([["ZRANDMEMBER", k, rng.choice(["0", "x", "-9223372036854775808"])],
+                           ["ZRANDMEMBER", k, "0", rng.choice(["WITHSCORES", "BOGUS"])],
+                           ["ZRANDMEMBER", k, "9223372036854775807", "WITHSCORES"],
+                           ["ZSCAN", k, rng.choice(["0", "x"])] + rng.choice(
+                               [[], ["MATCH", "f*"], ["COUNT", rng.choice(["1", "0", "x"])]])])
     if choice == 29:  # a whole command with its last argument dropped: arity errors
         cmd = gen_command(rng)
         return cmd[:-1] if len(cmd) > 1 else cmd
@@ -253,6 +299,9 @@ def close_enough(cmd, va, vb, queued=()):
         return isinstance(va, list) and isinstance(vb, list) and sorted(va) == sorted(vb)
     if name == "KEYS":  # no order is promised
         return isinstance(va, list) and isinstance(vb, list) and sorted(va) == sorted(vb)
+    if name in ("ZRANK", "ZREVRANK") and len(cmd) == 4:
+        # Redis 7.0 has no WITHSCORE, so a fourth argument is an arity error there.
+        return isinstance(vb, Exception) and "wrong number of arguments" in str(vb)
     if name in TTL_COMMANDS:
         slack = 1 if name in ("TTL", "EXPIRETIME") else 100
         return isinstance(va, int) and isinstance(vb, int) and abs(va - vb) <= slack

@@ -48,6 +48,13 @@ TEST_F(LockPlannerTest, RowsSayWhatTheyLock) {
   EXPECT_EQ(Plan({"swapdb", "1", "2"}).needs.size(), 16u);
   EXPECT_EQ(Plan({"eval", "return 1", "2", "a", "b", "c"}).needs.size(), 2u);
   EXPECT_EQ(Plan({"eval", "return 1", "x"}).needs.size(), 0u);
+  // ZMPOP locks its numkeys keys (as many shards as MSET of the same keys).
+  const size_t abc = Plan({"mset", "a", "1", "b", "1", "c", "1"}).needs.size();
+  EXPECT_EQ(Plan({"zmpop", "3", "a", "b", "c", "MIN"}).needs.size(), abc);
+  EXPECT_EQ(Plan({"zmpop", "0", "a", "MIN"}).needs.size(), 0u);
+  EXPECT_EQ(Plan({"zmpop", "9", "a", "MIN"}).needs.size(), 0u);
+  EXPECT_EQ(Plan({"zrangestore", "a", "b", "0", "-1"}).needs.size(),
+            Plan({"mset", "a", "1", "b", "1"}).needs.size());
   // MOVE and COPY ... DB also lock the key in the other database.
   LockPlan move = Plan({"move", "k", "3"});
   ASSERT_EQ(move.needs.size(), 2u);

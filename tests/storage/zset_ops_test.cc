@@ -414,3 +414,28 @@ TEST_F(ZSetOpsTest, LexRanges) {
 
 }  // namespace
 }  // namespace sluice::storage
+
+namespace sluice::storage {
+namespace {
+
+// Every member's rank, in a tree of several levels with runs of equal
+// scores (leaf boundaries inside a run included).
+TEST(ZSetRankTest, EveryRankInADeepTree) {
+  ZSet z;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    z.Insert("m" + std::to_string(rng() % 50000), static_cast<double>(rng() % 40));
+  }
+  size_t i = 0;
+  for (ZSet::Iterator it = z.begin(); it.valid(); it.Next(), ++i) {
+    size_t rank = 0;
+    ASSERT_TRUE(z.Rank(it.member(), &rank));
+    ASSERT_EQ(rank, i) << it.member();
+  }
+  EXPECT_EQ(i, z.size());
+  size_t rank;
+  EXPECT_FALSE(z.Rank("absent", &rank));
+}
+
+}  // namespace
+}  // namespace sluice::storage
