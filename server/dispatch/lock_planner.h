@@ -16,11 +16,14 @@
 // Not thread-safe: a LockPlan and a ShardLocks belong to one caller.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
+#include "protocol/arg_reader.h"
 #include "server/dispatch/command.h"
 #include "storage/keyspace.h"
 
@@ -52,6 +55,19 @@ struct LockPlan {
   // Inline for the common few keys: planning allocates nothing per command.
   absl::InlinedVector<Need, 16> needs;
 };
+
+// A row's `keys` planner for commands whose keys follow a count argument at
+// position kCountAt: EVAL (2), SINTERCARD, ZUNION, ZMPOP (1), ZUNIONSTORE
+// (2, after the destination). A count that is not a number, is negative or
+// runs past the arguments plans nothing: the handler replies the error.
+template <size_t kCountAt>
+void PlanCountedKeys(const protocol::CommandArgs& args, LockPlan& plan) {
+  if (args.size() <= kCountAt) return;
+  const std::optional<int64_t> n = protocol::ParseInt64(args[kCountAt]);
+  if (!n || *n < 0 || *n > static_cast<int64_t>(args.size() - kCountAt - 1)) return;
+  for (int64_t i = 0; i < *n; ++i)
+    plan.AddKey(plan.db, args[kCountAt + 1 + static_cast<size_t>(i)]);
+}
 
 // Adds what running `spec` with `args` locks in plan.db.
 void PlanLocks(const CommandSpec& spec, const protocol::CommandArgs& args, LockPlan& plan);

@@ -5,8 +5,9 @@
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch/command.h"
-#include "server/scripting/scripting.h"
+#include "server/dispatch/lock_planner.h"
 #include "server/process/server.h"
+#include "server/scripting/scripting.h"
 
 namespace sluice::server {
 namespace {
@@ -99,18 +100,22 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 
 void RegisterScriptFamily(CommandTable& t) {
   // The declared keys (numkeys) are locked before the script starts:
-  // PlanEvalKeys is the rows' lock planner.
+  // PlanCountedKeys<2> is the rows' lock planner.
   constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor;
   constexpr std::string_view kDepends = "Depends on the script that is executed.";
   t.Add(Row("eval", -3, kEval, CmdEval<false, false>,
             "Run a Lua script on the server, atomically, with its keys and arguments.", "2.6.0",
-            kDepends)).keys = PlanEvalKeys;
+            kDepends))
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("evalsha", -3, kEval, CmdEval<true, false>,
-            "Run a cached Lua script, named by the SHA1 of its text.", "2.6.0", kDepends)).keys = PlanEvalKeys;
+            "Run a cached Lua script, named by the SHA1 of its text.", "2.6.0", kDepends))
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("eval_ro", -3, kEval | kReadOnly, CmdEval<false, true>,
-            "Run a Lua script that may only read.", "7.0.0", kDepends)).keys = PlanEvalKeys;
+            "Run a Lua script that may only read.", "7.0.0", kDepends))
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("evalsha_ro", -3, kEval | kReadOnly, CmdEval<true, true>,
-            "Run a cached Lua script that may only read.", "7.0.0", kDepends)).keys = PlanEvalKeys;
+            "Run a cached Lua script that may only read.", "7.0.0", kDepends))
+      .keys = PlanCountedKeys<2>;
 
   CommandSpec& script = t.Add(Row("script", -2, 0, nullptr, "Manage the Lua script cache.", "2.6.0",
                                   "Depends on subcommand."));

@@ -262,14 +262,6 @@ void CmdSInterCard(CommandContext& ctx) {
       static_cast<int64_t>(storage::SetIntersection(sets, static_cast<size_t>(limit)).size()));
 }
 
-// SINTERCARD's keys: numkeys of them after the count.
-void PlanSInterCardKeys(const protocol::CommandArgs& args, LockPlan& plan) {
-  if (args.size() < 3) return;
-  std::optional<int64_t> n = protocol::ParseInt64(args[1]);
-  if (!n || *n <= 0 || *n > static_cast<int64_t>(args.size() - 2)) return;
-  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[2 + i]);
-}
-
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
 constexpr FamilyRows Row("set");
@@ -321,7 +313,7 @@ void RegisterSetFamily(CommandTable& t) {
   t.Add(Row("sintercard", -3, kReadOnly, CmdSInterCard,
             "The number of members common to every given set, optionally capped.", "7.0.0",
             kInterCost, "@read @set @slow"))
-      .keys = PlanSInterCardKeys;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("sinterstore", -3, kWriteFlags, 1, -1, 1, CmdAlgebraStore<Op::kInter>,
             "Store the intersection of sets in a key.", "1.0.0", kInterCost, "@write @set @slow"));
   t.Add(Row("sunion", -2, kReadOnly, 1, -1, 1, CmdAlgebra<Op::kUnion>,

@@ -546,14 +546,6 @@ void CmdZMPop(CommandContext& ctx) {
   ctx.w.NullArray();
 }
 
-// ZMPOP's keys: numkeys of them after the count.
-void PlanZMPopKeys(const protocol::CommandArgs& args, LockPlan& plan) {
-  if (args.size() < 4) return;
-  std::optional<int64_t> n = protocol::ParseInt64(args[1]);
-  if (!n || *n <= 0 || *n > static_cast<int64_t>(args.size() - 3)) return;
-  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[2 + i]);
-}
-
 // ---- Random members and scans ----
 
 // ZRANDMEMBER key [count [WITHSCORES]]. As in Redis, the count is checked
@@ -776,16 +768,6 @@ void CmdZInterCard(CommandContext& ctx) {
       static_cast<int64_t>(storage::ZSetIntersectionCard(entries, static_cast<size_t>(limit))));
 }
 
-// The keys of ZUNION/ZINTER/ZDIFF/ZINTERCARD (numkeys at 1) and of the
-// STORE forms (numkeys at 2, after the destination).
-template <size_t kCountAt>
-void PlanInputKeys(const protocol::CommandArgs& args, LockPlan& plan) {
-  if (args.size() <= kCountAt) return;
-  std::optional<int64_t> n = protocol::ParseInt64(args[kCountAt]);
-  if (!n || *n <= 0 || *n > static_cast<int64_t>(args.size() - kCountAt - 1)) return;
-  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[kCountAt + 1 + i]);
-}
-
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
 constexpr FamilyRows Row("sorted-set");
@@ -899,40 +881,40 @@ void RegisterZSetFamily(CommandTable& t) {
             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
             "elements in the sorted set, and M being the number of elements popped.",
             "@write @sortedset @slow"))
-      .keys = PlanZMPopKeys;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("zrandmember", -2, kReadOnly, 1, 1, 1, CmdZRandMember,
             "Random members of a sorted set, optionally with their scores.", "6.2.0",
             "O(N) where N is the number of members returned", "@read @sortedset @slow"));
   t.Add(Row("zunion", -3, kReadOnly, CmdZAlgebra<ZOp::kUnion>,
             "The union of sorted sets (and sets), scores weighted and aggregated.", "6.2.0",
             kUnionCost, "@read @sortedset @slow"))
-      .keys = PlanInputKeys<1>;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("zinter", -3, kReadOnly, CmdZAlgebra<ZOp::kInter>,
             "The intersection of sorted sets (and sets), scores weighted and aggregated.", "6.2.0",
             kInterCost, "@read @sortedset @slow"))
-      .keys = PlanInputKeys<1>;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("zdiff", -3, kReadOnly, CmdZAlgebra<ZOp::kDiff>,
             "The members of the first sorted set that are in none of the others.", "6.2.0",
             kDiffCost, "@read @sortedset @slow"))
-      .keys = PlanInputKeys<1>;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("zunionstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kUnion>,
             "Store the union of sorted sets (and sets) in a key.", "2.0.0", kUnionCost,
             "@write @sortedset @slow"))
-      .keys = PlanInputKeys<2>;
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("zinterstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kInter>,
             "Store the intersection of sorted sets (and sets) in a key.", "2.0.0", kInterCost,
             "@write @sortedset @slow"))
-      .keys = PlanInputKeys<2>;
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("zdiffstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kDiff>,
             "Store the difference of sorted sets in a key.", "6.2.0", kDiffCost,
             "@write @sortedset @slow"))
-      .keys = PlanInputKeys<2>;
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("zintercard", -3, kReadOnly, CmdZInterCard,
             "The number of members common to every given sorted set, optionally capped.", "7.0.0",
             "O(N*K) worst case with N being the smallest input sorted set, K being the number "
             "of input sorted sets.",
             "@read @sortedset @slow"))
-      .keys = PlanInputKeys<1>;
+      .keys = PlanCountedKeys<1>;
   t.Add(Row("zscan", -3, kReadOnly, 1, 1, 1, CmdZScan,
             "Iterate over the members and scores of a sorted set with a cursor.", "2.8.0",
             "O(1) for every call. O(N) for a complete iteration.", "@read @sortedset @slow"));

@@ -1065,11 +1065,4 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   }
 }
 
-void PlanEvalKeys(const protocol::CommandArgs& args, LockPlan& plan) {
-  if (args.size() < 3) return;
-  std::optional<int64_t> n = protocol::ParseInt64(args[2]);
-  if (!n || *n < 0 || *n > static_cast<int64_t>(args.size() - 3)) return;
-  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[3 + i]);
-}
-
 }  // namespace sluice::server

@@ -104,9 +104,4 @@ class ScriptEngine {
   bool BusySlow(int64_t now_ms, const RunningScript* except);
 };
 
-// The lock planner's `keys` function of the EVAL family: the shards of
-// args[3 .. 3+numkeys) in the selected database (nothing when numkeys is
-// not a valid count; the handler replies the error).
-void PlanEvalKeys(const protocol::CommandArgs& args, LockPlan& plan);
-
 }  // namespace sluice::server
