@@ -28,6 +28,17 @@ rounds so that drift on a shared machine hits both servers alike:
               for every sluice allkeys policy against redis-server's
               allkeys-lru and allkeys-lfu; SET and GET throughput while
               evicting (bench/eviction_bench.py).
+  collections-memory
+              used_memory and RSS per element of 1M 5-field hashes, a
+              1M-field hash, a 1M-member sorted set, a set of 1M strings and
+              one of 1M integers, each loaded into a fresh server, against the
+              issue's targets (bench/collections_bench.py).
+  collections-throughput
+              redis-benchmark HSET, HGET, SADD, SISMEMBER, SPOP, ZADD,
+              ZRANGEBYSCORE ... LIMIT, ZRANK at pipeline 16 and 1: requests/s,
+              p99, CPU per request, geometric mean of the pipeline-16 ratios
+              (bench/collections_bench.py). A command a server does not know
+              reads "n/a (command unsupported)".
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -49,6 +60,7 @@ import tempfile
 import threading
 import time
 
+import collections_bench
 import eviction_bench
 import growth_bench
 import pubsub_bench
@@ -59,8 +71,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
-SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "zsets", "growth",
-            "eviction")
+SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction",
+            "collections-memory", "collections-throughput")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -378,73 +390,6 @@ def run_scripting(servers, opt, rec):
                 rec.add("scripting", label, "p99", "ms", "lower", kind, res["p99"], r)
                 rec.add("scripting", label, "cpu", "us/req", "lower", kind, res["cpu_us"], r)
                 rec.add("scripting", label, "user", "us/req", "lower", kind, res["user_us"], r)
-
-
-ZSET_KEY = b"zbench"
-# redis-benchmark writes __rand_int__ as 12 zero-padded digits, so these hit the members
-# write_zset_load_file() makes (m:<12 digits>, score = the number).
-ZSET_COMMANDS = [
-    ("ZADD, random member", ["zadd", "zbench", "__rand_int__", "m:__rand_int__"]),
-    ("ZRANGEBYSCORE min +inf LIMIT 0 10",
-     ["zrangebyscore", "zbench", "__rand_int__", "+inf", "LIMIT", "0", "10"]),
-    ("ZRANK", ["zrank", "zbench", "m:__rand_int__"]),
-]
-
-
-def write_zset_load_file(path, count, batch=1000):
-    """A RESP stream of ZADDs of `batch` members each: `count` members m:%012d with their
-    number as score, in one sorted set."""
-    if os.path.exists(path):
-        return path
-    with open(path + ".part", "wb") as f:
-        for start in range(0, count, batch):
-            n = min(batch, count - start)
-            parts = [b"*%d\r\n$4\r\nZADD\r\n$%d\r\n%s\r\n" % (2 + 2 * n, len(ZSET_KEY), ZSET_KEY)]
-            for i in range(start, start + n):
-                score, member = b"%d" % i, b"m:%012d" % i
-                parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(score), score, len(member),
-                                                                  member))
-            f.write(b"".join(parts))
-    os.rename(path + ".part", path)
-    return path
-
-
-def run_zsets(servers, opt, rec, workdir):
-    """ZADD, ZRANGEBYSCORE with LIMIT and ZRANK on one sorted set of opt.keys members,
-    50 clients, pipeline 16."""
-    members = opt.keys
-    path = write_zset_load_file(os.path.join(workdir, f"zset-{members}.resp"), members)
-    batches = (members + 999) // 1000
-
-    def preload(server):
-        server.cli("FLUSHALL")
-        pipe_load(server, path, batches)
-
-    for s in servers.values():
-        ensure_running(s, rec)
-        preload(s)
-    total = opt.rounds * len(ZSET_COMMANDS) * len(SERVERS)
-    step = 0
-    for r in range(opt.rounds):
-        for label, cmd in ZSET_COMMANDS:
-            for kind in order_for_round(r):
-                step += 1
-                server = servers[kind]
-                try:
-                    ensure_running(server, rec, preload)
-                    res = redis_benchmark(server, cmd, opt.requests, 50, 16, members,
-                                          opt.bench_threads)
-                except BenchError as e:
-                    rec.problem(f"zsets {label}, round {r + 1}: {e}")
-                    continue
-                log(f"[{step}/{total}] round {r + 1} {label:<34} {kind:<6} "
-                    f"{res['rps']:>10,.0f} rps  p99 {res['p99']:.3f} ms  "
-                    f"cpu {res['cpu_us']:.2f} us/req")
-                for metric, unit, better in (("rps", "req/s", "higher"), ("p50", "ms", "lower"),
-                                             ("p99", "ms", "lower"), ("cpu", "us/req", "lower"),
-                                             ("user", "us/req", "lower")):
-                    key = {"cpu": "cpu_us", "user": "user_us"}.get(metric, metric)
-                    rec.add("zsets", label, metric, unit, better, kind, res[key], r)
 
 
 def run_growth(servers, opt, rec, workdir):
@@ -809,11 +754,6 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          "sluice's native CL.THROTTLE with redis-server running the same algorithm as "
          "a Lua script (what a Redis user has to do); the next row runs that script on "
          "both.", lambda rs: request_table("Scenario", rs)),
-        ("zsets", "Sorted sets",
-         f"One sorted set of {opt.keys:,} members (14-byte members, integer scores), loaded "
-         f"with `redis-cli --pipe` as ZADDs of 1000 members; then redis-benchmark, 50 "
-         f"clients, pipeline 16, {opt.requests:,} requests of each command with random "
-         "members and scores over the same range.", lambda rs: request_table("Command", rs)),
         ("growth", "Growth latency (bench/growth_bench.py)",
          f"{opt.growth_rounds} round(s), a fresh server each. One client loads "
          f"{opt.growth_keys:,} keys (16-byte keys and values) into database 0 through "
@@ -835,6 +775,16 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          f"SET and GET, 50 clients, pipeline 16, {opt.requests:,} requests, random keys over "
          "2M with 100-byte values, on a cache filled to its 16 MiB bound (most SETs evict).",
          hit_table),
+        ("collections-memory", "Collections: memory per element (bench/collections_bench.py)",
+         collections_bench.MEMORY_INTRO.format(batch=collections_bench.BATCH) +
+         f" {opt.memory_rounds} round(s).", collections_bench.memory_table),
+        ("collections-throughput", "Collections: throughput (bench/collections_bench.py)",
+         collections_bench.THROUGHPUT_INTRO.format(
+             requests=opt.collection_requests,
+             requests1=collections_bench.requests_for(opt, 1),
+             n=collections_bench.human(opt.collection_elements),
+             n_raw=opt.collection_elements),
+         collections_bench.throughput_table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -866,19 +816,21 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
 
 def chart(rows, png_path, title, workdir):
     """A PNG of sluice/redis ratios on a log scale: one panel for the throughput,
-    pub/sub and scripting rows (rate, p99, CPU per request), one for memory per
-    key and expiry p99."""
+    pub/sub, scripting and collections-throughput rows (rate, p99, CPU per request),
+    one for memory per key and per collection element, expiry p99 and growth latency."""
     if not shutil.which("gnuplot"):
         return False
     thr, other = {}, []
     for r in rows:
-        if r["section"] in ("throughput", "scripting", "zsets"):
+        if r["section"] in ("throughput", "scripting", "collections-throughput"):
             thr.setdefault(r["label"], {})[r["metric"]] = r["ratio"]
         elif r["section"] == "pubsub":  # delivered msg/s with rps, delivery p99 with p99
             metric = "rps" if r["metric"] == "delivered" else "p99"
             thr.setdefault(r["label"], {})[metric] = r["ratio"]
         elif r["section"] == "memory" and r["metric"] == "bytes/key":
             other.append((f"memory/key: {r['label']}", r["ratio"]))
+        elif r["section"] == "collections-memory" and r["metric"] == "used_memory/element":
+            other.append((f"used memory per element: {r['label']}", r["ratio"]))
         elif r["section"] == "expiry" and r["unit"] == "ms":
             other.append((r["label"], r["ratio"]))
         elif r["section"] == "growth" and r["metric"] in ("GET max", "GET p99.9"):
@@ -929,8 +881,8 @@ def chart(rows, png_path, title, workdir):
         plots = [f"'{path}' using 3:xtic(2) title 'sluice / redis (lower is better)' "
                  "lc rgb '#4a9a4a'",
                  f"'{path}' using 1:(clip($3)):4 with labels font 'sans,9' notitle"]
-        panels.append(("memory per key, GET p99 around expiry, GET latency while the table "
-                       "grows (sluice / redis)",
+        panels.append(("memory per key and per collection element, GET p99 around expiry, "
+                       "GET latency while the table grows (sluice / redis)",
                        "set style histogram clustered gap 2", plots))
     if not panels:
         return False
@@ -1006,6 +958,12 @@ def main():
                    help="requests per eviction trace (2M; 500k under --quick)")
     p.add_argument("--eviction-mb", default="16,64",
                    help="maxmemory values of the eviction section, MiB (16,64; 16 under --quick)")
+    p.add_argument("--collection-elements", type=int, default=collections_bench.ELEMENTS,
+                   help="elements per collection in the collections-* sections (1000000; "
+                        "100000 under --quick)")
+    p.add_argument("--collection-requests", type=int, default=collections_bench.REQUESTS,
+                   help="requests per pipeline-16 run of collections-throughput; unpipelined "
+                        "runs get a fifth (500000; 20000 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -1034,6 +992,10 @@ def main():
             opt.eviction_requests = 500_000
         if "--eviction-mb" not in sys.argv:
             opt.eviction_mb = "16"
+        if "--collection-elements" not in sys.argv:
+            opt.collection_elements = 100_000
+        if "--collection-requests" not in sys.argv:
+            opt.collection_requests = 20_000
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1096,15 +1058,18 @@ def main():
         if "scripting" in sections:
             log("== scripting and rate limiting")
             run_scripting(servers, opt, rec)
-        if "zsets" in sections:
-            log("== sorted sets")
-            run_zsets(servers, opt, rec, workdir)
         if "growth" in sections:
             log("== growth latency")
             run_growth(servers, opt, rec, workdir)
         if "eviction" in sections:
             log("== eviction")
             run_eviction(servers, opt, rec)
+        if "collections-memory" in sections:
+            log("== collections: memory per element")
+            collections_bench.run_memory(servers, opt, rec, workdir)
+        if "collections-throughput" in sections:
+            log("== collections: throughput")
+            collections_bench.run_throughput(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

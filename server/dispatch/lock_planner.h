@@ -41,7 +41,9 @@ struct LockPlan {
 
   struct Need {
     storage::Shard* shard;
-    std::string_view key;  // empty for a whole-database need
+    // A null view (data() == nullptr) for a whole-database need; a key
+    // need's view points into the command's arguments, even for "".
+    std::string_view key;
   };
   storage::Keyspace& keyspace;
   // The database the command runs in. SELECT's planner changes it, so that

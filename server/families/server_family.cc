@@ -8,12 +8,13 @@
 #include <algorithm>
 #include <fstream>
 
-#include "protocol/arg_reader.h"
 #include "common/strings.h"
+#include "protocol/arg_reader.h"
 #include "protocol/errors.h"
+#include "server/dispatch/command.h"
+#include "server/dispatch/lock_planner.h"
 #include "server/memory/evictor.h"
 #include "server/process/allocator.h"
-#include "server/dispatch/command.h"
 #include "server/process/server.h"
 #include "storage/clock.h"
 #include "storage/glob.h"
@@ -30,12 +31,21 @@ constexpr std::string_view kCompatibleRedisVersion = "7.2.4";
 // ---- COMMAND ----------------------------------------------------------------
 
 std::vector<std::string_view> FlagNames(uint32_t flags) {
-  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kWrite, "write"},       {kReadOnly, "readonly"},   {kDenyOom, "denyoom"},
-      {kAdmin, "admin"},       {kPubSub, "pubsub"},       {kNoScript, "noscript"},
-      {kBlocking, "blocking"}, {kLoading, "loading"},     {kStale, "stale"},
-      {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
-      {kNoAuth, "no_auth"},    {kAllowBusy, "allow_busy"}, {kNoMulti, "no_multi"}};
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {{kWrite, "write"},
+                                                                     {kReadOnly, "readonly"},
+                                                                     {kDenyOom, "denyoom"},
+                                                                     {kAdmin, "admin"},
+                                                                     {kPubSub, "pubsub"},
+                                                                     {kNoScript, "noscript"},
+                                                                     {kBlocking, "blocking"},
+                                                                     {kLoading, "loading"},
+                                                                     {kStale, "stale"},
+                                                                     {kSkipMonitor, "skip_monitor"},
+                                                                     {kSkipSlowlog, "skip_slowlog"},
+                                                                     {kFast, "fast"},
+                                                                     {kNoAuth, "no_auth"},
+                                                                     {kAllowBusy, "allow_busy"},
+                                                                     {kNoMulti, "no_multi"}};
   std::vector<std::string_view> out;
   for (auto [bit, name] : kNames) {
     if (flags & bit) out.push_back(name);
@@ -177,25 +187,47 @@ void CmdCommandList(CommandContext& ctx) {
 void CmdCommandGetKeys(CommandContext& ctx) {
   const CommandSpec* c = ctx.server.commands().Find(ctx.arg(2));
   if (c == nullptr) return ctx.w.Error("ERR Invalid command specified");
-  const size_t argc = ctx.argc() - 2;
-  if (!c->CheckArity(argc)) return ctx.w.Error("ERR Invalid number of arguments specified for command");
-  if (c->first_key == 0) return ctx.w.Error("ERR The command has no key arguments");
-  const size_t last = c->last_key < 0 ? argc + c->last_key : static_cast<size_t>(c->last_key);
+  if (!c->CheckArity(ctx.argc() - 2)) {
+    return ctx.w.Error("ERR Invalid number of arguments specified for command");
+  }
+  if (c->first_key == 0 && c->keys == nullptr) {
+    return ctx.w.Error("ERR The command has no key arguments");
+  }
+  // The keys are those the lock planner finds, so numkeys commands (EVAL,
+  // SINTERCARD, ZUNIONSTORE, ...) are answered from their own planners.
+  protocol::CommandArgs sub;
+  for (size_t i = 2; i < ctx.argc(); ++i) sub.Push(ctx.arg(i));
+  LockPlan plan(ctx.server.keyspace(), ctx.client.db());
+  PlanLocks(*c, sub, plan);
   std::vector<std::string_view> keys;
-  for (size_t i = c->first_key; i <= last && i < argc; i += c->key_step) keys.push_back(ctx.arg(i + 2));
+  // Whole-db needs have a null key; COPY and MOVE plan their key once per
+  // database, so an argument already listed is skipped.
+  for (const LockPlan::Need& need : plan.needs) {
+    if (need.key.data() == nullptr) continue;
+    const bool listed = std::any_of(
+        keys.begin(), keys.end(), [&](std::string_view k) { return k.data() == need.key.data(); });
+    if (!listed) keys.push_back(need.key);
+  }
   ctx.w.BulkArray(keys);
 }
 
 void CmdCommandHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "(no subcommand)", "    Describe every command.",
-      "COUNT", "    Number of commands.",
-      "INFO [<command-name> ...]", "    Describe the named commands (all when none).",
-      "DOCS [<command-name> ...]", "    Documentation of the named commands (all when none).",
-      "LIST [FILTERBY (ACLCAT <category> | PATTERN <pattern>)]", "    Command names.",
-      "GETKEYS <full-command>", "    Key names of a full command.",
-      "HELP", "    Print this help."};
+      "(no subcommand)",
+      "    Describe every command.",
+      "COUNT",
+      "    Number of commands.",
+      "INFO [<command-name> ...]",
+      "    Describe the named commands (all when none).",
+      "DOCS [<command-name> ...]",
+      "    Documentation of the named commands (all when none).",
+      "LIST [FILTERBY (ACLCAT <category> | PATTERN <pattern>)]",
+      "    Command names.",
+      "GETKEYS <full-command>",
+      "    Key names of a full command.",
+      "HELP",
+      "    Print this help."};
   WriteHelp(ctx.w, kLines);
 }
 
@@ -238,28 +270,27 @@ void InfoServer(CommandContext& ctx, std::string& out) {
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   exe[n > 0 ? n : 0] = '\0';
   StrAppend(&out, "# Server\r\n", "redis_version:", kCompatibleRedisVersion, "\r\n",
-                  "sluice_version:", kSluiceVersion, "\r\n", "redis_git_sha1:00000000\r\n",
-                  "redis_git_dirty:0\r\n", "redis_build_id:0\r\n", "redis_mode:standalone\r\n",
-                  "os:", u.sysname, " ", u.release, " ", u.machine, "\r\n", "arch_bits:64\r\n",
-                  "monotonic_clock:POSIX clock_gettime\r\n", "multiplexing_api:epoll\r\n",
-                  "gcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\n",
-                  "process_id:", getpid(), "\r\n", "process_supervised:no\r\n",
-                  "run_id:", ctx.server.run_id(), "\r\n", "tcp_port:", ctx.server.port(), "\r\n",
-                  "server_time_usec:", now_us, "\r\n", "uptime_in_seconds:", uptime, "\r\n",
-                  "uptime_in_days:", uptime / 86400, "\r\n", "hz:100\r\n", "configured_hz:100\r\n",
-                  "lru_clock:", (ctx.now_ms / 1000) & ((1 << 24) - 1), "\r\n",
-                  "executable:", exe, "\r\n", "config_file:", cfg.config_file, "\r\n",
-                  "io_threads_active:", ctx.server.thread_count() > 1 ? 1 : 0, "\r\n",
-                  "io_threads:", ctx.server.thread_count(), "\r\n");
+            "sluice_version:", kSluiceVersion, "\r\n", "redis_git_sha1:00000000\r\n",
+            "redis_git_dirty:0\r\n", "redis_build_id:0\r\n", "redis_mode:standalone\r\n",
+            "os:", u.sysname, " ", u.release, " ", u.machine, "\r\n", "arch_bits:64\r\n",
+            "monotonic_clock:POSIX clock_gettime\r\n", "multiplexing_api:epoll\r\n",
+            "gcc_version:", __GNUC__, ".", __GNUC_MINOR__, ".", __GNUC_PATCHLEVEL__, "\r\n",
+            "process_id:", getpid(), "\r\n", "process_supervised:no\r\n",
+            "run_id:", ctx.server.run_id(), "\r\n", "tcp_port:", ctx.server.port(), "\r\n",
+            "server_time_usec:", now_us, "\r\n", "uptime_in_seconds:", uptime, "\r\n",
+            "uptime_in_days:", uptime / 86400, "\r\n", "hz:100\r\n", "configured_hz:100\r\n",
+            "lru_clock:", (ctx.now_ms / 1000) & ((1 << 24) - 1), "\r\n", "executable:", exe, "\r\n",
+            "config_file:", cfg.config_file, "\r\n",
+            "io_threads_active:", ctx.server.thread_count() > 1 ? 1 : 0, "\r\n",
+            "io_threads:", ctx.server.thread_count(), "\r\n");
 }
 
 void InfoClients(CommandContext& ctx, std::string& out) {
-  StrAppend(&out, "# Clients\r\n", "connected_clients:",
-                  ctx.server.stats().connected_clients.load(), "\r\n",
-                  "cluster_connections:0\r\n", "maxclients:", ctx.server.config().maxclients(),
-                  "\r\n", "client_recent_max_input_buffer:0\r\n",
-                  "client_recent_max_output_buffer:0\r\n", "blocked_clients:0\r\n",
-                  "tracking_clients:0\r\n", "clients_in_timeout_table:0\r\n");
+  StrAppend(&out, "# Clients\r\n",
+            "connected_clients:", ctx.server.stats().connected_clients.load(), "\r\n",
+            "cluster_connections:0\r\n", "maxclients:", ctx.server.config().maxclients(), "\r\n",
+            "client_recent_max_input_buffer:0\r\n", "client_recent_max_output_buffer:0\r\n",
+            "blocked_clients:0\r\n", "tracking_clients:0\r\n", "clients_in_timeout_table:0\r\n");
 }
 
 void InfoMemory(CommandContext& ctx, std::string& out) {
@@ -272,58 +303,52 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
   const uint64_t rss = ResidentBytes();
   const storage::LazyFreer& freer = ctx.server.keyspace().lazy_freer();
   const Config cfg = ctx.server.config().Snapshot();
-  StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n", "used_memory_human:",
-                  HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
-                  "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p,
-                  "\r\n", "used_memory_peak_human:", HumanBytes(p), "\r\n",
-                  "maxmemory:", cfg.maxmemory, "\r\n", "maxmemory_human:",
-                  HumanBytes(cfg.maxmemory), "\r\n", "maxmemory_policy:",
-                  storage::EvictionPolicyName(cfg.maxmemory_policy), "\r\n",
-                  "mem_fragmentation_ratio:",
-                  TwoDecimals(used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0),
-                  "\r\n", "mem_not_counted_for_evict:0\r\n", "mem_allocator:",
-                  AllocatorName(), "\r\n",
-                  "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
-                  "lazyfreed_objects:", freer.freed_objects(), "\r\n");
+  StrAppend(&out, "# Memory\r\n", "used_memory:", used, "\r\n",
+            "used_memory_human:", HumanBytes(used), "\r\n", "used_memory_rss:", rss, "\r\n",
+            "used_memory_rss_human:", HumanBytes(rss), "\r\n", "used_memory_peak:", p, "\r\n",
+            "used_memory_peak_human:", HumanBytes(p), "\r\n", "maxmemory:", cfg.maxmemory, "\r\n",
+            "maxmemory_human:", HumanBytes(cfg.maxmemory), "\r\n",
+            "maxmemory_policy:", storage::EvictionPolicyName(cfg.maxmemory_policy), "\r\n",
+            "mem_fragmentation_ratio:",
+            TwoDecimals(used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0), "\r\n",
+            "mem_not_counted_for_evict:0\r\n", "mem_allocator:", AllocatorName(), "\r\n",
+            "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
+            "lazyfreed_objects:", freer.freed_objects(), "\r\n");
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
   StrAppend(&out, "# Persistence\r\n", "loading:0\r\n", "async_loading:0\r\n",
-                  "rdb_changes_since_last_save:0\r\n", "rdb_bgsave_in_progress:0\r\n",
-                  "rdb_last_save_time:", ctx.server.start_time_ms() / 1000, "\r\n",
-                  "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n",
-                  "aof_rewrite_in_progress:0\r\n");
+            "rdb_changes_since_last_save:0\r\n", "rdb_bgsave_in_progress:0\r\n",
+            "rdb_last_save_time:", ctx.server.start_time_ms() / 1000, "\r\n",
+            "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n");
 }
 
 void InfoStats(CommandContext& ctx, std::string& out) {
   ServerStats& s = ctx.server.stats();
   storage::ShardStats ks = ctx.server.keyspace().TotalStats();
   const Server::ThreadTotals threads = ctx.server.SumThreadStats();
-  StrAppend(&out, "# Stats\r\n", "total_connections_received:",
-                  s.total_connections_received.load(), "\r\n", "total_commands_processed:",
-                  threads.commands, "\r\n", "instantaneous_ops_per_sec:0\r\n",
-                  "total_net_input_bytes:", threads.net_input_bytes, "\r\n",
-                  "total_net_output_bytes:", threads.net_output_bytes, "\r\n",
-                  "rejected_connections:", s.rejected_connections.load(), "\r\n",
-                  "expired_keys:", ks.expired_keys, "\r\n", "evicted_keys:",
-                  ctx.server.evictor().evicted_keys(), "\r\n", "total_eviction_exceeded_time:",
-                  ctx.server.evictor().total_exceeded_ms(), "\r\n",
-                  "current_eviction_exceeded_time:", ctx.server.evictor().current_exceeded_ms(),
-                  "\r\n",
-                  "keyspace_hits:", ks.keyspace_hits, "\r\n", "keyspace_misses:",
-                  ks.keyspace_misses, "\r\n", "pubsub_channels:",
-                  ctx.server.pubsub().channel_count(false), "\r\n", "pubsub_patterns:",
-                  ctx.server.pubsub().pattern_count(), "\r\n", "pubsubshard_channels:",
-                  ctx.server.pubsub().channel_count(true), "\r\n",
-                  "client_output_buffer_limit_disconnections:",
-                  s.client_output_buffer_limit_disconnections.load(), "\r\n",
-                  "total_error_replies:", s.total_error_replies.load(), "\r\n");
+  StrAppend(&out, "# Stats\r\n", "total_connections_received:", s.total_connections_received.load(),
+            "\r\n", "total_commands_processed:", threads.commands, "\r\n",
+            "instantaneous_ops_per_sec:0\r\n", "total_net_input_bytes:", threads.net_input_bytes,
+            "\r\n", "total_net_output_bytes:", threads.net_output_bytes, "\r\n",
+            "rejected_connections:", s.rejected_connections.load(), "\r\n",
+            "expired_keys:", ks.expired_keys, "\r\n",
+            "evicted_keys:", ctx.server.evictor().evicted_keys(), "\r\n",
+            "total_eviction_exceeded_time:", ctx.server.evictor().total_exceeded_ms(), "\r\n",
+            "current_eviction_exceeded_time:", ctx.server.evictor().current_exceeded_ms(), "\r\n",
+            "keyspace_hits:", ks.keyspace_hits, "\r\n", "keyspace_misses:", ks.keyspace_misses,
+            "\r\n", "pubsub_channels:", ctx.server.pubsub().channel_count(false), "\r\n",
+            "pubsub_patterns:", ctx.server.pubsub().pattern_count(), "\r\n",
+            "pubsubshard_channels:", ctx.server.pubsub().channel_count(true), "\r\n",
+            "client_output_buffer_limit_disconnections:",
+            s.client_output_buffer_limit_disconnections.load(), "\r\n",
+            "total_error_replies:", s.total_error_replies.load(), "\r\n");
 }
 
 void InfoReplication(CommandContext& ctx, std::string& out) {
   StrAppend(&out, "# Replication\r\n", "role:master\r\n", "connected_slaves:0\r\n",
-                  "master_failover_state:no-failover\r\n", "master_replid:",
-                  ctx.server.run_id(), "\r\n", "master_repl_offset:0\r\n");
+            "master_failover_state:no-failover\r\n", "master_replid:", ctx.server.run_id(), "\r\n",
+            "master_repl_offset:0\r\n");
 }
 
 void InfoCpu(CommandContext&, std::string& out) {
@@ -337,9 +362,9 @@ void InfoCpu(CommandContext&, std::string& out) {
     return std::string(buf);
   };
   StrAppend(&out, "# CPU\r\n", "used_cpu_sys:", secs(self.ru_stime), "\r\n",
-                  "used_cpu_user:", secs(self.ru_utime), "\r\n", "used_cpu_sys_children:",
-                  secs(children.ru_stime), "\r\n", "used_cpu_user_children:",
-                  secs(children.ru_utime), "\r\n");
+            "used_cpu_user:", secs(self.ru_utime), "\r\n",
+            "used_cpu_sys_children:", secs(children.ru_stime), "\r\n",
+            "used_cpu_user_children:", secs(children.ru_utime), "\r\n");
 }
 
 void InfoKeyspace(CommandContext& ctx, std::string& out) {
@@ -349,7 +374,7 @@ void InfoKeyspace(CommandContext& ctx, std::string& out) {
     const size_t keys = ks.db(i).Size();
     if (keys == 0) continue;
     StrAppend(&out, "db", i, ":keys=", keys, ",expires=", ks.db(i).ExpiresCount(),
-                    ",avg_ttl=0\r\n");
+              ",avg_ttl=0\r\n");
   }
 }
 
@@ -358,10 +383,10 @@ struct InfoSection {
   void (*write)(CommandContext&, std::string&);
 };
 
-constexpr InfoSection kSections[] = {
-    {"server", InfoServer},           {"clients", InfoClients}, {"memory", InfoMemory},
-    {"persistence", InfoPersistence}, {"stats", InfoStats},     {"replication", InfoReplication},
-    {"cpu", InfoCpu},                 {"keyspace", InfoKeyspace}};
+constexpr InfoSection kSections[] = {{"server", InfoServer}, {"clients", InfoClients},
+                                     {"memory", InfoMemory}, {"persistence", InfoPersistence},
+                                     {"stats", InfoStats},   {"replication", InfoReplication},
+                                     {"cpu", InfoCpu},       {"keyspace", InfoKeyspace}};
 
 void CmdInfo(CommandContext& ctx) {
   std::vector<bool> wanted(std::size(kSections), ctx.argc() == 1);
@@ -431,10 +456,14 @@ void CmdConfigRewrite(CommandContext& ctx) {
 void CmdConfigHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GET <pattern> [<pattern> ...]", "    Parameters matching the glob patterns and their values.",
-      "SET <parameter> <value> [<parameter> <value> ...]", "    Change parameters at run time.",
-      "RESETSTAT", "    Reset the counters INFO prints.",
-      "HELP", "    Print this help."};
+      "GET <pattern> [<pattern> ...]",
+      "    Parameters matching the glob patterns and their values.",
+      "SET <parameter> <value> [<parameter> <value> ...]",
+      "    Change parameters at run time.",
+      "RESETSTAT",
+      "    Reset the counters INFO prints.",
+      "HELP",
+      "    Print this help."};
   WriteHelp(ctx.w, kLines);
 }
 
@@ -469,30 +498,29 @@ constexpr FamilyRows Row("server");
 void RegisterServerFamily(CommandTable& t) {
   constexpr uint32_t kInfoFlags = kLoading | kStale;  // INFO locks shards (keyspace section)
   constexpr uint32_t kCommandFlags = kInfoFlags;
-  CommandSpec& command = t.Add(Row("command", -1, kCommandFlags, CmdCommand,
-                                   "Describe the server's commands.", "2.8.13",
-                                   "O(N) where N is the total number of commands",
-                                   "@slow @connection"));
+  CommandSpec& command =
+      t.Add(Row("command", -1, kCommandFlags, CmdCommand, "Describe the server's commands.",
+                "2.8.13", "O(N) where N is the total number of commands", "@slow @connection"));
   t.AddSubcommand(command, Row("count", 2, kCommandFlags, CmdCommandCount, "Number of commands.",
                                "2.8.13", "O(1)", "@slow @connection"));
-  t.AddSubcommand(command, Row("info", -2, kCommandFlags, CmdCommandInfo,
-                               "Describe the named commands.", "2.8.13",
-                               "O(N) where N is the number of commands to look up",
-                               "@slow @connection"));
-  t.AddSubcommand(command, Row("docs", -2, kCommandFlags, CmdCommandDocs,
-                               "Documentation of the named commands.", "7.0.0",
-                               "O(N) where N is the number of commands to look up",
-                               "@slow @connection"));
-  t.AddSubcommand(command, Row("list", -2, kCommandFlags, CmdCommandList, "List command names.",
-                               "7.0.0", "O(N) where N is the total number of commands",
-                               "@slow @connection"));
-  t.AddSubcommand(command, Row("getkeys", -3, kCommandFlags, CmdCommandGetKeys,
-                               "Extract the key names of a full command.", "2.8.13",
-                               "O(N) where N is the number of arguments to the command",
-                               "@slow @connection"));
-  t.AddSubcommand(command, Row("help", 2, kCommandFlags, CmdCommandHelp,
-                               "Show the COMMAND subcommands.", "5.0.0", "O(1)",
-                               "@slow @connection"));
+  t.AddSubcommand(
+      command,
+      Row("info", -2, kCommandFlags, CmdCommandInfo, "Describe the named commands.", "2.8.13",
+          "O(N) where N is the number of commands to look up", "@slow @connection"));
+  t.AddSubcommand(
+      command,
+      Row("docs", -2, kCommandFlags, CmdCommandDocs, "Documentation of the named commands.",
+          "7.0.0", "O(N) where N is the number of commands to look up", "@slow @connection"));
+  t.AddSubcommand(command,
+                  Row("list", -2, kCommandFlags, CmdCommandList, "List command names.", "7.0.0",
+                      "O(N) where N is the total number of commands", "@slow @connection"));
+  t.AddSubcommand(
+      command, Row("getkeys", -3, kCommandFlags, CmdCommandGetKeys,
+                   "Extract the key names of a full command.", "2.8.13",
+                   "O(N) where N is the number of arguments to the command", "@slow @connection"));
+  t.AddSubcommand(command,
+                  Row("help", 2, kCommandFlags, CmdCommandHelp, "Show the COMMAND subcommands.",
+                      "5.0.0", "O(1)", "@slow @connection"));
   // "command" with subcommands is dispatched by subcommand; plain COMMAND is
   // arity 1 and handled here because the container row keeps its handler.
   t.Add(Row("info", -1, kInfoFlags, CmdInfo, "Information and statistics about the server.",
@@ -500,28 +528,29 @@ void RegisterServerFamily(CommandTable& t) {
   CommandSpec& config = t.Add(Row("config", -2, 0, nullptr, "Read and change configuration.",
                                   "2.0.0", "Depends on subcommand.", "@slow"));
   constexpr uint32_t kCfg = kAdmin | kNoScript | kLoading | kStale;
-  t.AddSubcommand(config, Row("get", -3, kCfg, CmdConfigGet,
-                              "Values of the parameters matching glob patterns.", "2.0.0",
-                              "O(N) when N is the number of configuration parameters provided",
-                              "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("set", -4, kCfg, CmdConfigSet, "Change parameters at run time.",
-                              "2.0.0", "O(N) when N is the number of parameters provided",
-                              "@admin @slow @dangerous"));
-  t.AddSubcommand(config, Row("resetstat", 2, kCfg, CmdConfigResetStat,
-                              "Reset the counters INFO prints.", "2.0.0", "O(1)",
-                              "@admin @slow @dangerous"));
+  t.AddSubcommand(
+      config, Row("get", -3, kCfg, CmdConfigGet, "Values of the parameters matching glob patterns.",
+                  "2.0.0", "O(N) when N is the number of configuration parameters provided",
+                  "@admin @slow @dangerous"));
+  t.AddSubcommand(
+      config, Row("set", -4, kCfg, CmdConfigSet, "Change parameters at run time.", "2.0.0",
+                  "O(N) when N is the number of parameters provided", "@admin @slow @dangerous"));
+  t.AddSubcommand(config,
+                  Row("resetstat", 2, kCfg, CmdConfigResetStat, "Reset the counters INFO prints.",
+                      "2.0.0", "O(1)", "@admin @slow @dangerous"));
   t.AddSubcommand(config, Row("rewrite", 2, kCfg, CmdConfigRewrite,
-                              "Write the running configuration to the file (unsupported).",
-                              "2.8.0", "O(1)", "@admin @slow @dangerous"));
+                              "Write the running configuration to the file (unsupported).", "2.8.0",
+                              "O(1)", "@admin @slow @dangerous"));
   t.AddSubcommand(config, Row("help", 2, kLoading | kStale, CmdConfigHelp,
                               "Show the CONFIG subcommands.", "5.0.0", "O(1)", "@slow"));
-  t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0",
-            "O(1)", "@fast"));
+  t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0", "O(1)",
+            "@fast"));
   t.Add(Row("lastsave", 1, kLoading | kStale | kFast, CmdLastSave,
             "Unix time of the last save (sluice does not persist: its start time).", "1.0.0",
             "O(1)", "@admin @fast @dangerous"));
   t.Add(Row("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
-            CmdShutdown, "Stop the server.", "1.0.0", "O(N) when saving", "@admin @slow @dangerous"));
+            CmdShutdown, "Stop the server.", "1.0.0", "O(N) when saving",
+            "@admin @slow @dangerous"));
 }
 
 }  // namespace sluice::server

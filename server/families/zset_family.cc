@@ -22,6 +22,7 @@
 #include "server/dispatch/keyspace_access.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
+#include "storage/zset_algebra.h"
 #include "storage/zset_ops.h"
 
 namespace sluice::server {
@@ -608,6 +609,183 @@ void CmdZScan(CommandContext& ctx) {
   }
 }
 
+// ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ----
+
+enum class ZOp { kUnion, kInter, kDiff };
+
+// The inputs of a numkeys command: the count at `at`, the keys after it.
+// False after replying the error Redis gives (`name` is the command's).
+bool ParseInputKeys(CommandContext& ctx, size_t at, std::string_view name, size_t* count) {
+  const std::optional<int64_t> n = ParseInt64(ctx.arg(at));
+  if (!n) {
+    ctx.w.Error(errors::kNotInteger);
+    return false;
+  }
+  if (*n < 1) {
+    ctx.w.Error(StrCat("ERR at least 1 input key is needed for '", name, "' command"));
+    return false;
+  }
+  if (*n > static_cast<int64_t>(ctx.argc() - at - 1)) {
+    ctx.w.Error(errors::kSyntax);
+    return false;
+  }
+  *count = static_cast<size_t>(*n);
+  return true;
+}
+
+// The sets and sorted sets named by args[from, from + count): false after
+// replying WRONGTYPE. As in Redis every key's type is checked before the
+// options are read.
+bool ReadInputs(CommandContext& ctx, size_t from, size_t count, std::vector<const Entry*>* out) {
+  for (size_t i = from; i < from + count; ++i) {
+    storage::Result<const Entry*> r =
+        storage::FindAlgebraInput(SelectedDb(ctx).ShardFor(ctx.arg(i)), ctx.arg(i), ctx.now_ms);
+    if (!r.ok()) {
+      ReplyStatus(ctx.w, r.status);
+      return false;
+    }
+    out->push_back(r.value);
+  }
+  return true;
+}
+
+struct AlgebraOptions {
+  std::vector<double> weights;  // empty: all 1
+  storage::ZAggregate aggregate = storage::ZAggregate::kSum;
+  bool withscores = false;
+};
+
+// [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] from args[from..];
+// ZDIFF takes only WITHSCORES, the STORE forms no WITHSCORES.
+bool ParseAlgebraOptions(CommandContext& ctx, size_t from, size_t count, ZOp op, bool store,
+                         AlgebraOptions* opts) {
+  for (size_t i = from; i < ctx.argc(); ++i) {
+    const std::string_view a = ctx.arg(i);
+    const size_t left = ctx.argc() - i - 1;
+    if (op != ZOp::kDiff && EqualsIgnoreCase(a, "WEIGHTS") && left >= count) {
+      opts->weights.clear();
+      for (size_t k = 0; k < count; ++k) {
+        const std::optional<double> w = protocol::ParseDouble(ctx.arg(++i));
+        if (!w) {
+          ctx.w.Error("ERR weight value is not a float");
+          return false;
+        }
+        opts->weights.push_back(*w);
+      }
+    } else if (op != ZOp::kDiff && EqualsIgnoreCase(a, "AGGREGATE") && left >= 1) {
+      const std::string_view how = ctx.arg(++i);
+      if (EqualsIgnoreCase(how, "SUM")) {
+        opts->aggregate = storage::ZAggregate::kSum;
+      } else if (EqualsIgnoreCase(how, "MIN")) {
+        opts->aggregate = storage::ZAggregate::kMin;
+      } else if (EqualsIgnoreCase(how, "MAX")) {
+        opts->aggregate = storage::ZAggregate::kMax;
+      } else {
+        ctx.w.Error(errors::kSyntax);
+        return false;
+      }
+    } else if (!store && EqualsIgnoreCase(a, "WITHSCORES")) {
+      opts->withscores = true;
+    } else {
+      ctx.w.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<storage::ScoredMember> Combine(ZOp op, const std::vector<const Entry*>& entries,
+                                           const AlgebraOptions& opts) {
+  if (op == ZOp::kDiff) return storage::ZSetDifference(entries);
+  std::vector<storage::ZAlgebraInput> inputs;
+  inputs.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    inputs.push_back({entries[i], opts.weights.empty() ? 1.0 : opts.weights[i]});
+  }
+  return op == ZOp::kUnion ? storage::ZSetUnion(inputs, opts.aggregate)
+                           : storage::ZSetIntersection(inputs, opts.aggregate);
+}
+
+constexpr const char* OpName(ZOp op, bool store) {
+  switch (op) {
+    case ZOp::kUnion:
+      return store ? "zunionstore" : "zunion";
+    case ZOp::kInter:
+      return store ? "zinterstore" : "zinter";
+    case ZOp::kDiff:
+      return store ? "zdiffstore" : "zdiff";
+  }
+  return "";
+}
+
+// ZUNION, ZINTER, ZDIFF numkeys key [key ...] [options] [WITHSCORES].
+template <ZOp kOp>
+void CmdZAlgebra(CommandContext& ctx) {
+  size_t count;
+  if (!ParseInputKeys(ctx, 1, OpName(kOp, false), &count)) return;
+  std::vector<const Entry*> entries;
+  if (!ReadInputs(ctx, 2, count, &entries)) return;
+  AlgebraOptions opts;
+  if (!ParseAlgebraOptions(ctx, 2 + count, count, kOp, false, &opts)) return;
+  const std::vector<ScoredMember> result = Combine(kOp, entries, opts);
+  if (opts.withscores) return ReplyPairs(ctx, result);
+  ctx.w.ArrayHeader(result.size());
+  for (const auto& [m, s] : result) ctx.w.Bulk(m);
+}
+
+// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE destination numkeys key [key ...].
+template <ZOp kOp>
+void CmdZAlgebraStore(CommandContext& ctx) {
+  size_t count;
+  if (!ParseInputKeys(ctx, 2, OpName(kOp, true), &count)) return;
+  std::vector<const Entry*> entries;
+  if (!ReadInputs(ctx, 3, count, &entries)) return;
+  AlgebraOptions opts;
+  if (!ParseAlgebraOptions(ctx, 3 + count, count, kOp, true, &opts)) return;
+  std::vector<storage::ScoredMember> result = Combine(kOp, entries, opts);
+  const size_t n = result.size();
+  const std::string_view dst = ctx.arg(1);
+  const bool existed = storage::ZSetStore(SelectedDb(ctx).ShardFor(dst), dst, std::move(result),
+                                          Limits(ctx), ctx.now_ms);
+  if (n == 0) {
+    if (existed) ctx.KeyChanged(kNotifyGeneric, "del", dst);
+  } else {
+    if (!existed) ctx.KeyChanged(kNotifyNew, "new", dst);
+    ctx.KeyChanged(kNotifyZset, OpName(kOp, true), dst);
+  }
+  ctx.w.Integer(static_cast<int64_t>(n));
+}
+
+// ZINTERCARD numkeys key [key ...] [LIMIT limit].
+void CmdZInterCard(CommandContext& ctx) {
+  size_t count;
+  if (!ParseInputKeys(ctx, 1, "zintercard", &count)) return;
+  std::vector<const Entry*> entries;
+  if (!ReadInputs(ctx, 2, count, &entries)) return;
+  int64_t limit = 0;
+  for (size_t i = 2 + count; i < ctx.argc(); ++i) {
+    if (EqualsIgnoreCase(ctx.arg(i), "LIMIT") && i + 1 < ctx.argc()) {
+      const std::optional<int64_t> l = ParseInt64(ctx.arg(++i));
+      if (!l || *l < 0) return ctx.w.Error("ERR LIMIT can't be negative");
+      limit = *l;
+    } else {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  ctx.w.Integer(
+      static_cast<int64_t>(storage::ZSetIntersectionCard(entries, static_cast<size_t>(limit))));
+}
+
+// The keys of ZUNION/ZINTER/ZDIFF/ZINTERCARD (numkeys at 1) and of the
+// STORE forms (numkeys at 2, after the destination).
+template <size_t kCountAt>
+void PlanInputKeys(const protocol::CommandArgs& args, LockPlan& plan) {
+  if (args.size() <= kCountAt) return;
+  std::optional<int64_t> n = protocol::ParseInt64(args[kCountAt]);
+  if (!n || *n <= 0 || *n > static_cast<int64_t>(args.size() - kCountAt - 1)) return;
+  for (int64_t i = 0; i < *n; ++i) plan.AddKey(plan.db, args[kCountAt + 1 + i]);
+}
+
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
 constexpr FamilyRows Row("sorted-set");
@@ -620,6 +798,17 @@ constexpr std::string_view kRemoveRangeCost =
     "elements removed by the operation.";
 constexpr std::string_view kLogN =
     "O(log(N)) with N being the number of elements in the sorted set.";
+
+constexpr std::string_view kUnionCost =
+    "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
+    "the number of elements in the resulting sorted set.";
+constexpr std::string_view kInterCost =
+    "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
+    "number of input sorted sets and M being the number of elements in the resulting sorted "
+    "set.";
+constexpr std::string_view kDiffCost =
+    "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N "
+    "is the size of the first set, and K is the size of the result set.";
 
 }  // namespace
 
@@ -714,6 +903,36 @@ void RegisterZSetFamily(CommandTable& t) {
   t.Add(Row("zrandmember", -2, kReadOnly, 1, 1, 1, CmdZRandMember,
             "Random members of a sorted set, optionally with their scores.", "6.2.0",
             "O(N) where N is the number of members returned", "@read @sortedset @slow"));
+  t.Add(Row("zunion", -3, kReadOnly, CmdZAlgebra<ZOp::kUnion>,
+            "The union of sorted sets (and sets), scores weighted and aggregated.", "6.2.0",
+            kUnionCost, "@read @sortedset @slow"))
+      .keys = PlanInputKeys<1>;
+  t.Add(Row("zinter", -3, kReadOnly, CmdZAlgebra<ZOp::kInter>,
+            "The intersection of sorted sets (and sets), scores weighted and aggregated.", "6.2.0",
+            kInterCost, "@read @sortedset @slow"))
+      .keys = PlanInputKeys<1>;
+  t.Add(Row("zdiff", -3, kReadOnly, CmdZAlgebra<ZOp::kDiff>,
+            "The members of the first sorted set that are in none of the others.", "6.2.0",
+            kDiffCost, "@read @sortedset @slow"))
+      .keys = PlanInputKeys<1>;
+  t.Add(Row("zunionstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kUnion>,
+            "Store the union of sorted sets (and sets) in a key.", "2.0.0", kUnionCost,
+            "@write @sortedset @slow"))
+      .keys = PlanInputKeys<2>;
+  t.Add(Row("zinterstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kInter>,
+            "Store the intersection of sorted sets (and sets) in a key.", "2.0.0", kInterCost,
+            "@write @sortedset @slow"))
+      .keys = PlanInputKeys<2>;
+  t.Add(Row("zdiffstore", -4, kWriteFlags, 1, 1, 1, CmdZAlgebraStore<ZOp::kDiff>,
+            "Store the difference of sorted sets in a key.", "6.2.0", kDiffCost,
+            "@write @sortedset @slow"))
+      .keys = PlanInputKeys<2>;
+  t.Add(Row("zintercard", -3, kReadOnly, CmdZInterCard,
+            "The number of members common to every given sorted set, optionally capped.", "7.0.0",
+            "O(N*K) worst case with N being the smallest input sorted set, K being the number "
+            "of input sorted sets.",
+            "@read @sortedset @slow"))
+      .keys = PlanInputKeys<1>;
   t.Add(Row("zscan", -3, kReadOnly, 1, 1, 1, CmdZScan,
             "Iterate over the members and scores of a sorted set with a cursor.", "2.8.0",
             "O(1) for every call. O(N) for a complete iteration.", "@read @sortedset @slow"));

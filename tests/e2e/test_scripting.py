@@ -416,3 +416,39 @@ def test_undeclared_keys_and_whole_keyspace_commands(r):
             assert "script tried accessing undeclared key 'other%d'" % i in str(e)
             outcomes.add("refused")
     assert outcomes == {"ok", "refused"}
+
+
+# ---- Collections under redis.setresp(3) ------------------------------------------------------
+
+
+def test_lua_resp3_hash_is_a_map_table_and_set_a_set_table(r):
+    r.hset("h", mapping={"f1": "v1", "f2": "v2"})
+    r.sadd("s", "a", "b")
+    # Under RESP3 a script sees HGETALL as {map = {field = value}} and
+    # SMEMBERS as {set = {member = true}}.
+    got = r.eval("redis.setresp(3) local t = redis.call('HGETALL', KEYS[1]) "
+                 "return {type(t.map), t.map.f1, t.map.f2, tostring(t.map.nofield)}", 1, "h")
+    assert got == ["table", "v1", "v2", "nil"]
+    got = r.eval("redis.setresp(3) local t = redis.call('SMEMBERS', KEYS[1]) "
+                 "return {type(t.set), tostring(t.set.a), tostring(t.set.b), tostring(t.set.z)}",
+                 1, "s")
+    assert got == ["table", "true", "true", "nil"]
+    # Under RESP2 (the default) the same replies are flat arrays.
+    assert r.eval("return #redis.call('HGETALL', KEYS[1])", 1, "h") == 4
+    assert r.eval("return #redis.call('SMEMBERS', KEYS[1])", 1, "s") == 2
+
+
+def test_lua_resp3_map_and_set_reach_clients_in_their_protocol(c):
+    assert c.call("HSET", "h", "f1", "v1", "f2", "v2") == 2
+    assert c.call("SADD", "s", "a", "b") == 2
+    hgetall = "redis.setresp(3) return redis.call('HGETALL', KEYS[1])"
+    smembers = "redis.setresp(3) return redis.call('SMEMBERS', KEYS[1])"
+    # A RESP2 caller gets a map as a flat array and a set as an array.
+    assert sorted(c.call("EVAL", hgetall, "1", "h")) == [b"f1", b"f2", b"v1", b"v2"]
+    assert c.call_raw("EVAL", smembers, "1", "s").startswith(b"*2\r\n")
+    assert c.call("HELLO", "3")
+    raw = c.call_raw("EVAL", hgetall, "1", "h")
+    assert raw.startswith(b"%2\r\n")
+    assert c.call_raw("EVAL", smembers, "1", "s").startswith(b"~2\r\n")
+    assert sorted(c.call("EVAL", hgetall, "1", "h")) == [(b"f1", b"v1"), (b"f2", b"v2")]
+    assert c.call("EVAL", smembers, "1", "s") == {b"a", b"b"}

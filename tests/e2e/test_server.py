@@ -164,6 +164,19 @@ def test_command_getkeys(c):
     assert error_of(c, "COMMAND", "GETKEYS", "NOSUCH", "x") == "ERR Invalid command specified"
 
 
+def test_command_getkeys_follows_numkeys_and_key_arguments(c):
+    # Commands whose keys a count argument gives (EVAL, SINTERCARD) or that
+    # name a key in another database (COPY) answer from their own rules.
+    assert c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "x") == [b"a", b"b"]
+    assert c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "0") == []
+    assert c.call("COMMAND", "GETKEYS", "SINTERCARD", "2", "s1", "s2", "LIMIT", "1") == [b"s1", b"s2"]
+    assert c.call("COMMAND", "GETKEYS", "COPY", "a", "b", "DB", "3") == [b"a", b"b"]
+    assert c.call("COMMAND", "GETKEYS", "GET", "") == [b""]
+    assert error_of(c, "COMMAND", "GETKEYS", "PING", "x") == "ERR The command has no key arguments"
+    assert error_of(c, "COMMAND", "GETKEYS", "SET", "k") == \
+        "ERR Invalid number of arguments specified for command"
+
+
 def test_command_unknown_subcommand(c):
     assert error_of(c, "COMMAND", "FOO") == "ERR unknown subcommand 'FOO'. Try COMMAND HELP."
 
