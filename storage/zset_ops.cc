@@ -119,6 +119,12 @@ class MutableZSet {
     InsertPacked(member, score);
   }
 
+  // Redis 7.2's conversion ahead of a ZADD of more pairs than a packed set
+  // may hold (even when some are already members).
+  void ConvertIfMoreThan(size_t incoming) {
+    if (tree_ == nullptr && incoming > limits_.max_packed_entries) ToTree();
+  }
+
   bool Remove(std::string_view member) {
     if (tree_ != nullptr) return tree_->Erase(member);
     return RemovePacked(member);
@@ -423,6 +429,7 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
       Count(one, one_score, flags, &out);
       if (!Changes(one)) return {Status::kOk, out};
       Mutate(shard, e, limits, [&](MutableZSet& set) {
+        set.ConvertIfMoreThan(1);
         set.Set(inputs[0].member, one_score, one == AddAction::kUpdate);
       });
       return {Status::kOk, out};
@@ -430,6 +437,7 @@ Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const 
     if (!any) return {Status::kOk, out};
   }
   e = Mutate(shard, e, limits, [&](MutableZSet& set) {
+    set.ConvertIfMoreThan(inputs.size());
     for (const ZAddInput& in : inputs) {
       double current = 0, score = 0;
       const bool exists = set.Score(in.member, &current);

@@ -134,7 +134,11 @@ struct ZAddOutcome {
   bool nan = false;
   bool created = false;  // the key did not exist before
 };
-// ZADD / ZINCRBY. Creates the key when something is added (never with XX).
+// ZADD / ZINCRBY. Creates the key when something is added (never with XX):
+// packed when the inputs fit the limits (count and longest member), as Redis
+// 7.2 decides from the command. A packed set given more inputs than it may
+// hold converts first, as Redis 7.2 does, even if some are members already.
+// A ZADD that changes nothing leaves the key untouched.
 // REQUIRES: no input score is NaN; with flags.incr, exactly one input.
 Result<ZAddOutcome> ZSetAdd(Shard& shard, std::string_view key, std::span<const ZAddInput> inputs,
                             const ZAddFlags& flags, const ZSetLimits& limits, int64_t now_ms);

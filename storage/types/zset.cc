@@ -453,7 +453,11 @@ void ZSet::EraseFromTree(const char* element) {
 void ZSet::EraseFrom(Node* node, const char* element) {
   if (node->leaf) {
     Leaf* leaf = AsLeaf(node);
-    const size_t pos = LeafPartition(leaf, OrderedBefore<false>(element));
+    // The descent chose the leaf that holds the element: find it by address
+    // (loading no element), by order only if that ever failed.
+    size_t pos = 0;
+    while (pos < leaf->n && leaf->items[pos] != element) ++pos;
+    if (pos == leaf->n) pos = LeafPartition(leaf, OrderedBefore<false>(element));
     std::memmove(leaf->items + pos, leaf->items + pos + 1,
                  (leaf->n - pos - 1) * sizeof(leaf->items[0]));
     --leaf->n;

@@ -162,6 +162,13 @@ TEST_F(ZSetOpsTest, ConvertsOnEntriesAndValueLength) {
   EXPECT_EQ(Encoding("w"), ZSetEncoding::kSkipList);
   Add("x", {{1, "a-long-member"}});
   EXPECT_EQ(Encoding("x"), ZSetEncoding::kSkipList);
+  // A ZADD of more pairs than a packed set holds converts it first, even
+  // when they are members already (Redis 7.2).
+  Add("u", {{1, "a"}, {2, "b"}});
+  EXPECT_EQ(Encoding("u"), ZSetEncoding::kPacked);
+  Add("u", {{3, "a"}, {3, "b"}, {3, "a"}, {3, "b"}, {3, "a"}});
+  EXPECT_EQ(Encoding("u"), ZSetEncoding::kSkipList);
+  EXPECT_EQ(All("u"), (Items{{"a", 3}, {"b", 3}}));
   limits_.max_packed_entries = 0;
   Add("y", {{1, "a"}});
   EXPECT_EQ(Encoding("y"), ZSetEncoding::kSkipList);
