@@ -13,7 +13,7 @@ Two sections of `make bench` (bench/run.py) live here:
                             float scores)
                             one set of 1M 16-byte strings
                             one set of 1M integers
-                          Each row has the issue's target for sluice / redis
+                          Each row has sluice's target for sluice / redis
                           next to it.
   collections-throughput  redis-benchmark at pipeline 16 and at pipeline 1,
                           50 clients: HSET, HGET, SADD, SISMEMBER, SPOP, ZADD,
@@ -58,7 +58,7 @@ UNSUPPORTED_TEXT = "n/a (command unsupported)"
 UNSUPPORTED = {}
 # collections-memory row label -> OBJECT ENCODING per server.
 MEMORY_NOTES = {}
-TARGETS = {}  # collections-memory row label -> the bound on sluice / redis
+TARGETS = {}  # collections-memory row label -> sluice's goal for sluice / redis
 ALLOCATORS = {}  # server -> INFO memory's mem_allocator
 
 
@@ -581,7 +581,7 @@ MEMORY_INTRO = (
     "integer-like); zset and string-set members 16 bytes, zset scores distinct non-integer "
     "floats in scrambled order; integers i·7919 (up to ~8e9). Default encodings on both "
     "(128-entry listpacks, 512-entry intsets), so only the 5-field hashes are packed. Lower "
-    "is better; the target is the issue's bound on sluice / redis for used_memory.")
+    "is better; the target is sluice's goal for sluice / redis for used_memory.")
 
 THROUGHPUT_INTRO = (
     "redis-benchmark, 50 clients, {requests:,} requests at pipeline 16 and {requests1:,} at "

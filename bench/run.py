@@ -32,7 +32,7 @@ rounds so that drift on a shared machine hits both servers alike:
               used_memory and RSS per element of 1M 5-field hashes, a
               1M-field hash, a 1M-member sorted set, a set of 1M strings and
               one of 1M integers, each loaded into a fresh server, against the
-              issue's targets (bench/collections_bench.py).
+              sluice's targets (bench/collections_bench.py).
   collections-throughput
               redis-benchmark HSET, HGET, SADD, SISMEMBER, SPOP, ZADD,
               ZRANGEBYSCORE ... LIMIT, ZRANK at pipeline 16 and 1: requests/s,

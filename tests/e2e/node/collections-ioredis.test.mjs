@@ -1,14 +1,12 @@
 // End-to-end tests of hashes, sets and sorted sets driven with ioredis (RESP2).
 //
 // Expected replies come from a model of each type kept in plain JavaScript, not from
-// recorded output. The sorted-set tests skip while the server answers
-// `ERR unknown command` to the zset commands (harness.mjs: hasSortedSets), and run
-// as soon as they exist.
+// recorded output.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis, { ReplyError } from 'ioredis';
-import { startServer, sleep, ERR, HOST, hasSortedSets, NO_ZSET_REASON } from './harness.mjs';
+import { startServer, sleep, ERR, HOST } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 20_000;
@@ -347,13 +345,11 @@ describe('ioredis sorted sets', { timeout: SUITE_TIMEOUT }, () => {
   let server;
   const clients = [];
   let r;
-  let zsets = false;
 
   before(async () => {
     server = await startServer();
     r = makeClient(server.port, clients);
     await r.ping();
-    zsets = await hasSortedSets(server.port);
   });
 
   after(async () => {
@@ -361,12 +357,8 @@ describe('ioredis sorted sets', { timeout: SUITE_TIMEOUT }, () => {
     if (server) await server.stop();
   });
 
-  // Defines a test that skips while the server lacks the zset commands.
+  // A sorted-set test with the per-test timeout.
   const zit = (name, fn) => it(name, { timeout: TEST_TIMEOUT }, async (t) => {
-    if (!zsets) {
-      t.skip(NO_ZSET_REASON);
-      return;
-    }
     await fn(t);
   });
 

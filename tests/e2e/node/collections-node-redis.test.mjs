@@ -4,14 +4,12 @@
 // Each reply is checked twice: through node-redis's own command (hGetAll, zScore, ...)
 // and raw through sendCommand on a client mapping RESP3 maps to Map and sets to Set, so
 // the wire type the server chose (map, set, double, nested pairs) is asserted, not only
-// the transformed value. Expected values come from a JavaScript model of each type. The
-// sorted-set tests skip while the server answers `ERR unknown command` to ZADD
-// (harness.mjs: hasSortedSets), and run as soon as it exists.
+// the transformed value. Expected values come from a JavaScript model of each type.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, RESP_TYPES, ErrorReply } from 'redis';
-import { startServer, sleep, ERR, hasSortedSets, NO_ZSET_REASON } from './harness.mjs';
+import { startServer, sleep, ERR } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 20_000;
@@ -265,7 +263,6 @@ for (const RESP of [2, 3]) {
     let server;
     const clients = [];
     let c;
-    let zsets = false;
 
     before(async () => {
       server = await startServer();
@@ -273,7 +270,6 @@ for (const RESP of [2, 3]) {
       c.on('error', () => {});
       clients.push(c);
       await c.connect();
-      zsets = await hasSortedSets(server.port);
     });
 
     after(async () => {
@@ -282,10 +278,6 @@ for (const RESP of [2, 3]) {
     });
 
     const zit = (name, fn) => it(name, { timeout: TEST_TIMEOUT }, async (t) => {
-      if (!zsets) {
-        t.skip(NO_ZSET_REASON);
-        return;
-      }
       await fn(t);
     });
 

@@ -226,12 +226,3 @@ export async function unknownCommands(port, names) {
   }
   return missing;
 }
-
-// Whether the server has sorted sets: the zset tests skip while it answers
-// `ERR unknown command` to ZADD, and run (and must pass, every other zset command
-// included) once ZADD exists.
-export async function hasSortedSets(port) {
-  return (await unknownCommands(port, ['ZADD'])).length === 0;
-}
-
-export const NO_ZSET_REASON = 'server has no sorted sets yet (ZADD: ERR unknown command)';

@@ -2,14 +2,13 @@
 //
 // Mutex is SET NX PX plus Lua (GET/PEXPIRE/DEL via EVALSHA, EVAL after NOSCRIPT).
 // Semaphore and MultiSemaphore keep their holders in a sorted set (ZREMRANGEBYSCORE,
-// ZCARD, ZADD, ZSCORE, ZREM from Lua), so their tests skip while the server answers
-// `ERR unknown command` to ZADD (harness.mjs: hasSortedSets) and run once it exists.
+// ZCARD, ZADD, ZSCORE, ZREM from Lua).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { Mutex, Semaphore, MultiSemaphore, TimeoutError, LostLockError } from 'redis-semaphore';
-import { startServer, sleep, waitFor, HOST, hasSortedSets, NO_ZSET_REASON } from './harness.mjs';
+import { startServer, sleep, waitFor, HOST } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 30_000;
@@ -223,7 +222,6 @@ describe('redis-semaphore Semaphore and MultiSemaphore', { timeout: SUITE_TIMEOU
   const clients = [];
   let pool;
   let r;
-  let zsets = false;
   const lost = [];
 
   before(async () => {
@@ -231,7 +229,6 @@ describe('redis-semaphore Semaphore and MultiSemaphore', { timeout: SUITE_TIMEOU
     pool = Array.from({ length: 4 }, () => makeClient(server.port, clients));
     r = pool[0];
     await Promise.all(pool.map((c) => c.ping()));
-    zsets = await hasSortedSets(server.port);
   });
 
   after(async () => {
@@ -243,10 +240,6 @@ describe('redis-semaphore Semaphore and MultiSemaphore', { timeout: SUITE_TIMEOU
   const once = () => opts({ acquireAttemptsLimit: 1 });
 
   const zit = (name, fn) => it(name, { timeout: TEST_TIMEOUT }, async (t) => {
-    if (!zsets) {
-      t.skip(NO_ZSET_REASON);
-      return;
-    }
     await fn(t);
   });
 
