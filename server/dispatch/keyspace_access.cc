@@ -12,17 +12,26 @@ namespace sluice::server {
 std::string_view StatusError(storage::Status status) {
   namespace e = protocol::errors;
   switch (status) {
-    case storage::Status::kWrongType: return e::kWrongType;
-    case storage::Status::kNotInteger: return e::kNotInteger;
-    case storage::Status::kNotFloat: return e::kNotFloat;
-    case storage::Status::kOverflow: return e::kOverflow;
-    case storage::Status::kNanOrInf: return e::kIncrFloatNaN;
-    case storage::Status::kTooLarge: return e::kStringTooLong;
-    case storage::Status::kHashValueNotInteger: return e::kHashNotInteger;
-    case storage::Status::kHashValueNotFloat: return e::kHashNotFloat;
+    case storage::Status::kWrongType:
+      return e::kWrongType;
+    case storage::Status::kNotInteger:
+      return e::kNotInteger;
+    case storage::Status::kNotFloat:
+      return e::kNotFloat;
+    case storage::Status::kOverflow:
+      return e::kOverflow;
+    case storage::Status::kNanOrInf:
+      return e::kIncrFloatNaN;
+    case storage::Status::kTooLarge:
+      return e::kStringTooLong;
+    case storage::Status::kHashValueNotInteger:
+      return e::kHashNotInteger;
+    case storage::Status::kHashValueNotFloat:
+      return e::kHashNotFloat;
     case storage::Status::kOk:
     case storage::Status::kNotFound:
-    case storage::Status::kExists: return {};
+    case storage::Status::kExists:
+      return {};
   }
   return {};
 }
@@ -37,6 +46,26 @@ std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view ar
     return std::nullopt;
   }
   return n;
+}
+
+bool ParseRandomArgs(CommandContext& ctx, std::string_view with_word, int64_t* count, bool* with) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  *count = 0;
+  *with = false;
+  if (ctx.argc() < 3) return true;
+  const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
+  if (!n) return false;
+  *count = *n;
+  if (ctx.argc() > 4 || (ctx.argc() == 4 && !protocol::EqualsIgnoreCase(ctx.arg(3), with_word))) {
+    ctx.w.Error(protocol::errors::kSyntax);
+    return false;
+  }
+  *with = ctx.argc() == 4;
+  if (*with && (*count < -kMax / 2 || *count > kMax / 2)) {
+    ctx.w.Error("ERR value is out of range");
+    return false;
+  }
+  return true;
 }
 
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {
@@ -84,9 +113,7 @@ std::optional<uint64_t> ParseCursor(std::string_view text) {
   return negative ? 0 - u : u;
 }
 
-void ReplyStatus(protocol::ReplySink& w, storage::Status status) {
-  w.Error(StatusError(status));
-}
+void ReplyStatus(protocol::ReplySink& w, storage::Status status) { w.Error(StatusError(status)); }
 
 bool ParseDeadline(protocol::ReplySink& w, std::string_view command, std::string_view arg,
                    TimeUnit unit, int64_t now_ms, int64_t* deadline_ms) {

@@ -1,6 +1,6 @@
 #pragma once
-// What command handlers share: the selected database, storage statuses turned into Redis's error replies, and
-// expiry-time arguments (EX/PX/EXAT/PXAT) turned into deadlines.
+// What command handlers share: the selected database, storage statuses turned into Redis's error
+// replies, and expiry-time arguments (EX/PX/EXAT/PXAT) turned into deadlines.
 
 #include <cstdint>
 #include <mutex>
@@ -10,8 +10,8 @@
 
 #include "protocol/reply_sink.h"
 #include "server/dispatch/command.h"
-#include "server/pubsub/keyspace_events.h"
 #include "server/process/server.h"
+#include "server/pubsub/keyspace_events.h"
 #include "storage/keyspace.h"
 #include "storage/status.h"
 
@@ -52,6 +52,10 @@ bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* patter
 // The count of HRANDFIELD/SRANDMEMBER (any int64 but INT64_MIN, as Redis's
 // -LONG_MAX..LONG_MAX range): nullopt after replying the error.
 std::optional<int64_t> ParseRandomCount(CommandContext& ctx, std::string_view arg);
+// HRANDFIELD / ZRANDMEMBER key [count [`with_word`]]: *count (0 when absent)
+// and *with; false after replying the error. As in Redis, the count is
+// checked before the key, and a count whose pairs would overflow is refused.
+bool ParseRandomArgs(CommandContext& ctx, std::string_view with_word, int64_t* count, bool* with);
 
 // The error text for a failed storage status (empty for kOk/kNotFound/kExists).
 std::string_view StatusError(storage::Status status);

@@ -174,21 +174,9 @@ void CmdHIncrByFloat(CommandContext& ctx) {
 // HRANDFIELD key [count [WITHVALUES]]. As in Redis, the count is checked
 // before the key is looked up.
 void CmdHRandField(CommandContext& ctx) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  int64_t count = 0;
-  bool with_values = false;
-  if (ctx.argc() >= 3) {
-    const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
-    if (!n) return;
-    count = *n;
-    if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHVALUES"))) {
-      return ctx.w.Error(errors::kSyntax);
-    }
-    with_values = ctx.argc() == 4;
-    if (with_values && (count < -kMax / 2 || count > kMax / 2)) {
-      return ctx.w.Error("ERR value is out of range");
-    }
-  }
+  int64_t count;
+  bool with_values;
+  if (!ParseRandomArgs(ctx, "WITHVALUES", &count, &with_values)) return;
   bool absent;
   const Entry* e = ReadHash(ctx, &absent);
   if (e == nullptr && !absent) return;

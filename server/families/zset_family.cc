@@ -551,21 +551,9 @@ void CmdZMPop(CommandContext& ctx) {
 // ZRANDMEMBER key [count [WITHSCORES]]. As in Redis, the count is checked
 // before the key.
 void CmdZRandMember(CommandContext& ctx) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  int64_t count = 0;
-  bool with_scores = false;
-  if (ctx.argc() >= 3) {
-    const std::optional<int64_t> n = ParseRandomCount(ctx, ctx.arg(2));
-    if (!n) return;
-    count = *n;
-    if (ctx.argc() > 4 || (ctx.argc() == 4 && !EqualsIgnoreCase(ctx.arg(3), "WITHSCORES"))) {
-      return ctx.w.Error(errors::kSyntax);
-    }
-    with_scores = ctx.argc() == 4;
-    if (with_scores && (count < -kMax / 2 || count > kMax / 2)) {
-      return ctx.w.Error("ERR value is out of range");
-    }
-  }
+  int64_t count;
+  bool with_scores;
+  if (!ParseRandomArgs(ctx, "WITHSCORES", &count, &with_scores)) return;
   const Entry* e;
   if (!ReadZSet(ctx, ctx.arg(1), &e)) return;
   if (ctx.argc() == 2) {
