@@ -376,6 +376,8 @@ def test_struct_pack_errors(c, args, error):
     ("'b', 'abc', 0", "E:bad argument #3 to '?' (offset must be 1 or greater)"),
     ("'s', 'abc'", "E:unfinished string in data"), ("'s', 'a', 2", "E:unfinished string in data"),
     ("'s', 'a', 3", "E:bad argument #2 to '?' (data string too short)"),
+    ("'bc0', '\\255abc'", "E:bad argument #2 to '?' (data string too short)"),
+    ("'dc0', struct.pack('d', 2.7) .. 'abc'", '"ab" 11'),
     ("'c0', 'abc'", "E:format 'c0' needs a previous size"),
     ("'c0', 'abc', 1", "E:format 'c0' needs a previous size"),
     ("'sc0', 'ab\\0cd'", "E:format 'c0' needs a previous size"),
