@@ -440,3 +440,14 @@ return out
 ])
 def test_struct_pack_missing_values(c, args, error):
     assert protected(c, "struct.pack, " + args) == "E:" + error
+
+
+# ---- bit ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n,expected", [
+    ("-2147483648", "ABCDEF12"), ("-2^31-1", "abcdef12"), ("2^31", "ABCDEF12"), ("-8", "ABCDEF12"),
+    ("-3", "F12"), ("9", "abcdef12"), ("2147483647", "abcdef12"), ("0", ""), ("2^32", ""),
+])
+def test_bit_tohex_widths(c, n, expected):
+    # bit.tohex(x, -2^31) once crashed the server (LuaBitOp's CVE-2024-31449 shape).
+    assert ev(c, "return bit.tohex(0xabcdef12, %s)" % n).decode() == expected
