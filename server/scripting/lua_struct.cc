@@ -226,9 +226,9 @@ int StructUnpack(lua_State* L) {
       if (size == 0) {
         // 'c0' takes its length from the value unpacked just before, which it replaces.
         if (n == 0 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
-        // A negative or unrepresentable size is past any data, as in Redis.
-        const double want = lua_tonumber(L, -1);
-        size = want >= 0 && want < 18446744073709551616.0 ? static_cast<size_t>(want) : SIZE_MAX;
+        // Converted as Redis's cast does on x86-64: a negative size is past any
+        // data, 2^64 wraps to 0.
+        size = static_cast<size_t>(NumberBits(lua_tonumber(L, -1)));
         lua_pop(L, 1);
         --n;
         luaL_argcheck(L, size <= len - pos, 2, "data string too short");

@@ -378,6 +378,7 @@ def test_struct_pack_errors(c, args, error):
     ("'s', 'a', 3", "E:bad argument #2 to '?' (data string too short)"),
     ("'bc0', '\\255abc'", "E:bad argument #2 to '?' (data string too short)"),
     ("'dc0', struct.pack('d', 2.7) .. 'abc'", '"ab" 11'),
+    ("'Tc0', string.rep('\\255', 8) .. 'abc'", '"" 9'),  # 2^64 converts to 0
     ("'c0', 'abc'", "E:format 'c0' needs a previous size"),
     ("'c0', 'abc', 1", "E:format 'c0' needs a previous size"),
     ("'sc0', 'ab\\0cd'", "E:format 'c0' needs a previous size"),
