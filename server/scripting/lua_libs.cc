@@ -74,7 +74,8 @@ int BitSwap(lua_State* L) {
 
 int BitToHex(lua_State* L) {
   uint32_t v = static_cast<uint32_t>(ToBit(L, 1));
-  int n = lua_isnoneornil(L, 2) ? 8 : ToBit(L, 2);
+  // 64 bits, so that negating -2^31 cannot overflow (that crashed the server).
+  int64_t n = lua_isnoneornil(L, 2) ? 8 : ToBit(L, 2);
   const char* digits = "0123456789abcdef";
   if (n < 0) {
     n = -n;
@@ -82,7 +83,7 @@ int BitToHex(lua_State* L) {
   }
   if (n > 8) n = 8;
   char buf[8];
-  for (int i = n - 1; i >= 0; --i) {
+  for (int64_t i = n - 1; i >= 0; --i) {
     buf[i] = digits[v & 15];
     v >>= 4;
   }

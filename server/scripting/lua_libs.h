@@ -5,6 +5,9 @@
 //   cjson  — encode / decode between Lua values and JSON, with cjson.null,
 //            following lua-cjson's default behaviour (numbers as %.14g,
 //            '/' escaped, excessively sparse arrays rejected, depth 1000).
+//   cmsgpack — MessagePack pack / unpack / unpack_one / unpack_limit
+//            (lua_cmsgpack.cc), with Redis's encoding choices and errors.
+//   struct — pack / unpack / size of binary records (lua_struct.cc).
 // Each Open* leaves the library table as a global of that name.
 
 extern "C" {
@@ -15,5 +18,7 @@ namespace sluice::server {
 
 void OpenBitLibrary(lua_State* L);
 void OpenJsonLibrary(lua_State* L);
+void OpenMsgpackLibrary(lua_State* L);
+void OpenStructLibrary(lua_State* L);
 
 }  // namespace sluice::server

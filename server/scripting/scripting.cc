@@ -754,6 +754,8 @@ class LuaVm {
     OpenLibrary(luaopen_math, LUA_MATHLIBNAME);
     OpenBitLibrary(L_);
     OpenJsonLibrary(L_);
+    OpenMsgpackLibrary(L_);
+    OpenStructLibrary(L_);
     // What Redis leaves out of the base library: file access, printing, and
     // environment manipulation.
     for (const char* name : {"dofile", "loadfile", "print", "setfenv", "getfenv", "newproxy"}) {
@@ -801,7 +803,8 @@ class LuaVm {
     lua_setfield(L_, LUA_GLOBALSINDEX, "redis");
 
     // Libraries become read-only proxies.
-    for (const char* name : {"string", "table", "math", "coroutine", "bit", "cjson", "redis"}) {
+    for (const char* name :
+         {"string", "table", "math", "coroutine", "bit", "cjson", "cmsgpack", "struct", "redis"}) {
       lua_getfield(L_, LUA_GLOBALSINDEX, name);
       MakeReadonlyProxy(L_, protected_set);
       lua_setfield(L_, LUA_GLOBALSINDEX, name);

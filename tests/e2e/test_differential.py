@@ -366,3 +366,74 @@ def test_random_commands_reply_like_redis(seed, reference, raw):
             a, b = ours.call_raw(*probe), reference.call_raw(*probe)
             assert same(probe, a, b), "seed %d, final %r: sluice %r, redis %r" % (
                 seed, probe, a, b)
+
+
+# ---- the scripts' cmsgpack and struct libraries -------------------------------------------------
+
+def gen_lua_number(rng):
+    return rng.choice([str(rng.randint(-2**40, 2**40)), str(rng.randint(-300, 300)),
+                       repr(rng.uniform(-1e6, 1e6)), "%d.5" % rng.randint(-100, 100),
+                       "2^%d" % rng.randint(0, 70), "-2^%d" % rng.randint(0, 70), "1/0", "0/0",
+                       "1e%d" % rng.randint(-320, 320)])
+
+
+def gen_lua_value(rng, depth=0):
+    kind = rng.randint(0, 7 if depth < 5 else 3)
+    if kind <= 1:
+        return gen_lua_number(rng)
+    if kind == 2:
+        return "string.rep('q', %d)" % rng.choice([0, 1, 31, 32, 40, 300])
+    if kind == 3:
+        return rng.choice(["true", "false", "nil"])
+    if kind <= 5:
+        return "{" + ",".join(gen_lua_value(rng, depth + 1) for _ in range(rng.randint(0, 6))) + "}"
+    keys = [rng.choice([gen_lua_number(rng), "'k%d'" % rng.randint(0, 50), "true"])
+            for _ in range(rng.randint(0, 8))]
+    return "{" + ",".join("[%s]=%s" % (k, gen_lua_value(rng, depth + 1))
+                          for k in keys if k != "0/0") + "}"
+
+
+HEX_LUA = ("local function hex(s) local t = {} for i = 1, #s do "
+           "t[#t + 1] = string.format('%02x', s:byte(i)) end return table.concat(t) end ")
+# Packs the values, unpacks the result and packs that again.
+MSGPACK_LUA = HEX_LUA.replace("%", "%%") + (
+    "local ok, p = pcall(cmsgpack.pack, %s) if not ok then return 'E' .. p end "
+    "local r = {pcall(cmsgpack.unpack, p)} "
+    "local ok2, p2 = pcall(cmsgpack.pack, unpack(r, 2, table.maxn(r))) "
+    "return hex(p) .. '/' .. tostring(r[1]) .. '/' .. (ok2 and hex(p2) or 'E')")
+STRUCT_OPTIONS = ["b", "B", "h", "H", "l", "L", "T", "i", "I", "i3", "I5", "i8", "I9", "i16",
+                  "f", "d", "x", "s", "c3", "c0", "c", "<", ">", "!", "!2", "!4", "!8", " ", "z",
+                  "="]
+# Packs ARGV[2..] (every third one a string, the others numbers) with the format ARGV[1],
+# unpacks what came out, and sizes the format.
+STRUCT_LUA = HEX_LUA + (
+    "local fmt = ARGV[1] local args = {} for i = 2, #ARGV do "
+    "args[#args + 1] = (i % 3 == 0) and ARGV[i] or tonumber(ARGV[i]) end "
+    "local ok, p = pcall(struct.pack, fmt, unpack(args)) "
+    "local out = {tostring(ok), ok and hex(p) or p} "
+    "local r = {pcall(struct.unpack, fmt, ok and p or ARGV[2] or '')} "
+    "for i = 1, table.maxn(r) do out[#out + 1] = type(r[i]) == 'number' and "
+    "string.format('%.17g', r[i]) or tostring(r[i]) end "
+    "out[#out + 1] = tostring(select(2, pcall(struct.size, fmt))) return table.concat(out, '|')")
+
+
+@pytest.mark.skipif(IS_REDIS, reason="compares sluice with redis-server")
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_cmsgpack_and_struct_like_redis(seed, reference, raw):
+    rng = random.Random(seed)
+    ours = raw()
+    for i in range(150):
+        values = ",".join(gen_lua_value(rng) for _ in range(rng.randint(1, 3)))
+        cmd = ["EVAL", MSGPACK_LUA % values, "0"]
+        a, b = ours.call_raw(*cmd), reference.call_raw(*cmd)
+        assert a == b, "seed %d, cmsgpack case %d: %s\n  sluice: %r\n  redis:  %r" % (
+            seed, i, values, a, b)
+    for i in range(300):
+        fmt = "".join(rng.choice(STRUCT_OPTIONS) for _ in range(rng.randint(1, 6)))
+        args = [rng.choice([str(rng.randint(-2**40, 2**40)), str(rng.randint(-5, 300)), "1.5",
+                            "-2.5", "abc", "hello world", "1e30"])
+                for _ in range(rng.randint(0, 6))]
+        cmd = ["EVAL", STRUCT_LUA, "0", fmt] + args
+        a, b = ours.call_raw(*cmd), reference.call_raw(*cmd)
+        assert a == b, "seed %d, struct case %d: %r %r\n  sluice: %r\n  redis:  %r" % (
+            seed, i, fmt, args, a, b)
