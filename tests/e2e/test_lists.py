@@ -621,6 +621,40 @@ def test_list_commands_on_other_types(c, args, other):
     assert c.call("EXISTS", "d") == 0
 
 
+ARGUMENTS_BEFORE_TYPE = [
+    (("LPOP", "s", "-1"), POSITIVE), (("RPOP", "s", "x"), POSITIVE),
+    (("LRANGE", "s", "x", "1"), NOT_INT), (("LTRIM", "s", "0", "x"), NOT_INT),
+    (("LREM", "s", "x", "a"), NOT_INT), (("LINSERT", "s", "MIDDLE", "a", "b"), SYNTAX),
+    (("LPOS", "s", "a", "RANK", "0"), RANK_ZERO), (("LPOS", "s", "a", "FOO"), SYNTAX),
+    (("LPOS", "s", "a", "COUNT", "-1"), COUNT_NEGATIVE),
+    (("LPOS", "s", "a", "MAXLEN", "-1"), MAXLEN_NEGATIVE),
+    (("LMPOP", "0", "s", "LEFT"), NUMKEYS), (("LMPOP", "1", "s", "UP"), SYNTAX),
+    (("LMPOP", "1", "s", "LEFT", "COUNT", "0"), COUNT_POSITIVE),
+    (("LMOVE", "s", "d", "UP", "LEFT"), SYNTAX),
+    # These look the key up first.
+    (("LINDEX", "s", "x"), WRONGTYPE), (("LSET", "s", "x", "v"), WRONGTYPE),
+    (("RPOP", "s", "0"), WRONGTYPE), (("LMPOP", "2", "nokey", "s", "LEFT"), WRONGTYPE),
+]
+
+
+@pytest.mark.parametrize("args,error", ARGUMENTS_BEFORE_TYPE, ids=lambda v: (
+    " ".join(v[:1] + v[2:]) if isinstance(v, tuple) else None))
+def test_which_error_comes_first(c, args, error):
+    c.call("SET", "s", "v")
+    assert error_of(c, *args) == error
+    assert c.call("GET", "s") == b"v" and c.call("EXISTS", "d") == 0
+
+
+def test_missing_key_comes_before_bad_arguments(c):
+    assert c.call_raw("LINDEX", "nokey", "x") == b"$-1\r\n"
+    assert error_of(c, "LSET", "nokey", "x", "v") == NO_SUCH_KEY
+    c.call("SET", "s", "v")
+    # A missing source is checked before the destination's type.
+    assert c.call_raw("LMOVE", "nokey", "s", "LEFT", "LEFT") == b"$-1\r\n"
+    assert c.call_raw("RPOPLPUSH", "nokey", "s") == b"$-1\r\n"
+    assert c.call("GET", "s") == b"v"
+
+
 OTHER_COMMANDS_ON_LIST = [
     ("GET", "l"), ("SET", "l", "v", "GET"), ("GETSET", "l", "v"), ("GETDEL", "l"),
     ("APPEND", "l", "x"), ("STRLEN", "l"), ("INCR", "l"), ("INCRBYFLOAT", "l", "1"),
@@ -732,6 +766,53 @@ def test_conversion_keeps_every_element(r, list_limits):
     vals.remove("1")
     r.ltrim("l", 5, 250)
     assert r.lrange("l", 0, -1) == vals[5:251]
+
+
+@pytest.mark.sluice_only
+def test_lset_and_linsert_of_long_elements_convert(r, list_limits):
+    # Redis 7.2: a listpack that would pass the byte limit becomes a quicklist.
+    list_limits(-1)  # 4 KB
+    r.rpush("a", "x", "y")
+    r.rpush("b", "x", "y")
+    assert r.object("encoding", "a") == "listpack"
+    r.lset("a", 0, "L" * 5000)
+    r.linsert("b", "AFTER", "x", "L" * 5000)
+    assert r.object("encoding", "a") == "quicklist"
+    assert r.object("encoding", "b") == "quicklist"
+    assert r.lrange("a", 0, -1) == ["L" * 5000, "y"]
+    assert r.lrange("b", 0, -1) == ["x", "L" * 5000, "y"]
+
+
+def test_operations_across_many_compressed_nodes(r, list_limits):
+    """Small nodes and compression: edits in the middle of a long list."""
+    list_limits(4)
+    r.config_set("list-compress-depth", 1)
+    vals = ["%05d-" % i + "p" * 60 for i in range(200)]
+    r.rpush("l", *vals)
+    rng = random.Random(99)
+    for _ in range(150):
+        op = rng.random()
+        i = rng.randrange(len(vals))
+        if op < 0.25:
+            assert r.lindex("l", i) == vals[i]
+        elif op < 0.45:
+            v = "set%d" % rng.randrange(1000) + "q" * 50
+            assert r.lset("l", i, v) is True
+            vals[i] = v
+        elif op < 0.65:
+            v = "ins%d" % rng.randrange(1000)
+            assert r.linsert("l", "BEFORE", vals[i], v) == len(vals) + 1
+            vals.insert(vals.index(vals[i]), v)
+        elif op < 0.85:
+            target = vals[i]
+            assert r.lrem("l", 0, target) == vals.count(target)
+            vals = [x for x in vals if x != target]
+        else:
+            a = rng.randrange(len(vals))
+            assert r.lrange("l", a, a + 7) == vals[a:a + 8]
+    assert r.lrange("l", 0, -1) == vals
+    assert r.llen("l") == len(vals)
+    assert r.lpos("l", vals[-1]) == vals.index(vals[-1])
 
 
 def test_config_names_and_aliases(r, list_limits):
