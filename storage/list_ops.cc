@@ -84,6 +84,17 @@ Entry* Create(Shard& shard, std::string_view key) {
   return e;
 }
 
+// Whether any element of the list equals `value` (a read, so that a write
+// that would change nothing leaves WATCH alone).
+bool ContainsValue(const Entry* e, std::string_view value) {
+  const ListReader reader(e);
+  const QuickList& q = reader.list();
+  for (QuickList::Iter it = q.Front(); it.valid(); q.Next(it)) {
+    if (q.Get(it).Equals(value)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ListReader::ListReader(const Entry* entry) {
@@ -166,6 +177,9 @@ Result<ListSetResult> ListSet(Shard& shard, std::string_view key, int64_t index,
   auto f = FindMutable(shard, key, now_ms);
   if (!f.ok()) return {f.status, ListSetResult::kOk};
   if (f.value == nullptr) return {Status::kOk, ListSetResult::kNoSuchKey};
+  if (!ListReader(f.value).list().At(index).valid()) {
+    return {Status::kOk, ListSetResult::kOutOfRange};
+  }
   ListSetResult result = ListSetResult::kOk;
   Mutate(shard, f.value, limits, [&](QuickList& q) {
     const QuickList::Iter it = q.At(index);
@@ -182,6 +196,7 @@ Result<int64_t> ListInsert(Shard& shard, std::string_view key, bool after, std::
                            std::string_view value, const ListLimits& limits, int64_t now_ms) {
   auto f = FindMutable(shard, key, now_ms);
   if (!f.ok() || f.value == nullptr) return {f.status, 0};
+  if (!ContainsValue(f.value, pivot)) return {Status::kOk, -1};
   int64_t result = -1;
   Mutate(shard, f.value, limits, [&](QuickList& q) {
     for (QuickList::Iter it = q.Front(); it.valid(); q.Next(it)) {
@@ -201,6 +216,7 @@ Result<ListRemoveOutcome> ListRemove(Shard& shard, std::string_view key, int64_t
   ListRemoveOutcome out;
   auto f = FindMutable(shard, key, now_ms);
   if (!f.ok() || f.value == nullptr) return {f.status, out};
+  if (!ContainsValue(f.value, value)) return {Status::kOk, out};
   const size_t limit =
       count < 0 ? static_cast<size_t>(-(count + 1)) + 1 : static_cast<size_t>(count);
   Entry* e = Mutate(shard, f.value, limits, [&](QuickList& q) {

@@ -144,13 +144,14 @@ void CmdLRange(CommandContext& ctx) {
   for (size_t i = 0; i < n; ++i, q.Next(it)) ctx.w.Bulk(q.Get(it).AsString(&scratch));
 }
 
-// LINDEX key index.
+// LINDEX key index. As in Redis, the key is looked at before the index is
+// parsed.
 void CmdLIndex(CommandContext& ctx) {
-  const std::optional<int64_t> index = ParseInt64(ctx.arg(2));
-  if (!index) return ctx.w.Error(errors::kNotInteger);
   const Entry* e;
   if (!ReadList(ctx, ctx.arg(1), &e)) return;
   if (e == nullptr) return ctx.w.Null();
+  const std::optional<int64_t> index = ParseInt64(ctx.arg(2));
+  if (!index) return ctx.w.Error(errors::kNotInteger);
   const ListReader reader(e);
   const QuickList::Iter it = reader.list().At(*index);
   if (!it.valid()) return ctx.w.Null();
