@@ -118,7 +118,7 @@ void QuickList::PopBack() {
 }
 
 QuickList::Iter QuickList::Back() const {
-  if (tail_ == nullptr) return {};
+  if (size_ == 0) return {};
   return {tail_, tail_->list.Prev(tail_->list.end())};
 }
 
@@ -265,7 +265,9 @@ void QuickList::Lend(Node* node) {
 
 void QuickList::Unlend() {
   if (lent_ == nullptr) return;
-  if (lent_linked_) {
+  if (lent_linked_ && lent_->list.empty()) {
+    FreeNode(lent_);
+  } else if (lent_linked_) {
     Node* fresh = NewNode();
     fresh->list = std::move(lent_->list);
     fresh->prev = lent_->prev;
@@ -292,7 +294,9 @@ bool QuickList::CheckConsistency() const {
   size_t count = 0, nodes = 0;
   const Node* prev = nullptr;
   for (const Node* n = head_; n != nullptr; n = n->next) {
-    if (n->prev != prev || n->list.empty() || !n->list.CheckConsistency()) return false;
+    if (n->prev != prev || !n->list.CheckConsistency()) return false;
+    // Only a lent node, alone, may be empty (a new small list).
+    if (n->list.empty() && (n != lent_ || nodes_ != 1)) return false;
     count += n->list.size();
     ++nodes;
     prev = n;

@@ -63,7 +63,7 @@ class QuickList {
   // The index-th element (negative counts from the back); invalid when out
   // of range.
   Iter At(int64_t index) const;
-  Iter Front() const { return head_ == nullptr ? Iter{} : Iter{head_, head_->list.begin()}; }
+  Iter Front() const { return size_ == 0 ? Iter{} : Iter{head_, head_->list.begin()}; }
   Iter Back() const;
   // Step to the next / previous element; invalid past either end.
   void Next(Iter& it) const;
@@ -82,8 +82,8 @@ class QuickList {
   void EraseBack(size_t n);
   void Clear();
 
-  // Lends `node` (holding a small list's block) as the only node of this
-  // empty list. The node is never freed by this list; Unlend() moves its
+  // Lends `node` (holding a small list's block, possibly none) as the only
+  // node of this empty list. The node is never freed by this list; Unlend() moves its
   // contents to a heap node of this list (when still linked) so the list
   // owns all it holds.
   void Lend(Node* node);
