@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <type_traits>
 #include <utility>
 
 #include "storage/types/bytes.h"
@@ -27,6 +28,20 @@ void InsertValue(PackedList& list, PackedList::Pos at, const PackedList::Value& 
 
 }  // namespace
 
+// Runs `edit` on `list` and moves `*bytes` by the change of its heap size.
+template <typename Edit>
+auto Tracked(size_t* bytes, PackedList& list, Edit&& edit) {
+  const size_t before = list.AllocatedBytes();
+  if constexpr (std::is_void_v<decltype(edit())>) {
+    edit();
+    *bytes = *bytes - before + list.AllocatedBytes();
+  } else {
+    auto result = edit();
+    *bytes = *bytes - before + list.AllocatedBytes();
+    return result;
+  }
+}
+
 QuickList::~QuickList() { Clear(); }
 
 QuickList::QuickList(QuickList&& other) noexcept
@@ -34,16 +49,18 @@ QuickList::QuickList(QuickList&& other) noexcept
       tail_(std::exchange(other.tail_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       nodes_(std::exchange(other.nodes_, 0)),
+      bytes_(std::exchange(other.bytes_, 0)),
       fill_(other.fill_),
       lent_(std::exchange(other.lent_, nullptr)),
       lent_linked_(std::exchange(other.lent_linked_, false)) {}
 
-size_t QuickList::AllocatedBytes() const {
+size_t QuickList::NodeBytes(const Node* n) const {
+  return (n == lent_ ? 0 : malloc_usable_size(const_cast<Node*>(n))) + n->list.AllocatedBytes();
+}
+
+size_t QuickList::CountBytes() const {
   size_t total = 0;
-  for (const Node* n = head_; n != nullptr; n = n->next) {
-    if (n != lent_) total += malloc_usable_size(const_cast<Node*>(n));
-    total += n->list.AllocatedBytes();
-  }
+  for (const Node* n = head_; n != nullptr; n = n->next) total += NodeBytes(n);
   return total;
 }
 
@@ -71,6 +88,7 @@ void QuickList::LinkAfter(Node* at, Node* n) {
   if (at == nullptr) head_ = n;
   if (tail_ == at) tail_ = n;
   ++nodes_;
+  bytes_ += NodeBytes(n);
 }
 
 void QuickList::Unlink(Node* n) {
@@ -83,6 +101,7 @@ void QuickList::Unlink(Node* n) {
 }
 
 void QuickList::FreeNode(Node* n) {
+  bytes_ -= NodeBytes(n);
   Unlink(n);
   if (n == lent_) {
     lent_linked_ = false;
@@ -94,25 +113,25 @@ void QuickList::FreeNode(Node* n) {
 
 void QuickList::PushFront(std::string_view s) {
   if (!Fits(head_, s)) LinkAfter(nullptr, NewNode());
-  head_->list.InsertString(head_->list.begin(), s);
+  Tracked(&bytes_, head_->list, [&] { head_->list.InsertString(head_->list.begin(), s); });
   ++size_;
 }
 
 void QuickList::PushBack(std::string_view s) {
   if (!Fits(tail_, s)) LinkAfter(tail_, NewNode());
-  tail_->list.PushBack(s);
+  Tracked(&bytes_, tail_->list, [&] { tail_->list.PushBack(s); });
   ++size_;
 }
 
 void QuickList::PopFront() {
-  head_->list.Erase(head_->list.begin());
+  Tracked(&bytes_, head_->list, [&] { head_->list.Erase(head_->list.begin()); });
   --size_;
   if (head_->list.empty()) FreeNode(head_);
 }
 
 void QuickList::PopBack() {
   PackedList& l = tail_->list;
-  l.Erase(l.Prev(l.end()));
+  Tracked(&bytes_, l, [&] { l.Erase(l.Prev(l.end())); });
   --size_;
   if (l.empty()) FreeNode(tail_);
 }
@@ -169,14 +188,15 @@ void QuickList::SplitIfNeeded(Node* n) {
          p = n->list.Next(p)) {
       InsertValue(fresh->list, fresh->list.end(), n->list.Get(p));
     }
-    n->list.Erase(n->list.At(static_cast<int64_t>(keep)), n->list.size() - keep);
+    Tracked(&bytes_, n->list,
+            [&] { n->list.Erase(n->list.At(static_cast<int64_t>(keep)), n->list.size() - keep); });
     LinkAfter(n, fresh);
     SplitIfNeeded(fresh);
   }
 }
 
 void QuickList::Replace(Iter it, std::string_view s) {
-  it.node->list.ReplaceString(it.pos, s);
+  Tracked(&bytes_, it.node->list, [&] { it.node->list.ReplaceString(it.pos, s); });
   SplitIfNeeded(it.node);
 }
 
@@ -188,25 +208,27 @@ void QuickList::Insert(Iter it, std::string_view s, bool after) {
     // At a node's edge, a neighbour with room (or a new node) takes it.
     if (at == n->list.end()) {
       if (!Fits(n->next, s)) LinkAfter(n, NewNode());
-      n->next->list.InsertString(n->next->list.begin(), s);
+      Node* next = n->next;
+      Tracked(&bytes_, next->list, [&] { next->list.InsertString(next->list.begin(), s); });
       ++size_;
       return;
     }
     if (at == n->list.begin()) {
       if (!Fits(n->prev, s)) LinkAfter(n->prev, NewNode());
-      n->prev->list.PushBack(s);
+      Node* prev = n->prev;
+      Tracked(&bytes_, prev->list, [&] { prev->list.PushBack(s); });
       ++size_;
       return;
     }
   }
-  n->list.InsertString(at, s);
+  Tracked(&bytes_, n->list, [&] { n->list.InsertString(at, s); });
   ++size_;
   SplitIfNeeded(n);
 }
 
 QuickList::Iter QuickList::Erase(Iter it) {
   Node* n = it.node;
-  const PackedList::Pos p = n->list.Erase(it.pos);
+  const PackedList::Pos p = Tracked(&bytes_, n->list, [&] { return n->list.Erase(it.pos); });
   --size_;
   if (n->list.empty()) {
     Node* next = n->next;
@@ -227,7 +249,7 @@ void QuickList::EraseFront(size_t n) {
       size_ -= have;
       FreeNode(head_);
     } else {
-      head_->list.Erase(head_->list.begin(), n);
+      Tracked(&bytes_, head_->list, [&] { head_->list.Erase(head_->list.begin(), n); });
       size_ -= n;
       n = 0;
     }
@@ -242,7 +264,8 @@ void QuickList::EraseBack(size_t n) {
       size_ -= have;
       FreeNode(tail_);
     } else {
-      tail_->list.Erase(tail_->list.At(-static_cast<int64_t>(n)), n);
+      Tracked(&bytes_, tail_->list,
+              [&] { tail_->list.Erase(tail_->list.At(-static_cast<int64_t>(n)), n); });
       size_ -= n;
       n = 0;
     }
@@ -261,6 +284,7 @@ void QuickList::Lend(Node* node) {
   head_ = tail_ = node;
   nodes_ = 1;
   size_ = node->list.size();
+  bytes_ = node->list.AllocatedBytes();
 }
 
 void QuickList::Unlend() {
@@ -270,6 +294,7 @@ void QuickList::Unlend() {
   } else if (lent_linked_) {
     Node* fresh = NewNode();
     fresh->list = std::move(lent_->list);
+    bytes_ += malloc_usable_size(fresh);
     fresh->prev = lent_->prev;
     fresh->next = lent_->next;
     if (fresh->prev != nullptr) fresh->prev->next = fresh;
@@ -284,6 +309,7 @@ void QuickList::Unlend() {
 
 PackedList QuickList::TakeOnlyNode() {
   Node* n = head_;
+  bytes_ -= n->list.AllocatedBytes();
   PackedList out = std::move(n->list);
   size_ = 0;
   FreeNode(n);
@@ -301,7 +327,7 @@ bool QuickList::CheckConsistency() const {
     ++nodes;
     prev = n;
   }
-  return prev == tail_ && count == size_ && nodes == nodes_;
+  return prev == tail_ && count == size_ && nodes == nodes_ && bytes_ == CountBytes();
 }
 
 }  // namespace sluice::storage

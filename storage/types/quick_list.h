@@ -51,8 +51,9 @@ class QuickList {
   size_t node_count() const { return nodes_; }
   Node* head() const { return head_; }
   Node* tail() const { return tail_; }
-  // Heap bytes: the nodes and their blocks (not this object).
-  size_t AllocatedBytes() const;
+  // Heap bytes: the nodes and their blocks (not this object, nor a lent
+  // node's struct). O(1): kept up to date by every mutation.
+  size_t AllocatedBytes() const { return bytes_; }
 
   void PushFront(std::string_view s);
   void PushBack(std::string_view s);
@@ -107,11 +108,15 @@ class QuickList {
   void Unlink(Node* n);
   void FreeNode(Node* n);
   void SplitIfNeeded(Node* n);
+  // Heap bytes of `n` as AllocatedBytes() counts them.
+  size_t NodeBytes(const Node* n) const;
+  size_t CountBytes() const;
 
   Node* head_ = nullptr;
   Node* tail_ = nullptr;
   size_t size_ = 0;
   size_t nodes_ = 0;
+  size_t bytes_ = 0;
   int fill_;
   Node* lent_ = nullptr;
   bool lent_linked_ = false;
