@@ -14,7 +14,7 @@ import random
 import pytest
 
 from helpers import (INT64_MAX, INT64_MIN, NOT_INT, SYNTAX, WRONGTYPE, RespError, arity_error,
-                     error_of, subscribed, wait_until)
+                     encode_command, error_of, subscribed, wait_until)
 
 POSITIVE = "ERR value is out of range, must be positive"
 NO_SUCH_KEY = "ERR no such key"
@@ -135,6 +135,34 @@ def test_large_elements(rb):
     assert rb.lrem(b"l", 0, big) == 2
     assert rb.lpop(b"l") == other
     assert rb.exists(b"l") == 0
+
+
+def test_many_elements_in_one_command(c):
+    args = ["e%d" % i for i in range(5000)]
+    assert c.call("RPUSH", "l", *args) == 5000
+    assert c.call("LPUSH", "l", *args) == 10000
+    assert c.call("LLEN", "l") == 10000
+    assert c.call("LINDEX", "l", "0") == b"e4999"
+    assert c.call("LINDEX", "l", "4999") == b"e0"
+    assert c.call("LINDEX", "l", "5000") == b"e0"
+    assert c.call("LINDEX", "l", "-1") == b"e4999"
+    assert c.call("LRANGE", "l", "4998", "5001") == items("e1", "e0", "e0", "e1")
+    assert len(c.call("LRANGE", "l", "0", "-1")) == 10000
+    assert c.call("LPOS", "l", "e0", "COUNT", "0") == [4999, 5000]
+    assert c.call("LREM", "l", "-1", "e4999") == 1
+    assert c.call("LINDEX", "l", "-1") == b"e4998"
+
+
+def test_large_list_by_pipelined_pushes(c):
+    n = 20000
+    c.send(b"".join(encode_command("RPUSH", "l", "x%d" % i) for i in range(n)))
+    replies = c.read_many(n, timeout=30)
+    assert replies == list(range(1, n + 1))
+    assert c.call("LINDEX", "l", str(n // 2)) == b"x%d" % (n // 2)
+    assert c.call("LRANGE", "l", "-2", "-1") == [b"x%d" % (n - 2), b"x%d" % (n - 1)]
+    assert c.call("LTRIM", "l", "100", "-101") == "OK"
+    assert c.call("LLEN", "l") == n - 200
+    assert c.call("LPOP", "l") == b"x100"
 
 
 # ---- pops ----------------------------------------------------------------------------------
@@ -857,8 +885,12 @@ def test_del_unlink_exists_expire(r):
     assert r.unlink("b") == 1
     assert r.exists("a", "b") == 0
     r.rpush("e", "x")
+    assert r.expire("e", 100) is True
+    assert r.ttl("e") in (99, 100)
+    r.rpush("e", "y")  # a write keeps the TTL
+    assert r.ttl("e") in (99, 100)
+    assert r.persist("e") is True and r.ttl("e") == -1
     assert r.pexpire("e", 50) is True
-    assert r.ttl("e") in (0, 1)
     wait_until(lambda: r.exists("e") == 0, timeout=5, message="list expired")
     assert r.lpushx("e", "y") == 0
     assert r.rpush("e", "new") == 1
