@@ -21,6 +21,7 @@ GROUP_TITLES = [
     ("hash", "Hashes"),
     ("set", "Sets"),
     ("sorted-set", "Sorted sets"),
+    ("list", "Lists"),
     ("generic", "Keys"),
     ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "storage/types/bytes.h"
 
@@ -24,6 +25,9 @@ void DestroyObject(ObjectRef ref) {
     case ContainerKind::kZSet:
       delete ref.zset();
       return;
+    case ContainerKind::kQuickList:
+      delete ref.quick();
+      return;
   }
 }
 
@@ -39,6 +43,8 @@ size_t ObjectAllocatedBytes(ObjectRef ref) {
       return malloc_usable_size(ref.set()) + ref.set()->AllocatedBytes();
     case ContainerKind::kZSet:
       return malloc_usable_size(ref.zset()) + ref.zset()->AllocatedBytes();
+    case ContainerKind::kQuickList:
+      return malloc_usable_size(ref.quick()) + ref.quick()->AllocatedBytes();
   }
   return 0;
 }
@@ -55,6 +61,8 @@ size_t ObjectElementCount(ObjectRef ref) {
       return ref.set()->size();
     case ContainerKind::kZSet:
       return ref.zset()->size();
+    case ContainerKind::kQuickList:
+      return ref.quick()->size();
   }
   return 0;
 }
@@ -92,6 +100,15 @@ ObjectRef CloneObject(ObjectRef ref) {
         copy->Insert(it.member(), it.score());
       }
       return ObjectRef::ZSetRef(copy.release());
+    }
+    case ContainerKind::kQuickList: {
+      const QuickList& source = *ref.quick();
+      auto copy = std::make_unique<QuickList>(source.fill());
+      std::string scratch;
+      for (QuickList::Iter it = source.Front(); it.valid(); source.Next(it)) {
+        copy->PushBack(source.Get(it).AsString(&scratch));
+      }
+      return ObjectRef::Quick(copy.release());
     }
   }
   return ref;

@@ -18,18 +18,20 @@
 
 #include "storage/types/intset.h"
 #include "storage/types/packed.h"
+#include "storage/types/quick_list.h"
 #include "storage/types/str_set.h"
 #include "storage/types/zset.h"
 
 namespace sluice::storage {
 
 enum class ContainerKind : uint8_t {
-  kPacked = 0,  // PackedList block (small hashes: field, value, ...; small sets: members)
-  kStrMap = 1,  // StrMap (large hashes)
-  kIntSet = 2,  // IntSet (sets of integers)
-  kStrSet = 3,  // StrSet (large sets)
-  kZSet = 4,    // ZSet (large sorted sets; small ones are kPacked)
-  // 5..7 reserved for the other collection encodings.
+  kPacked = 0,     // PackedList block (small hashes: field, value, ...; small sets: members)
+  kStrMap = 1,     // StrMap (large hashes)
+  kIntSet = 2,     // IntSet (sets of integers)
+  kStrSet = 3,     // StrSet (large sets)
+  kZSet = 4,       // ZSet (large sorted sets; small ones are kPacked)
+  kQuickList = 5,  // QuickList (large lists; small ones are kPacked)
+  // 6..7 reserved for the other collection encodings.
 };
 
 class ObjectRef {
@@ -51,6 +53,10 @@ class ObjectRef {
     return ObjectRef(reinterpret_cast<uintptr_t>(zset) |
                      static_cast<uintptr_t>(ContainerKind::kZSet));
   }
+  static ObjectRef Quick(QuickList* list) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(list) |
+                     static_cast<uintptr_t>(ContainerKind::kQuickList));
+  }
   static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
 
   uintptr_t word() const { return word_; }
@@ -65,6 +71,8 @@ class ObjectRef {
   StrSet* set() const { return reinterpret_cast<StrSet*>(word_ & ~kTagMask); }
   // REQUIRES: kind() == kZSet.
   ZSet* zset() const { return reinterpret_cast<ZSet*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kQuickList.
+  QuickList* quick() const { return reinterpret_cast<QuickList*>(word_ & ~kTagMask); }
 
  private:
   static constexpr uintptr_t kTagMask = 0x7;

@@ -71,6 +71,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterHashFamily(*table);
   RegisterSetFamily(*table);
   RegisterZSetFamily(*table);
+  RegisterListFamily(*table);
   RegisterKeyFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);

@@ -192,6 +192,7 @@ void RegisterStringFamily(CommandTable& table);
 void RegisterHashFamily(CommandTable& table);
 void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
+void RegisterListFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);

@@ -16,6 +16,7 @@
 #include "server/pubsub/keyspace_events.h"
 #include "storage/glob.h"
 #include "storage/hash_ops.h"
+#include "storage/list_ops.h"
 #include "storage/set_ops.h"
 #include "storage/zset_ops.h"
 
@@ -31,11 +32,16 @@ using storage::Shard;
 std::string_view TypeName(const Entry* e) {
   if (e == nullptr) return "none";
   switch (e->type()) {
-    case storage::ValueType::kString: return "string";
-    case storage::ValueType::kHash: return "hash";
-    case storage::ValueType::kList: return "list";
-    case storage::ValueType::kSet: return "set";
-    case storage::ValueType::kZset: return "zset";
+    case storage::ValueType::kString:
+      return "string";
+    case storage::ValueType::kHash:
+      return "hash";
+    case storage::ValueType::kList:
+      return "list";
+    case storage::ValueType::kSet:
+      return "set";
+    case storage::ValueType::kZset:
+      return "zset";
   }
   return "none";
 }
@@ -99,6 +105,7 @@ void CmdObjectEncoding(CommandContext& ctx) {
   if (e->type() == storage::ValueType::kZset) {
     return ctx.w.Bulk(storage::ZSetView(e).encoding_name());
   }
+  if (e->type() == storage::ValueType::kList) return ctx.w.Bulk(storage::ListEncodingName(e));
   // Redis's names for string encodings: integers, strings of up to 44
   // bytes (embedded with their header), longer ones.
   if (e->is_int()) return ctx.w.Bulk("int");
@@ -117,9 +124,8 @@ void CmdObjectFreq(CommandContext& ctx) {
   if (e == nullptr) return ctx.w.Null();
   // allkeys-s3fifo keeps a 0-3 use count, LFU policies Redis's counter.
   const uint8_t a = e->access();
-  ctx.w.Integer(storage::ModeOf(policy) == storage::AccessMode::kS3Fifo
-                    ? storage::DecodeS3Fifo(a).freq
-                    : a);
+  ctx.w.Integer(
+      storage::ModeOf(policy) == storage::AccessMode::kS3Fifo ? storage::DecodeS3Fifo(a).freq : a);
 }
 
 void CmdObjectIdletime(CommandContext& ctx) {
@@ -242,10 +248,14 @@ void CmdTtl(CommandContext& ctx) {
   int64_t remaining = at - ctx.now_ms;
   if (remaining < 0) remaining = 0;
   switch (kKind) {
-    case TtlKind::kTtl: return ctx.w.Integer((remaining + 500) / 1000);
-    case TtlKind::kPttl: return ctx.w.Integer(remaining);
-    case TtlKind::kExpireTime: return ctx.w.Integer(at / 1000);
-    case TtlKind::kPexpireTime: return ctx.w.Integer(at);
+    case TtlKind::kTtl:
+      return ctx.w.Integer((remaining + 500) / 1000);
+    case TtlKind::kPttl:
+      return ctx.w.Integer(remaining);
+    case TtlKind::kExpireTime:
+      return ctx.w.Integer(at / 1000);
+    case TtlKind::kPexpireTime:
+      return ctx.w.Integer(at);
   }
 }
 
@@ -300,8 +310,8 @@ void CmdScan(CommandContext& ctx) {
     }
   }
   std::vector<std::string> keys;
-  const uint64_t next = SelectedDb(ctx).Scan(
-      cursor, static_cast<size_t>(count), ctx.now_ms, [&](const Entry& e) {
+  const uint64_t next =
+      SelectedDb(ctx).Scan(cursor, static_cast<size_t>(count), ctx.now_ms, [&](const Entry& e) {
         if (have_pattern && !storage::GlobMatch(pattern, e.key())) return;
         if (have_type && !EqualsIgnoreCase(type, TypeName(&e))) return;
         keys.emplace_back(e.key());
@@ -416,9 +426,7 @@ void CmdMove(CommandContext& ctx) {
   ctx.w.Integer(1);
 }
 
-void CmdDbSize(CommandContext& ctx) {
-  ctx.w.Integer(static_cast<int64_t>(SelectedDb(ctx).Size()));
-}
+void CmdDbSize(CommandContext& ctx) { ctx.w.Integer(static_cast<int64_t>(SelectedDb(ctx).Size())); }
 
 // FLUSHDB / FLUSHALL [ASYNC|SYNC].
 template <bool kAll>
@@ -501,8 +509,8 @@ void RegisterKeyFamily(CommandTable& t) {
   t.Add(Row("del", -2, kWrite, 1, -1, 1, CmdDel<false>, "Delete keys.", "1.0.0",
             "O(N) where N is the number of keys", "@keyspace @write @slow"));
   t.Add(Row("unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel<true>,
-            "Delete keys (large values are freed in the background).", "4.0.0",
-            "O(1) per key", "@keyspace @write @fast"));
+            "Delete keys (large values are freed in the background).", "4.0.0", "O(1) per key",
+            "@keyspace @write @fast"));
   t.Add(Row("exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists,
             "Count how many of the given keys exist.", "1.0.0",
             "O(N) where N is the number of keys", "@keyspace @read @fast"));
@@ -511,15 +519,15 @@ void RegisterKeyFamily(CommandTable& t) {
             "O(N) where N is the number of keys", "@keyspace @read @fast"));
   t.Add(Row("type", 2, kReadOnly | kFast, 1, 1, 1, CmdType, "Name the type of a key's value.",
             "1.0.0", "O(1)", "@keyspace @read @fast"));
-  CommandSpec& object = t.Add(Row("object", -2, 0, 0, 0, 0, nullptr,
-                                  "Inspect the internals of a key's value.", "2.2.3",
-                                  "Depends on subcommand.", "@slow"));
+  CommandSpec& object =
+      t.Add(Row("object", -2, 0, 0, 0, 0, nullptr, "Inspect the internals of a key's value.",
+                "2.2.3", "Depends on subcommand.", "@slow"));
   t.AddSubcommand(object, Row("encoding", 3, kReadOnly, 2, 2, 1, CmdObjectEncoding,
                               "The internal encoding of a key's value.", "2.2.3", "O(1)",
                               "@keyspace @read @slow"));
   t.AddSubcommand(object, Row("freq", 3, kReadOnly, 2, 2, 1, CmdObjectFreq,
-                              "The logarithmic access frequency counter of a key.", "4.0.0",
-                              "O(1)", "@keyspace @read @slow"));
+                              "The logarithmic access frequency counter of a key.", "4.0.0", "O(1)",
+                              "@keyspace @read @slow"));
   t.AddSubcommand(object, Row("idletime", 3, kReadOnly, 2, 2, 1, CmdObjectIdletime,
                               "Seconds since a key was last read or written.", "2.2.3", "O(1)",
                               "@keyspace @read @slow"));
@@ -527,11 +535,9 @@ void RegisterKeyFamily(CommandTable& t) {
                               "The reference count of a key's value.", "2.2.3", "O(1)",
                               "@keyspace @read @slow"));
   t.AddSubcommand(object, Row("help", 2, kLoading | kStale, 0, 0, 0, CmdObjectHelp,
-                              "Show the OBJECT subcommands.", "6.2.0", "O(1)",
-                              "@keyspace @slow"));
+                              "Show the OBJECT subcommands.", "6.2.0", "O(1)", "@keyspace @slow"));
   t.Add(Row("expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kSeconds>,
-            "Give a key a time to live in seconds.", "1.0.0", "O(1)",
-            "@keyspace @write @fast"));
+            "Give a key a time to live in seconds.", "1.0.0", "O(1)", "@keyspace @write @fast"));
   t.Add(Row("pexpire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kMilliseconds>,
             "Give a key a time to live in milliseconds.", "2.6.0", "O(1)",
             "@keyspace @write @fast"));
@@ -551,14 +557,16 @@ void RegisterKeyFamily(CommandTable& t) {
   t.Add(Row("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl<TtlKind::kPexpireTime>,
             "Unix time in milliseconds at which a key expires.", "7.0.0", "O(1)",
             "@keyspace @read @fast"));
-  t.Add(Row("persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, "Remove a key's expiry.",
-            "2.2.0", "O(1)", "@keyspace @write @fast"));
-  t.Add(Row("keys", 2, kReadOnly | kWholeDb, 0, 0, 0, CmdKeys, "List the keys that match a glob pattern.",
-            "1.0.0", "O(N) with N the number of keys in the database", "@keyspace @read @slow @dangerous"));
-  t.Add(Row("scan", -2, kReadOnly | kWholeDb, 0, 0, 0, CmdScan, "Iterate over the keys with a cursor.",
-            "2.8.0", "O(1) for every call. O(N) for a complete iteration", "@keyspace @read @slow"));
-  t.Add(Row("randomkey", 1, kReadOnly | kWholeDb, 0, 0, 0, CmdRandomKey, "Name a random existing key.",
-            "1.0.0", "O(1)", "@keyspace @read @slow"));
+  t.Add(Row("persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, "Remove a key's expiry.", "2.2.0",
+            "O(1)", "@keyspace @write @fast"));
+  t.Add(Row("keys", 2, kReadOnly | kWholeDb, 0, 0, 0, CmdKeys,
+            "List the keys that match a glob pattern.", "1.0.0",
+            "O(N) with N the number of keys in the database", "@keyspace @read @slow @dangerous"));
+  t.Add(Row("scan", -2, kReadOnly | kWholeDb, 0, 0, 0, CmdScan,
+            "Iterate over the keys with a cursor.", "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration", "@keyspace @read @slow"));
+  t.Add(Row("randomkey", 1, kReadOnly | kWholeDb, 0, 0, 0, CmdRandomKey,
+            "Name a random existing key.", "1.0.0", "O(1)", "@keyspace @read @slow"));
   t.Add(Row("rename", 3, kWrite, 1, 2, 1, CmdRename<false>, "Give a key a new name.", "1.0.0",
             "O(1)", "@keyspace @write @slow"));
   t.Add(Row("renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRename<true>,
@@ -568,27 +576,25 @@ void RegisterKeyFamily(CommandTable& t) {
             "Copy a key's value, optionally to another database.", "6.2.0",
             "O(N) worst case for collections", "@keyspace @write @slow"))
       .keys = PlanCopy;
-  t.Add(Row("move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "Move a key to another database.",
-            "1.0.0", "O(1)", "@keyspace @write @fast"))
+  t.Add(Row("move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "Move a key to another database.", "1.0.0",
+            "O(1)", "@keyspace @write @fast"))
       .keys = PlanMove;
   t.Add(Row("dbsize", 1, kReadOnly | kFast, 0, 0, 0, CmdDbSize,
-            "Number of keys in the selected database.", "1.0.0", "O(1)",
-            "@keyspace @read @fast"));
+            "Number of keys in the selected database.", "1.0.0", "O(1)", "@keyspace @read @fast"));
   t.Add(Row("flushdb", -1, kWrite | kWholeDb, 0, 0, 0, CmdFlush<false>,
             "Remove every key of the selected database.", "1.0.0",
             "O(N) where N is the number of keys in the selected database",
             "@keyspace @write @slow @dangerous"));
-  t.Add(Row("flushall", -1, kWrite | kAllDbs, 0, 0, 0, CmdFlush<true>, "Remove every key of every database.",
-            "1.0.0", "O(N) where N is the total number of keys in all databases",
+  t.Add(Row("flushall", -1, kWrite | kAllDbs, 0, 0, 0, CmdFlush<true>,
+            "Remove every key of every database.", "1.0.0",
+            "O(N) where N is the total number of keys in all databases",
             "@keyspace @write @slow @dangerous"));
-  t.Add(Row("swapdb", 3, kWrite | kFast, 0, 0, 0, CmdSwapDb, "Exchange two databases.",
-            "4.0.0", "O(N) where N is the count of clients watching or blocking on keys",
+  t.Add(Row("swapdb", 3, kWrite | kFast, 0, 0, 0, CmdSwapDb, "Exchange two databases.", "4.0.0",
+            "O(N) where N is the count of clients watching or blocking on keys",
             "@keyspace @write @fast @dangerous"))
       .keys = PlanSwapDb;
-  CommandSpec select = Row("select", 2, kLoading | kStale | kFast, 0, 0, 0,
-                           CmdSelect,
-                           "Change the selected database.", "1.0.0", "O(1)",
-                           "@keyspace @fast");
+  CommandSpec select = Row("select", 2, kLoading | kStale | kFast, 0, 0, 0, CmdSelect,
+                           "Change the selected database.", "1.0.0", "O(1)", "@keyspace @fast");
   select.doc.group = "connection";
   select.keys = PlanSelect;
   t.Add(std::move(select));

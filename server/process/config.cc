@@ -121,9 +121,7 @@ std::string OutputLimitsText(const Config& c) {
   return out;
 }
 
-std::string BusyThresholdText(const Config& c) {
-  return std::to_string(c.busy_reply_threshold_ms);
-}
+std::string BusyThresholdText(const Config& c) { return std::to_string(c.busy_reply_threshold_ms); }
 
 absl::Status SetBusyThreshold(Config& c, const std::vector<std::string>& v) {
   return IntArg(v, 0, kIntMax, &c.busy_reply_threshold_ms);
@@ -140,6 +138,10 @@ absl::Status SetZSetEntries(Config& c, const std::vector<std::string>& v) {
 std::string ZSetValueText(const Config& c) { return std::to_string(c.zset_max_listpack_value); }
 absl::Status SetZSetValue(Config& c, const std::vector<std::string>& v) {
   return IntArg(v, 0, kIntMax, &c.zset_max_listpack_value);
+}
+std::string ListSizeText(const Config& c) { return std::to_string(c.list_max_listpack_size); }
+absl::Status SetListSize(Config& c, const std::vector<std::string>& v) {
+  return IntArg(v, -kIntMax - 1, kIntMax, &c.list_max_listpack_size);
 }
 std::string HashValueText(const Config& c) { return std::to_string(c.hash_max_listpack_value); }
 absl::Status SetHashValue(Config& c, const std::vector<std::string>& v) {
@@ -200,8 +202,9 @@ const std::vector<Param>& Params() {
              return absl::OkStatus();
            }
          }
-         return absl::InvalidArgumentError("argument(s) must be one of the following: debug, "
-                                           "verbose, notice, warning, nothing");
+         return absl::InvalidArgumentError(
+             "argument(s) must be one of the following: debug, "
+             "verbose, notice, warning, nothing");
        }},
       {"notify-keyspace-events", true,
        [](const Config& c) { return KeyspaceEventFlagsText(c.notify_keyspace_events); },
@@ -290,6 +293,14 @@ const std::vector<Param>& Params() {
       {"zset-max-ziplist-entries", true, ZSetEntriesText, SetZSetEntries},
       {"zset-max-listpack-value", true, ZSetValueText, SetZSetValue},
       {"zset-max-ziplist-value", true, ZSetValueText, SetZSetValue},
+      // list-max-ziplist-size is the name before Redis 7.
+      {"list-max-listpack-size", true, ListSizeText, SetListSize},
+      {"list-max-ziplist-size", true, ListSizeText, SetListSize},
+      {"list-compress-depth", true,
+       [](const Config& c) { return std::to_string(c.list_compress_depth); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return IntArg(v, 0, kIntMax, &c.list_compress_depth);
+       }},
       {"proto-max-bulk-len", false, [](const Config&) { return std::string("536870912"); },
        nullptr},
   };
@@ -307,8 +318,8 @@ const Param* FindParam(std::string_view name) {
 // persistence or daemon management it does not do.
 bool IsIgnoredDirective(std::string_view name) {
   static constexpr std::string_view kIgnored[] = {
-      "save", "appendonly", "protected-mode", "dir", "dbfilename", "daemonize", "supervised",
-      "pidfile", "logfile", "tcp-keepalive", "tcp-backlog", "hz"};
+      "save",       "appendonly", "protected-mode", "dir",           "dbfilename",  "daemonize",
+      "supervised", "pidfile",    "logfile",        "tcp-keepalive", "tcp-backlog", "hz"};
   for (auto n : kIgnored) {
     if (n == name) return true;
   }
@@ -319,11 +330,16 @@ bool IsIgnoredDirective(std::string_view name) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kVerbose: return "verbose";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kNothing: return "nothing";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kVerbose:
+      return "verbose";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kNothing:
+      return "nothing";
   }
   return "notice";
 }
@@ -351,8 +367,8 @@ absl::Status LoadConfigFile(Config& config, const std::string& path) {
     if (trimmed.empty() || trimmed[0] == '#') continue;
     protocol::CommandArgs args;
     if (!protocol::SplitInlineArgs(trimmed, &args) || args.empty()) {
-      return absl::InvalidArgumentError(StrCat(path, ":", lineno, ": '", trimmed,
-                                                     "': unbalanced quotes in configuration line"));
+      return absl::InvalidArgumentError(
+          StrCat(path, ":", lineno, ": '", trimmed, "': unbalanced quotes in configuration line"));
     }
     std::vector<std::string> values;
     for (size_t i = 1; i < args.size(); ++i) values.emplace_back(args[i]);
@@ -389,12 +405,13 @@ absl::StatusOr<Config> ParseCommandLine(int argc, const char* const* argv) {
   while (i < argc) {
     std::string_view opt = argv[i];
     if (opt.substr(0, 2) != "--" || opt.size() == 2) {
-      return absl::InvalidArgumentError(StrCat("unexpected argument '", opt,
-                                                     "' (options look like --port 6379)"));
+      return absl::InvalidArgumentError(
+          StrCat("unexpected argument '", opt, "' (options look like --port 6379)"));
     }
     std::vector<std::string> values;
     int j = i + 1;
-    while (j < argc && std::string_view(argv[j]).substr(0, 2) != "--") values.emplace_back(argv[j++]);
+    while (j < argc && std::string_view(argv[j]).substr(0, 2) != "--")
+      values.emplace_back(argv[j++]);
     if (absl::Status s = ApplyDirective(config, opt.substr(2), values); !s.ok()) {
       return absl::InvalidArgumentError(
           StrCat("bad option '", opt, " ", StrJoin(values, " "), "': ", std::string(s.message())));
@@ -422,6 +439,7 @@ void ServerConfig::Mirror() {
   set_max_listpack_value_.store(config_.set_max_listpack_value);
   zset_max_listpack_entries_.store(config_.zset_max_listpack_entries);
   zset_max_listpack_value_.store(config_.zset_max_listpack_value);
+  list_max_listpack_size_.store(config_.list_max_listpack_size);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);
@@ -458,20 +476,17 @@ std::string ServerConfig::Set(const std::vector<std::pair<std::string, std::stri
   return error;
 }
 
-std::string ServerConfig::SetLocked(
-    const std::vector<std::pair<std::string, std::string>>& pairs) {
+std::string ServerConfig::SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::lock_guard lock(mu_);
   Config next = config_;
   std::vector<const Param*> seen;
   for (const auto& [name, value] : pairs) {
     const Param* p = FindParam(name);
     if (p == nullptr) {
-      return StrCat("ERR Unknown option or number of arguments for CONFIG SET - '", name,
-                          "'");
+      return StrCat("ERR Unknown option or number of arguments for CONFIG SET - '", name, "'");
     }
     auto fail = [&](const std::string& why) {
-      return StrCat("ERR CONFIG SET failed (possibly related to argument '", name, "') - ",
-                          why);
+      return StrCat("ERR CONFIG SET failed (possibly related to argument '", name, "') - ", why);
     };
     for (const Param* s : seen) {
       if (s == p) return fail("duplicate parameter");

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "storage/eviction.h"
 #include "storage/hash_ops.h"
+#include "storage/list_ops.h"
 #include "storage/set_ops.h"
 #include "storage/zset_ops.h"
 
@@ -72,6 +73,8 @@ struct Config {
   int set_max_listpack_value = 64;
   int zset_max_listpack_entries = 128;
   int zset_max_listpack_value = 64;
+  int list_max_listpack_size = -2;
+  int list_compress_depth = 0;  // accepted and reported; nodes are not compressed
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -112,9 +115,7 @@ class ServerConfig {
     return busy_reply_threshold_ms_.load(std::memory_order_relaxed);
   }
   uint64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
-  int maxmemory_eviction_tenacity() const {
-    return tenacity_.load(std::memory_order_relaxed);
-  }
+  int maxmemory_eviction_tenacity() const { return tenacity_.load(std::memory_order_relaxed); }
   storage::HashLimits hash_limits() const {
     return storage::HashLimits{
         static_cast<size_t>(hash_max_listpack_entries_.load(std::memory_order_relaxed)),
@@ -125,6 +126,9 @@ class ServerConfig {
         static_cast<size_t>(set_max_intset_entries_.load(std::memory_order_relaxed)),
         static_cast<size_t>(set_max_listpack_entries_.load(std::memory_order_relaxed)),
         static_cast<size_t>(set_max_listpack_value_.load(std::memory_order_relaxed))};
+  }
+  storage::ListLimits list_limits() const {
+    return storage::ListLimits{list_max_listpack_size_.load(std::memory_order_relaxed)};
   }
   storage::ZSetLimits zset_limits() const {
     return storage::ZSetLimits{
@@ -166,6 +170,7 @@ class ServerConfig {
   std::atomic<int> set_max_listpack_value_{64};
   std::atomic<int> zset_max_listpack_entries_{128};
   std::atomic<int> zset_max_listpack_value_{64};
+  std::atomic<int> list_max_listpack_size_{-2};
   MirroredLimit output_limits_[kClientClasses];
   std::function<void(const Config&)> on_change_;
 };

@@ -9,7 +9,10 @@
 //   StrSet / StrMap (large sets and hashes): inserts, erases, lookups, scans
 //     that must visit every member;
 //   ZSet (large sorted sets): inserts and moves, erases, rank, seeks by
-//     rank, score and lex, walks both ways, runs of increasing scores.
+//     rank, score and lex, walks both ways, runs of increasing scores;
+//   QuickList (large lists): pushes and pops at both ends, replaces,
+//     inserts before and after, erases, trims of both ends, indexing from
+//     either end and lent-node hand-backs, under a fill picked by the input.
 // Invariants: no crash or sanitizer report, the container matches the model,
 // and each container's CheckConsistency() holds.
 
@@ -29,6 +32,7 @@
 
 #include "storage/types/intset.h"
 #include "storage/types/packed.h"
+#include "storage/types/quick_list.h"
 #include "storage/types/str_set.h"
 #include "storage/types/zset.h"
 
@@ -36,6 +40,7 @@ namespace {
 
 using sluice::storage::IntSet;
 using sluice::storage::PackedList;
+using sluice::storage::QuickList;
 using sluice::storage::StrMap;
 using sluice::storage::StrSet;
 using sluice::storage::ZSet;
@@ -482,10 +487,103 @@ void FuzzZSet(Input& in) {
 
 }  // namespace
 
+std::vector<std::string> QuickItems(const QuickList& q) {
+  std::vector<std::string> out;
+  std::string scratch;
+  for (QuickList::Iter it = q.Front(); it.valid(); q.Next(it)) {
+    out.emplace_back(q.Get(it).AsString(&scratch));
+  }
+  return out;
+}
+
+void FuzzQuickList(Input& in) {
+  static constexpr int kFills[] = {-5, -2, -1, 1, 2, 3, 5, 16};
+  QuickList::Node lent;
+  QuickList q(kFills[in.Byte() % 8]);
+  q.Lend(&lent);
+  std::vector<std::string> model;
+  while (!in.done()) {
+    const uint8_t op = in.Byte();
+    const size_t n = model.size();
+    const size_t at = n == 0 ? 0 : in.Byte() % n;
+    switch (op % 10) {
+      case 0: {
+        const std::string v = in.String();
+        q.PushBack(v);
+        model.push_back(v);
+        break;
+      }
+      case 1: {
+        const std::string v = in.String();
+        q.PushFront(v);
+        model.insert(model.begin(), v);
+        break;
+      }
+      case 2:
+        if (n > 0) {
+          q.PopFront();
+          model.erase(model.begin());
+        }
+        break;
+      case 3:
+        if (n > 0) {
+          q.PopBack();
+          model.pop_back();
+        }
+        break;
+      case 4:
+        if (n > 0) {
+          const std::string v = in.String();
+          q.Replace(q.At(static_cast<int64_t>(at)), v);
+          model[at] = v;
+        }
+        break;
+      case 5:
+        if (n > 0) {
+          const bool after = (op & 0x10) != 0;
+          const std::string v = in.String();
+          q.Insert(q.At(static_cast<int64_t>(at)), v, after);
+          model.insert(model.begin() + static_cast<std::ptrdiff_t>(at + (after ? 1 : 0)), v);
+        }
+        break;
+      case 6:
+        if (n > 0) {
+          q.Erase(q.At(-1 - static_cast<int64_t>(at)));
+          model.erase(model.end() - 1 - static_cast<std::ptrdiff_t>(at));
+        }
+        break;
+      case 7: {
+        const size_t front = in.Byte() % 8, back = in.Byte() % 8;
+        q.EraseFront(front);
+        model.erase(model.begin(),
+                    model.begin() + static_cast<std::ptrdiff_t>(std::min(front, model.size())));
+        q.EraseBack(back);
+        model.erase(model.end() - static_cast<std::ptrdiff_t>(std::min(back, model.size())),
+                    model.end());
+        break;
+      }
+      case 8:
+        if (n > 0) {
+          std::string scratch;
+          Check(q.Get(q.At(static_cast<int64_t>(at))).AsString(&scratch) == model[at]);
+          Check(q.Get(q.At(-1 - static_cast<int64_t>(at))).AsString(&scratch) == model[n - 1 - at]);
+        }
+        Check(!q.At(static_cast<int64_t>(n)).valid());
+        break;
+      default:
+        q.Unlend();
+    }
+    Check(q.size() == model.size());
+    Check(q.CheckConsistency());
+  }
+  Check(QuickItems(q) == model);
+  q.Unlend();
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Input in(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       FuzzPacked(in);
       break;
@@ -495,8 +593,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2:
       FuzzStrSet(in);
       break;
-    default:
+    case 3:
       FuzzZSet(in);
+      break;
+    default:
+      FuzzQuickList(in);
   }
   return 0;
 }

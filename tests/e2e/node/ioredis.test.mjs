@@ -322,7 +322,7 @@ describe('ioredis', { timeout: SUITE_TIMEOUT }, () => {
     assert.equal(await r.get('err:str'), 'abc');
   });
 
-  it('WRONGTYPE for string commands on a list', { timeout: TEST_TIMEOUT, skip: 'sluice has no list type yet (docs/compatibility.md)' }, async () => {
+  it('WRONGTYPE for string commands on a list', { timeout: TEST_TIMEOUT }, async () => {
     assert.equal(await r.rpush('wt:list', 'a', 'b'), 2);
     assert.equal(await r.type('wt:list'), 'list');
     await rejectsReply(r.get('wt:list'), ERR.wrongType);

@@ -248,7 +248,7 @@ for (const RESP of [2, 3]) {
       assert.equal(await c.get('nr:str'), 'abc');
     });
 
-    it('WRONGTYPE on a list key', { timeout: TEST_TIMEOUT, skip: 'sluice has no list type yet (docs/compatibility.md)' }, async () => {
+    it('WRONGTYPE on a list key', { timeout: TEST_TIMEOUT }, async () => {
       assert.equal(await c.rPush('nr:list', ['x', 'y']), 2);
       await rejectsReply(c.get('nr:list'), ERR.wrongType);
       await rejectsReply(c.incrBy('nr:list', 2), ERR.wrongType);
