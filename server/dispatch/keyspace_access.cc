@@ -68,6 +68,44 @@ bool ParseRandomArgs(CommandContext& ctx, std::string_view with_word, int64_t* c
   return true;
 }
 
+bool ParseMPopArgs(CommandContext& ctx, std::string_view first, std::string_view second,
+                   size_t* keys_end, bool* is_second, uint64_t* count) {
+  namespace errors = protocol::errors;
+  const std::optional<int64_t> n = protocol::ParseInt64(ctx.arg(1));
+  if (!n || *n <= 0) {
+    ctx.w.Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  if (*n > static_cast<int64_t>(ctx.argc() - 3)) {
+    ctx.w.Error(errors::kSyntax);
+    return false;
+  }
+  *keys_end = 2 + static_cast<size_t>(*n);
+  const std::string_view side = ctx.arg(*keys_end);
+  if (!protocol::EqualsIgnoreCase(side, first) && !protocol::EqualsIgnoreCase(side, second)) {
+    ctx.w.Error(errors::kSyntax);
+    return false;
+  }
+  *is_second = protocol::EqualsIgnoreCase(side, second);
+  *count = 1;
+  bool counted = false;
+  for (size_t i = *keys_end + 1; i < ctx.argc(); ++i) {
+    if (!counted && protocol::EqualsIgnoreCase(ctx.arg(i), "COUNT") && i + 1 < ctx.argc()) {
+      const std::optional<int64_t> c = protocol::ParseInt64(ctx.arg(++i));
+      if (!c || *c <= 0) {
+        ctx.w.Error("ERR count should be greater than 0");
+        return false;
+      }
+      *count = static_cast<uint64_t>(*c);
+      counted = true;
+    } else {
+      ctx.w.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {
   namespace errors = protocol::errors;
   for (size_t i = from; i < ctx.argc(); ++i) {

@@ -45,6 +45,12 @@ inline bool AbsentForNewEvent(CommandContext& ctx, storage::Shard& shard, std::s
 // is 0); nullopt: "ERR invalid cursor".
 std::optional<uint64_t> ParseCursor(std::string_view text);
 
+// LMPOP / ZMPOP numkeys key [key ...] <first|second> [COUNT count], the
+// count at args[1]: the keys are args[2, *keys_end); *second says the
+// direction word was `second` (RIGHT, MAX). False after replying the error.
+bool ParseMPopArgs(CommandContext& ctx, std::string_view first, std::string_view second,
+                   size_t* keys_end, bool* is_second, uint64_t* count);
+
 // The MATCH and COUNT options of HSCAN/SSCAN, args[from..]: false after
 // replying the error. *pattern is left empty for "*" (everything).
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count);

@@ -313,24 +313,11 @@ void CmdRPopLPush(CommandContext& ctx) { Move(ctx, false, true); }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
 void CmdLMPop(CommandContext& ctx) {
-  const std::optional<int64_t> n = ParseInt64(ctx.arg(1));
-  if (!n || *n <= 0) return ctx.w.Error("ERR numkeys should be greater than 0");
-  if (*n > static_cast<int64_t>(ctx.argc() - 3)) return ctx.w.Error(errors::kSyntax);
-  const size_t keys_end = 2 + static_cast<size_t>(*n);
-  bool left;
-  if (!ParseSide(ctx.arg(keys_end), &left)) return ctx.w.Error(errors::kSyntax);
-  size_t count = 1;
-  bool counted = false;
-  for (size_t i = keys_end + 1; i < ctx.argc(); ++i) {
-    if (!counted && EqualsIgnoreCase(ctx.arg(i), "COUNT") && i + 1 < ctx.argc()) {
-      const std::optional<int64_t> c = ParseInt64(ctx.arg(++i));
-      if (!c || *c <= 0) return ctx.w.Error("ERR count should be greater than 0");
-      count = static_cast<size_t>(*c);
-      counted = true;
-    } else {
-      return ctx.w.Error(errors::kSyntax);
-    }
-  }
+  size_t keys_end;
+  bool right;
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, "LEFT", "RIGHT", &keys_end, &right, &count)) return;
+  const bool left = !right;
   for (size_t k = 2; k < keys_end; ++k) {
     const std::string_view key = ctx.arg(k);
     bool replied = false;

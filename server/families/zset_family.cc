@@ -500,30 +500,10 @@ void CmdZPop(CommandContext& ctx) {
 
 // ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]
 void CmdZMPop(CommandContext& ctx) {
-  const std::optional<int64_t> n = ParseInt64(ctx.arg(1));
-  if (!n || *n <= 0) return ctx.w.Error("ERR numkeys should be greater than 0");
-  if (*n > static_cast<int64_t>(ctx.argc() - 3)) return ctx.w.Error(errors::kSyntax);
-  const size_t keys_end = 2 + static_cast<size_t>(*n);
+  size_t keys_end;
   bool max;
-  if (EqualsIgnoreCase(ctx.arg(keys_end), "MIN")) {
-    max = false;
-  } else if (EqualsIgnoreCase(ctx.arg(keys_end), "MAX")) {
-    max = true;
-  } else {
-    return ctx.w.Error(errors::kSyntax);
-  }
-  uint64_t count = 1;
-  bool counted = false;
-  for (size_t i = keys_end + 1; i < ctx.argc(); ++i) {
-    if (!counted && EqualsIgnoreCase(ctx.arg(i), "COUNT") && i + 1 < ctx.argc()) {
-      const std::optional<int64_t> c = ParseInt64(ctx.arg(++i));
-      if (!c || *c <= 0) return ctx.w.Error("ERR count should be greater than 0");
-      count = static_cast<uint64_t>(*c);
-      counted = true;
-    } else {
-      return ctx.w.Error(errors::kSyntax);
-    }
-  }
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, "MIN", "MAX", &keys_end, &max, &count)) return;
   for (size_t k = 2; k < keys_end; ++k) {
     const std::string_view key = ctx.arg(k);
     bool key_removed = false;
