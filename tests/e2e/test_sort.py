@@ -341,6 +341,24 @@ def test_by_nosort_set(r):
     assert r.lrange("d", 0, -1) == ["c", "b", "a", "2", "10"]
 
 
+def test_zset_by_weights_and_store(r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    r.mset({"w_a": 30, "w_b": 10, "w_c": 20})
+    assert items(r, "z", "BY", "w_*") == ["b", "c", "a"]
+    # BY nosort keeps the sorted set's order, also when stored.
+    assert r.sort("z", by="nosort", store="d", desc=True) == 3
+    assert r.lrange("d", 0, -1) == ["c", "b", "a"]
+
+
+def test_expired_source_is_missing(r):
+    r.rpush("l", 1, 2)
+    r.pexpire("l", 1)
+    time.sleep(0.05)
+    assert items(r, "l") == []
+    r.set("d", "x")
+    assert r.sort("l", store="d") == 0 and r.exists("d") == 0
+
+
 # ---- GET --------------------------------------------------------------------------------------
 
 
