@@ -318,4 +318,14 @@ Result<ListMoveOutcome> ListMove(Shard& src, std::string_view src_key, Shard& ds
   return {Status::kOk, std::move(out)};
 }
 
+bool ListStore(Shard& shard, std::string_view key, std::span<const std::string_view> values,
+               const ListLimits& limits, int64_t now_ms) {
+  const std::string owned(key);
+  const bool existed = shard.Erase(owned, now_ms);
+  if (values.empty()) return existed;
+  const Result<size_t> pushed = ListPush(shard, owned, values, false, false, limits, now_ms);
+  (void)pushed;  // the key was just erased: it cannot hold another type
+  return existed;
+}
+
 }  // namespace sluice::storage

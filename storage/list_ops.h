@@ -110,4 +110,10 @@ Result<ListMoveOutcome> ListMove(Shard& src, std::string_view src_key, Shard& ds
                                  std::string_view dst_key, bool from_left, bool to_left,
                                  const ListLimits& limits, int64_t now_ms);
 
+// Replaces whatever `key` holds by a list of `values` in order (SORT ...
+// STORE), built as RPUSH would build it; an empty `values` deletes the key.
+// Returns whether the key existed before.
+bool ListStore(Shard& shard, std::string_view key, std::span<const std::string_view> values,
+               const ListLimits& limits, int64_t now_ms);
+
 }  // namespace sluice::storage

@@ -73,6 +73,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterZSetFamily(*table);
   RegisterListFamily(*table);
   RegisterKeyFamily(*table);
+  RegisterSortFamily(*table);
   RegisterConnectionFamily(*table);
   RegisterServerFamily(*table);
   RegisterPubSubFamily(*table);

@@ -92,6 +92,9 @@ struct CommandContext {
   // The gate found memory over maxmemory with nothing left to evict (set for
   // client commands; a script's commands consult their EVAL's).
   bool oom = false;
+  // The command runs from a script's redis.call (SORT then orders a set it
+  // would leave in its own order, as Redis does for scripts).
+  bool from_script = false;
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().
@@ -194,6 +197,7 @@ void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
 void RegisterListFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
+void RegisterSortFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);
 void RegisterPubSubFamily(CommandTable& table);

@@ -320,6 +320,7 @@ bool RunCommand(ScriptRun& run) {
   CommandContext inner{run.ctx->server, run.ctx->client, run.args, run.capture, run.now_ms,
                        nullptr};
   inner.locks = run.locks;
+  inner.from_script = true;
   ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom};
   DispatchResult r = Dispatch(inner, Origin::kScript, &call);
   switch (r.kind) {

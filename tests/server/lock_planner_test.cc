@@ -69,6 +69,30 @@ TEST_F(LockPlannerTest, RowsSayWhatTheyLock) {
   EXPECT_EQ(Plan({"select", "99"}).db, 0);
 }
 
+TEST_F(LockPlannerTest, SortLocksItsDatabaseOnlyForPatterns) {
+  // Without patterns: the key, and the STORE destination.
+  EXPECT_EQ(Plan({"sort", "k"}).needs.size(), 1u);
+  EXPECT_EQ(Plan({"sort", "k", "ALPHA", "DESC", "LIMIT", "0", "1", "GET", "#"}).needs.size(), 1u);
+  EXPECT_EQ(Plan({"sort", "k", "BY", "nosort", "GET", "fixed"}).needs.size(), 1u);
+  LockPlan store = Plan({"sort", "k", "STORE", "d"}, 1);
+  ASSERT_EQ(store.needs.size(), 2u);
+  EXPECT_EQ(store.needs[1].shard, &server_->keyspace().db(1).ShardFor("d"));
+  EXPECT_EQ(store.needs[1].key, "d");
+  // SORT_RO has no STORE: the arguments do not parse and plan only the key.
+  EXPECT_EQ(Plan({"sort_ro", "k", "STORE", "d"}).needs.size(), 1u);
+  // A BY that sorts by other keys, or a GET with '*': the whole database
+  // (8 shards) besides the key and the destination.
+  EXPECT_EQ(Plan({"sort", "k", "BY", "w_*"}).needs.size(), 9u);
+  EXPECT_EQ(Plan({"sort_ro", "k", "GET", "h_*->f"}).needs.size(), 9u);
+  LockPlan whole = Plan({"sort", "k", "GET", "g_*", "STORE", "d"}, 2);
+  ASSERT_EQ(whole.needs.size(), 10u);
+  EXPECT_EQ(whole.needs[1].shard, &server_->keyspace().db(2).shard(0));
+  // An earlier BY nosort means no sorting: a later BY pattern is not read.
+  EXPECT_EQ(Plan({"sort", "k", "BY", "nosort", "BY", "w_*"}).needs.size(), 1u);
+  // Bad options plan the key alone (the handler replies the error).
+  EXPECT_EQ(Plan({"sort", "k", "GET", "g_*", "BOGUS"}).needs.size(), 1u);
+}
+
 TEST_F(LockPlannerTest, HeldSetsGrowUpwardsOnly) {
   storage::Database& db = server_->keyspace().db(0);
   LockPlan low(server_->keyspace(), 0), high(server_->keyspace(), 0);
