@@ -3,8 +3,8 @@
 //   bit    — LuaBitOp's functions on 32-bit integers (tobit, tohex, bnot,
 //            band, bor, bxor, lshift, rshift, arshift, rol, ror, bswap).
 //   cjson  — encode / decode between Lua values and JSON, with cjson.null,
-//            following lua-cjson's default behaviour (numbers as %.14g,
-//            '/' escaped, excessively sparse arrays rejected, depth 1000).
+//            lua-cjson 2.1.0's settings functions, cjson.new and its error
+//            texts (lua_cjson.cc).
 //   cmsgpack — MessagePack pack / unpack / unpack_one / unpack_limit
 //            (lua_cmsgpack.cc), with Redis's encoding choices and errors.
 //   struct — pack / unpack / size of binary records (lua_struct.cc).
@@ -18,6 +18,9 @@ namespace sluice::server {
 
 void OpenBitLibrary(lua_State* L);
 void OpenJsonLibrary(lua_State* L);
+// Puts the global cjson module's settings back to their defaults when a
+// script changed them; called before each script runs.
+void ResetJsonSettings(lua_State* L);
 void OpenMsgpackLibrary(lua_State* L);
 void OpenStructLibrary(lua_State* L);
 

@@ -717,8 +717,10 @@ class LuaVm {
     return it == flags_.end() ? ShebangFlags{} : it->second;
   }
 
-  // Sets KEYS and ARGV from args[first_key ...].
+  // Sets KEYS and ARGV from args[first_key ...], and puts back the library
+  // settings a previous script changed (cjson's), as each script starts.
   void SetKeysAndArgv(const protocol::CommandArgs& args, size_t numkeys) {
+    ResetJsonSettings(L_);
     lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
     for (int pass = 0; pass < 2; ++pass) {
       const size_t begin = pass == 0 ? 3 : 3 + numkeys;

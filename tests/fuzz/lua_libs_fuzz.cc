@@ -1,10 +1,11 @@
-// libFuzzer target for the cmsgpack decoder and the struct library, which
-// decode untrusted bytes inside a Lua VM. Input: the first byte picks the
+// libFuzzer target for the cjson and cmsgpack decoders and the struct
+// library, which decode untrusted bytes inside a Lua VM. Input: the first byte picks the
 // unpack_limit limit; then a struct format up to the first NUL, and the whole
 // input is the data. Invariants: no crash or sanitizer report, every call
 // returns or raises a Lua error, and what cmsgpack.unpack decodes packs again
 // into a message that decodes (but for keys nested past the pack limit,
-// which pack as nil).
+// which pack as nil), and what cjson.decode decodes encodes again into text
+// that decodes (but for inf and nan, which encode only as an error).
 
 #include <cstddef>
 #include <cstdint>
@@ -41,12 +42,24 @@ pcall(struct.size, fmt)
 local s = {pcall(struct.unpack, fmt, data)}
 if s[1] then pcall(struct.pack, fmt, unpack(s, 2, table.maxn(s))) end
 pcall(struct.unpack, fmt, data, limit + 1)
+cjson.decode_invalid_numbers(limit % 2 == 0)
+local ok, v = pcall(cjson.decode, data)
+if ok then
+  local eok, text = pcall(cjson.encode, v)
+  if eok then
+    local dok, err = pcall(cjson.decode, text)
+    if not dok then error('re-encoded JSON does not decode: ' .. tostring(err), 0) end
+  elseif not string.find(text, 'NaN or Inf', 1, true) then
+    error('decoded JSON does not encode: ' .. tostring(text), 0)
+  end
+end
 )";
 
 lua_State* Vm() {
   static lua_State* L = [] {
     lua_State* s = luaL_newstate();
     luaL_openlibs(s);
+    sluice::server::OpenJsonLibrary(s);
     sluice::server::OpenMsgpackLibrary(s);
     sluice::server::OpenStructLibrary(s);
     if (luaL_loadstring(s, kScript) != 0) std::abort();
