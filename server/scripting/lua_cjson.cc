@@ -34,7 +34,6 @@ extern "C" {
 namespace sluice::server {
 namespace {
 
-constexpr const char* kBufferMeta = "sluice.json_buffer";
 // Registry key of the global module's settings (ResetJsonSettings).
 char kGlobalSettingsKey;
 
@@ -55,20 +54,6 @@ struct JsonSettings {
 
 JsonSettings* Settings(lua_State* L) {
   return static_cast<JsonSettings*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
-
-// A std::string owned by a userdata, so a Lua error cannot leak it.
-std::string* NewBuffer(lua_State* L) {
-  void* mem = lua_newuserdata(L, sizeof(std::string));
-  auto* s = new (mem) std::string();
-  luaL_getmetatable(L, kBufferMeta);
-  lua_setmetatable(L, -2);
-  return s;
-}
-
-int BufferGc(lua_State* L) {
-  static_cast<std::string*>(lua_touserdata(L, 1))->~basic_string();
-  return 0;
 }
 
 bool IsNull(lua_State* L, int idx) {
@@ -309,7 +294,7 @@ void EncodeValue(lua_State* L, const JsonSettings& cfg, int idx, int depth, std:
 int JsonEncode(lua_State* L) {
   const JsonSettings& cfg = *Settings(L);
   luaL_argcheck(L, lua_gettop(L) == 1, 1, "expected 1 argument");
-  std::string* out = NewBuffer(L);
+  std::string* out = NewStringBuffer(L);
   EncodeValue(L, cfg, 1, 1, out);
   lua_pushlstring(L, out->data(), out->size());
   return 1;
@@ -605,7 +590,7 @@ int JsonDecode(lua_State* L) {
   if (len >= 2 && (s[0] == '\0' || s[1] == '\0')) {
     luaL_error(L, "JSON parser does not support UTF-16 or UTF-32");
   }
-  std::string* scratch = NewBuffer(L);
+  std::string* scratch = NewStringBuffer(L);
   Decoder d{L, cfg, s, 0, scratch};
   d.Value(d.Next(), 0);
   const Token end = d.Next();
@@ -656,10 +641,6 @@ int JsonNew(lua_State* L) {
 }  // namespace
 
 void OpenJsonLibrary(lua_State* L) {
-  luaL_newmetatable(L, kBufferMeta);
-  lua_pushcfunction(L, BufferGc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
   PushModule(L);
   // Remember the global module's settings for ResetJsonSettings.
   lua_getfield(L, -1, "encode");

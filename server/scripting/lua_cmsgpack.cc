@@ -19,24 +19,10 @@ extern "C" {
 namespace sluice::server {
 namespace {
 
-constexpr const char* kPackBufferMeta = "sluice.msgpack_buffer";
 // Tables nested deeper than this are packed as nil.
 constexpr int kMaxPackNesting = 16;
 constexpr const char* kMissingBytes = "Missing bytes in input.";
 constexpr const char* kBadFormat = "Bad data format in input.";
-
-std::string* NewPackBuffer(lua_State* L) {
-  void* mem = lua_newuserdata(L, sizeof(std::string));
-  auto* s = new (mem) std::string();
-  luaL_getmetatable(L, kPackBufferMeta);
-  lua_setmetatable(L, -2);
-  return s;
-}
-
-int PackBufferGc(lua_State* L) {
-  static_cast<std::string*>(lua_touserdata(L, 1))->~basic_string();
-  return 0;
-}
 
 // ---- encoding -----------------------------------------------------------
 
@@ -201,7 +187,7 @@ void PackValue(lua_State* L, int idx, int level, std::string* out) {
 int MsgpackPack(lua_State* L) {
   const int n = lua_gettop(L);
   if (n == 0) return luaL_argerror(L, 0, "MessagePack pack needs input.");
-  std::string* out = NewPackBuffer(L);
+  std::string* out = NewStringBuffer(L);
   for (int i = 1; i <= n; ++i) PackValue(L, i, 0, out);
   lua_pushlstring(L, out->data(), out->size());
   return 1;
@@ -370,10 +356,6 @@ int MsgpackUnpackLimit(lua_State* L) {
 }  // namespace
 
 void OpenMsgpackLibrary(lua_State* L) {
-  luaL_newmetatable(L, kPackBufferMeta);
-  lua_pushcfunction(L, PackBufferGc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
   static const luaL_Reg kFuncs[] = {{"pack", MsgpackPack},
                                     {"unpack", MsgpackUnpack},
                                     {"unpack_one", MsgpackUnpackOne},

@@ -91,7 +91,23 @@ int BitToHex(lua_State* L) {
   return 1;
 }
 
+int StringBufferGc(lua_State* L) {
+  static_cast<std::string*>(lua_touserdata(L, 1))->~basic_string();
+  return 0;
+}
+
 }  // namespace
+
+std::string* NewStringBuffer(lua_State* L) {
+  void* mem = lua_newuserdata(L, sizeof(std::string));
+  auto* s = new (mem) std::string();
+  if (luaL_newmetatable(L, "sluice.string_buffer") != 0) {
+    lua_pushcfunction(L, StringBufferGc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return s;
+}
 
 void OpenBitLibrary(lua_State* L) {
   static const luaL_Reg kFuncs[] = {

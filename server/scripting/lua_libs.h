@@ -10,11 +10,18 @@
 //   struct — pack / unpack / size of binary records (lua_struct.cc).
 // Each Open* leaves the library table as a global of that name.
 
+#include <string>
+
 extern "C" {
 #include <lua.h>
 }
 
 namespace sluice::server {
+
+// Pushes a userdata holding an empty std::string that the garbage collector
+// destroys, and returns the string: output that grows across Lua calls
+// (which may raise, a longjmp) lives there, so an error cannot leak it.
+std::string* NewStringBuffer(lua_State* L);
 
 void OpenBitLibrary(lua_State* L);
 void OpenJsonLibrary(lua_State* L);
