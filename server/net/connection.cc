@@ -281,14 +281,17 @@ void Connection::OnWrite(const boost::system::error_code& ec) {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  // Gone from the registry, the counts and the subscriptions before the peer
+  // can see the close: a client that saw it and asks (CLIENT KILL ID, INFO
+  // connected_clients) gets the answer after it.
   thread_.connections().erase(this);
   server_.pubsub().UnsubscribeAll(*this);
   state_.set_subscriptions(0, 0, 0);
   state_.transaction().UnwatchAll(server_.keyspace());
   server_.UnregisterClient(state_.id());
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace sluice::server
