@@ -347,6 +347,11 @@ def r(server):
         pytest.fail("before this test: " + problem, pytrace=False)
     c = server.client()
     c.flushall()
+    # The previous test's connections may still be closing on the server's
+    # side: let the count settle on this one client before taking it.
+    deadline = time.monotonic() + 2
+    while (c.info("clients")["connected_clients"] > 1 and time.monotonic() < deadline):
+        time.sleep(0.01)
     clients_before = c.info("clients")["connected_clients"]
     yield c
     # The fixtures built on this one (raw, rb) have closed their connections by
@@ -360,6 +365,7 @@ def r(server):
     except Exception:  # the server may be gone; restart_if_unhealthy says why
         pass
     c.close()
+    c.connection_pool.disconnect()  # redis-py 4.3's close() leaves it open
     problem = server.restart_if_unhealthy()
     if problem:
         pytest.fail(problem, pytrace=False)
