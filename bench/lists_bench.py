@@ -26,6 +26,7 @@ Standalone (quick sizes unless given):
 """
 import argparse
 import os
+import random
 import selectors
 import shutil
 import socket
@@ -150,47 +151,61 @@ def run_throughput(servers, opt, rec, workdir):
         servers[s].stop()
 
 
+def memory_rows(n):
+    """(label, element generator): 10-byte strings with a common prefix (job ids, counters
+    in text), and random ones from a 62-letter alphabet (tokens), which LZF cannot shrink."""
+    def sequential():
+        return ([b"v%09d" % i] for i in range(n))
+
+    def random_tokens():
+        rng = random.Random(42)
+        alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return ([bytes(rng.choice(alphabet) for _ in range(10))] for _ in range(n))
+
+    return [(f"one list of {cb.human(n)} 10-byte strings (v + 9 digits)", "seq", sequential),
+            (f"one list of {cb.human(n)} random 10-byte tokens", "rand", random_tokens)]
+
+
 def run_memory(servers, opt, rec, workdir):
     sec = "lists-memory"
     n = opt.list_elements
-    label = f"one list of {cb.human(n)} 10-byte strings"
-    cb.TARGETS[label] = 0.8
-
-    def cmds():
-        return cb.batched(b"biglist", b"RPUSH", ([b"v%09d" % i] for i in range(n)))
-
-    path, count = cb.Loads(workdir).get(f"biglist-{n}", cmds)
-    for r in range(opt.memory_rounds):
-        for kind in cb.order_for_round(r):
-            server = servers[kind]
-            try:
-                server.stop()
-                server.start()
-                used0, rss0 = cb.settled_info(server, 0.3)
-                t0 = time.time()
-                unknown = cb.pipe_load(server, path, count)
-                load_s = time.time() - t0
-                if unknown:
-                    cb.UNSUPPORTED.setdefault((sec, label), {})[kind] = unknown
+    loads = cb.Loads(workdir)
+    for label, name, gen in memory_rows(n):
+        cb.TARGETS[label] = 0.8
+        path, count = loads.get(f"biglist-{name}-{n}",
+                                lambda gen=gen: cb.batched(b"biglist", b"RPUSH", gen()))
+        for r in range(opt.memory_rounds):
+            for kind in cb.order_for_round(r):
+                server = servers[kind]
+                try:
+                    server.stop()
+                    server.start()
+                    used0, rss0 = cb.settled_info(server, 0.3)
+                    t0 = time.time()
+                    unknown = cb.pipe_load(server, path, count)
+                    load_s = time.time() - t0
+                    if unknown:
+                        cb.UNSUPPORTED.setdefault((sec, label), {})[kind] = unknown
+                        continue
+                    used1, rss1 = cb.settled_info(server, 1.0)
+                    held = int(server.cli("LLEN", "biglist").strip())
+                    enc = cb.raw_cli(server, "OBJECT", "ENCODING", "biglist")
+                except BenchError as e:
+                    rec.problem(f"{sec}, round {r + 1}: {e}")
                     continue
-                used1, rss1 = cb.settled_info(server, 1.0)
-                held = int(server.cli("LLEN", "biglist").strip())
-                enc = cb.raw_cli(server, "OBJECT", "ENCODING", "biglist")
-            except BenchError as e:
-                rec.problem(f"{sec}, round {r + 1}: {e}")
-                continue
-            finally:
-                server.stop()
-            if held != n:
-                rec.problem(f"{kind} {sec}: LLEN biglist {held}, expected {n}")
-            cb.MEMORY_NOTES.setdefault(label, {})[kind] = enc
-            used_per = (used1 - used0) / n
-            rss_per = (rss1 - rss0) / n
-            log(f"{label:<36} {kind:<6} used_memory {used_per:.2f} B/element, RSS "
-                f"{rss_per:.2f} B/element ({enc}; load {load_s:.1f}s)")
-            rec.add(sec, label, "used_memory/element", "B/element", "lower", kind, used_per, r)
-            rec.add(sec, label, "RSS/element", "B/element", "lower", kind, rss_per, r)
-            rec.add(sec, label, "load rate", "elements/s", "higher", kind, n / load_s, r)
+                finally:
+                    server.stop()
+                if held != n:
+                    rec.problem(f"{kind} {sec}: LLEN biglist {held}, expected {n}")
+                cb.MEMORY_NOTES.setdefault(label, {})[kind] = enc
+                used_per = (used1 - used0) / n
+                rss_per = (rss1 - rss0) / n
+                log(f"{label:<52} {kind:<6} used_memory {used_per:.2f} B/element, RSS "
+                    f"{rss_per:.2f} B/element ({enc}; load {load_s:.1f}s)")
+                rec.add(sec, label, "used_memory/element", "B/element", "lower", kind, used_per,
+                        r)
+                rec.add(sec, label, "RSS/element", "B/element", "lower", kind, rss_per, r)
+                rec.add(sec, label, "load rate", "elements/s", "higher", kind, n / load_s, r)
 
 
 # ---------------------------------------------------------------------------
@@ -360,11 +375,13 @@ THROUGHPUT_INTRO = (
     "of the pipeline-16 ratios at least 1.3x.")
 
 MEMORY_INTRO = (
-    "A fresh server per round and per server; RPUSH of {n} 10-byte strings (`v` and 9 "
-    "digits, not integer-like) into one list through `redis-cli --pipe`, 100 per command; "
-    "used_memory and used_memory_rss from INFO memory before and after (1 s after), "
-    "divided by the elements. Default list settings on both (`list-max-listpack-size -2`, "
-    "`list-compress-depth 0`). Target for sluice / redis used_memory: 0.8x.")
+    "A fresh server per row, round and server; RPUSH of {n} 10-byte strings into one list "
+    "through `redis-cli --pipe`, 100 per command: `v` and 9 digits (not integer-like; a "
+    "shared prefix, as ids and counters in text have), and random tokens over a 62-letter "
+    "alphabet; used_memory and used_memory_rss from INFO memory before and after (1 s "
+    "after), divided by the elements. Default settings on both: `list-max-listpack-size "
+    "-2`; `list-compress-depth` is 1 on sluice (interior nodes LZF-compressed) and 0 on "
+    "redis (its default, no compression). Target for sluice / redis used_memory: 0.8x.")
 
 WAKEUP_INTRO = (
     "{consumers} consumers each block in `BRPOP wakelist 0` on their own connection; a "
