@@ -315,10 +315,18 @@ void QuickList::PushBack(std::string_view s) {
   if (link && nodes_ > 2) Settle();
 }
 
+// Pops keep an end node's block at its size (no reallocation per pop; the
+// node is freed when it empties, so at most one node's worth per end sits
+// idle), except a small list's only node, which is the list's whole storage.
 void QuickList::PopFront() {
-  Tracked(&bytes_, head_->list, [&] { head_->list.Erase(head_->list.begin()); });
+  PackedList& l = head_->list;
+  if (head_ == lent_ || l.size() == 1) {  // the last element frees the block
+    Tracked(&bytes_, l, [&] { l.Erase(l.begin()); });
+  } else {
+    l.Erase(l.begin(), 1, /*shrink=*/false);
+  }
   --size_;
-  if (head_->list.empty()) {
+  if (l.empty()) {
     FreeNode(head_);
     Settle();
   }
@@ -326,7 +334,11 @@ void QuickList::PopFront() {
 
 void QuickList::PopBack() {
   PackedList& l = tail_->list;
-  Tracked(&bytes_, l, [&] { l.Erase(l.Prev(l.end())); });
+  if (tail_ == lent_ || l.size() == 1) {
+    Tracked(&bytes_, l, [&] { l.Erase(l.Prev(l.end())); });
+  } else {
+    l.Erase(l.Prev(l.end()), 1, /*shrink=*/false);
+  }
   --size_;
   if (l.empty()) {
     FreeNode(tail_);
