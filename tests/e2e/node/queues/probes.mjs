@@ -1,0 +1,177 @@
+// Capability probes and process helpers shared by the job-queue tests.
+//
+// A queue library needs a handful of server capabilities beyond plain commands: blocking
+// list pops (BRPOPLPUSH, BLMOVE), Lua scripts that touch keys they did not declare (Bull
+// builds job keys inside its scripts), streams. Each test asks the server under test for
+// what its library needs and skips, naming what is missing, when the server lacks it;
+// nothing here looks at which server it is, so the same test runs for real wherever the
+// capability exists.
+
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import Redis from 'ioredis';
+import { HOST, sleep, unknownCommands } from '../harness.mjs';
+
+// An ioredis client that gives up instead of retrying forever.
+export function makeClient(port, opts = {}) {
+  const c = new Redis({
+    host: HOST,
+    port,
+    connectTimeout: 5000,
+    commandTimeout: 20_000,
+    maxRetriesPerRequest: 3,
+    retryStrategy: (times) => (times > 20 ? null : 50),
+    ...opts,
+  });
+  c.on('error', () => {});
+  return c;
+}
+
+export async function closeClient(c) {
+  if (c.status === 'end') return;
+  try {
+    await Promise.race([c.quit(), sleep(2000)]);
+  } catch {
+    // already closed
+  }
+  c.disconnect();
+}
+
+// The commands in `names` the server does not know: `COMMAND INFO` answers nil for them
+// (and a server without COMMAND INFO gets the arity probe of the harness).
+export async function missingCommands(port, names) {
+  const c = makeClient(port);
+  try {
+    const info = await c.call('COMMAND', 'INFO', ...names);
+    return names.filter((_, i) => info[i] === null);
+  } catch {
+    return unknownCommands(port, names);
+  } finally {
+    await closeClient(c);
+  }
+}
+
+// Whether a Lua script may read and write keys it did not pass in KEYS, in any order
+// relative to the keys it did declare (Redis allows it outside cluster mode). Runs a
+// script that declares one key and then writes 64 undeclared ones, with 8 different
+// declared keys, so that undeclared keys land before and after the declared one in any
+// key-to-lock mapping. Returns null when every run succeeds, else the server's error.
+export async function undeclaredKeysProblem(port) {
+  const c = makeClient(port);
+  const script = `
+    redis.call('SET', KEYS[1], '1')
+    for i = 1, 64 do redis.call('SET', ARGV[1] .. i, '1') end
+    for i = 1, 64 do redis.call('DEL', ARGV[1] .. i) end
+    redis.call('DEL', KEYS[1])
+    return 1`;
+  try {
+    for (let j = 0; j < 8; j++) {
+      try {
+        await c.eval(script, 1, `queue-probe:declared:${j}`, `queue-probe:undeclared:${j}:`);
+      } catch (e) {
+        return String(e.message || e);
+      }
+    }
+    return null;
+  } finally {
+    await closeClient(c);
+  }
+}
+
+// Why `t` should skip: a sentence naming the missing commands and capabilities, or null.
+export async function missingCapabilities(port, { commands = [], undeclaredKeys = false } = {}) {
+  const reasons = [];
+  const missing = await missingCommands(port, commands);
+  if (missing.length) reasons.push(`server lacks ${missing.join(', ')} (COMMAND INFO is empty)`);
+  if (undeclaredKeys) {
+    const problem = await undeclaredKeysProblem(port);
+    if (problem) reasons.push(`a script writing undeclared keys fails: ${problem}`);
+  }
+  return reasons.length ? reasons.join('; ') : null;
+}
+
+// A worker child process (`node script json-config`). It prints one line "ready" once it
+// takes jobs; `stop()` sends SIGTERM and waits (bounded) for it to exit, `kill()` sends
+// SIGKILL.
+export class WorkerProcess {
+  constructor(script, config) {
+    this.child = spawn(process.execPath, [script, JSON.stringify(config)],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.output = '';
+    this.exited = false;
+    this.exitPromise = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        this.code = code;
+        this.signal = signal;
+        resolve();
+      });
+    });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (d) => { this.output += d; });
+    this.readyPromise = new Promise((resolve, reject) => {
+      const lines = readline.createInterface({ input: this.child.stdout });
+      lines.on('line', (line) => {
+        this.output += `${line}\n`;
+        if (line === 'ready') resolve();
+      });
+      this.exitPromise.then(() => reject(new Error(`worker exited before ready:\n${this.output}`)));
+    });
+  }
+
+  ready(timeoutMs = 15_000) {
+    return within(this.readyPromise, timeoutMs, 'worker start');
+  }
+
+  kill() {
+    this.child.kill('SIGKILL');
+    return within(this.exitPromise, 10_000, 'worker SIGKILL');
+  }
+
+  async stop(timeoutMs = 15_000) {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    try {
+      await within(this.exitPromise, timeoutMs, 'worker stop');
+    } catch (e) {
+      this.child.kill('SIGKILL');
+      await this.exitPromise;
+      throw new Error(`${e.message}\n${this.output}`);
+    }
+  }
+}
+
+// Resolves with `promise`'s outcome, or rejects once `ms` pass.
+export function within(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// Polls `fn` until it returns a truthy value; on timeout the error carries `describe()`.
+export async function waitUntil(fn, timeoutMs, describe) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) {
+      throw new Error(`not done within ${timeoutMs} ms: ${describe ? await describe() : ''}`);
+    }
+    await sleep(100);
+  }
+}
+
+// Entries of `list` that occur more than once.
+export function duplicates(list) {
+  const seen = new Set();
+  const dup = new Set();
+  for (const x of list) {
+    if (seen.has(x)) dup.add(x);
+    seen.add(x);
+  }
+  return [...dup];
+}
