@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import Queue from 'bull';
 import { startServer } from '../harness.mjs';
 import {
-  missingCapabilities, makeClient, closeClient, WorkerProcess, waitUntil, duplicates, within,
+  missingCapabilities, makeClient, closeClient, WorkerSet, records, waitUntil, duplicates, within,
 } from './probes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,46 +32,24 @@ async function closeQueue(q) {
   await within(q.close(), 10_000, 'queue close').catch(() => {});
 }
 
-async function records(c, queue, what) {
-  return (await c.lrange(`rec:${queue}:${what}`, 0, -1)).map((s) => {
-    const [id, worker] = s.split(':');
-    return { id, worker };
-  });
-}
-
 describe('bull', { timeout: SUITE_TIMEOUT }, () => {
   let server;
   let skip = null;
   let c;
-  const workers = [];
+  let workers;
 
   before(async () => {
     server = await startServer();
     skip = await missingCapabilities(server.port, NEEDS);
     c = makeClient(server.port);
+    workers = new WorkerSet(WORKER, server.port);
   });
 
   after(async () => {
-    await Promise.all(workers.map((w) => w.stop().catch(() => w.kill())));
+    if (workers) await workers.stopAll();
     if (c) await closeClient(c);
     if (server) await server.stop();
   });
-
-  async function startWorkers(n, config) {
-    const started = [];
-    for (let i = 0; i < n; i++) {
-      const w = new WorkerProcess(WORKER, { port: server.port, worker: `w${i}`, ...config });
-      workers.push(w);
-      started.push(w);
-    }
-    await Promise.all(started.map((w) => w.ready()));
-    return started;
-  }
-
-  async function stopWorkers(ws) {
-    await Promise.all(ws.map((w) => w.stop()));
-    for (const w of ws) assert.equal(w.code, 0, `worker exit:\n${w.output}`);
-  }
 
   it('10,000 jobs (delayed, prioritized, retried, failing) over 3 worker processes: each completes exactly once',
     { timeout: 200_000 }, async (t) => {
@@ -110,12 +88,12 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
         }
         assert.equal(new Set(added.map((j) => String(j.id))).size, N, 'job ids are distinct');
 
-        const ws = await startWorkers(3, { queue: name, concurrency: 8, settings });
+        const ws = await workers.start(3, { queue: name, concurrency: 8, settings });
         await waitUntil(async () => {
           const n = await q.getJobCounts();
           return n.completed + n.failed === N;
         }, RUN_TIMEOUT, async () => JSON.stringify(await q.getJobCounts()));
-        await stopWorkers(ws);
+        await workers.stop(ws);
 
         const done = (await records(c, name, 'done')).map((r) => r.id);
         assert.deepEqual(duplicates(done), [], 'no job completes twice');
@@ -158,11 +136,11 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
       const added = [];
       for (const priority of prios) added.push(await q.add({ priority }, { priority }));
       assert.equal((await q.getJobCounts()).paused, prios.length);
-      const [w] = await startWorkers(1, { queue: name, concurrency: 1, settings: { drainDelay: 1 } });
+      const [w] = await workers.start(1, { queue: name, concurrency: 1, settings: { drainDelay: 1 } });
       await q.resume();
       await waitUntil(async () => (await q.getCompletedCount()) === prios.length, 30_000,
         async () => JSON.stringify(await q.getJobCounts()));
-      await stopWorkers([w]);
+      await workers.stop([w]);
       const order = (await records(c, name, 'done')).map((r) => r.id);
       const expected = added
         .map((j, i) => ({ id: String(j.id), priority: prios[i], i }))
@@ -186,7 +164,7 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
       try {
         const added = await q.addBulk(Array.from({ length: N }, (_, i) => ({ data: { i } })));
         const ids = new Set(added.map((j) => String(j.id)));
-        const ws = await startWorkers(3, { queue: name, concurrency: 4, settings, workMs: 5 });
+        const ws = await workers.start(3, { queue: name, concurrency: 4, settings, workMs: 5 });
         // Kill w0 while it holds jobs: once it has started a few hundred.
         await waitUntil(async () => (await records(c, name, 'started')).filter((r) => r.worker === 'w0').length >= 200,
           60_000, async () => JSON.stringify(await q.getJobCounts()));
@@ -194,7 +172,7 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
         const startedByKilled = new Set((await records(c, name, 'started')).filter((r) => r.worker === 'w0').map((r) => r.id));
         await waitUntil(async () => (await q.getCompletedCount()) === N, RUN_TIMEOUT,
           async () => JSON.stringify(await q.getJobCounts()));
-        await stopWorkers(ws.slice(1));
+        await workers.stop(ws.slice(1));
 
         const done = await records(c, name, 'done');
         const doneIds = done.map((r) => r.id);

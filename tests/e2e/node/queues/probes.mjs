@@ -175,3 +175,43 @@ export function duplicates(list) {
   }
   return [...dup];
 }
+
+// The "<job id>:<worker>" entries a worker script recorded in `rec:<queue>:<what>`.
+export async function records(c, queue, what) {
+  return (await c.lrange(`rec:${queue}:${what}`, 0, -1)).map((s) => {
+    const at = s.lastIndexOf(':');
+    return { id: s.slice(0, at), worker: s.slice(at + 1) };
+  });
+}
+
+// The worker processes of one test file, all stopped (or killed) by `stopAll()`.
+export class WorkerSet {
+  constructor(script, port) {
+    this.script = script;
+    this.port = port;
+    this.all = [];
+  }
+
+  // Starts `n` workers named w0, w1, ... with `config`; resolves once all are ready.
+  async start(n, config) {
+    const started = [];
+    for (let i = 0; i < n; i++) {
+      started.push(new WorkerProcess(this.script, { port: this.port, worker: `w${i}`, ...config }));
+    }
+    this.all.push(...started);
+    await Promise.all(started.map((w) => w.ready()));
+    return started;
+  }
+
+  // Stops `ws` with SIGTERM; throws unless each exits with status 0.
+  async stop(ws) {
+    await Promise.all(ws.map((w) => w.stop()));
+    for (const w of ws) {
+      if (w.code !== 0) throw new Error(`worker exited with ${w.code}/${w.signal}:\n${w.output}`);
+    }
+  }
+
+  async stopAll() {
+    await Promise.all(this.all.map((w) => w.stop().catch(() => w.kill())));
+  }
+}
