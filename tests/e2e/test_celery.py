@@ -9,6 +9,7 @@ caller SUBSCRIBEs to. CELERY_COMMANDS is every command this test saw Celery send
 (MONITOR against redis-server); the test skips on a server without any of them.
 """
 
+import gc
 import os
 import signal
 import subprocess
@@ -87,6 +88,9 @@ def celery_app(server, r, tmp_path, monkeypatch):
         worker.kill()
         worker.wait(5)
         rc = "killed"
+    # Results unsubscribe when they are freed: free them while the server still runs.
+    gc.collect()
+    celery_tasks.app.backend.result_consumer.stop()
     celery_tasks.app.close()
     sys.modules.pop("celery_tasks", None)
     log.close()
