@@ -39,6 +39,11 @@ rounds so that drift on a shared machine hits both servers alike:
               p99, CPU per request, geometric mean of the pipeline-16 ratios
               (bench/collections_bench.py). A command a server does not know
               reads "n/a (command unsupported)".
+  queues      jobs per second through Bull (node worker processes) and RQ
+              (SimpleWorker processes), and the server's CPU time per job
+              (bench/queue_bench.py). A server that lacks what a library needs
+              (BRPOPLPUSH, undeclared keys in scripts, BLPOP, XADD) reads
+              "n/a (needs ...)".
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -64,6 +69,7 @@ import collections_bench
 import eviction_bench
 import growth_bench
 import pubsub_bench
+import queue_bench
 import scripting_bench
 from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
 
@@ -72,7 +78,7 @@ BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
 SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction",
-            "collections-memory", "collections-throughput")
+            "collections-memory", "collections-throughput", "queues")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -785,6 +791,8 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
              n=collections_bench.human(opt.collection_elements),
              n_raw=opt.collection_elements),
          collections_bench.throughput_table),
+        ("queues", "Job queues (bench/queue_bench.py)", queue_bench.intro(opt),
+         queue_bench.table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -964,6 +972,9 @@ def main():
     p.add_argument("--collection-requests", type=int, default=collections_bench.REQUESTS,
                    help="requests per pipeline-16 run of collections-throughput; unpipelined "
                         "runs get a fifth (500000; 20000 under --quick)")
+    p.add_argument("--queue-jobs", type=int, default=queue_bench.JOBS,
+                   help="jobs per Bull run of the queues section; RQ runs get a quarter "
+                        "(20000; 2000 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -996,6 +1007,8 @@ def main():
             opt.collection_elements = 100_000
         if "--collection-requests" not in sys.argv:
             opt.collection_requests = 20_000
+        if "--queue-jobs" not in sys.argv:
+            opt.queue_jobs = 2_000
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1070,6 +1083,9 @@ def main():
         if "collections-throughput" in sections:
             log("== collections: throughput")
             collections_bench.run_throughput(servers, opt, rec, workdir)
+        if "queues" in sections:
+            log("== job queues")
+            queue_bench.run_queues(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:
