@@ -11,13 +11,12 @@ caller SUBSCRIBEs to. CELERY_COMMANDS is every command this test saw Celery send
 
 import gc
 import os
-import signal
-import subprocess
 import sys
 
 import pytest
 
 import capabilities
+from helpers import LoggedProcess
 
 CELERY_COMMANDS = [
     "brpop", "lpush", "llen", "hset", "hdel", "zadd", "zrem", "zrevrangebyscore", "set",
@@ -65,36 +64,23 @@ def celery_app(server, r, tmp_path, monkeypatch):
     monkeypatch.setenv("CELERY_TEST_URL", url)
     monkeypatch.syspath_prepend(str(tmp_path))
     import celery_tasks
-    log = open(tmp_path / "worker.log", "w+b")
     env = dict(os.environ, CELERY_TEST_URL=url)
-    worker = subprocess.Popen(
+    worker = LoggedProcess(
         [sys.executable, "-m", "celery", "-A", "celery_tasks", "worker", "-P", "threads",
          "-c", "4", "-n", "w1@test", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "-l", "INFO"],
-        cwd=str(tmp_path), env=env, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL)
-
-    def logs():
-        log.seek(0)
-        return log.read().decode(errors="replace")[-8000:]
-
-    celery_tasks.logs = logs
+        tmp_path / "worker.log", cwd=str(tmp_path), env=env)
+    celery_tasks.logs = worker.logs
     yield celery_tasks
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-    try:
-        rc = worker.wait(30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(5)
-        rc = "killed"
+    rc = worker.stop()
     # Results unsubscribe when they are freed: free them while the server still runs.
     gc.collect()
     celery_tasks.app.backend.result_consumer.stop()
     celery_tasks.app.close()
     sys.modules.pop("celery_tasks", None)
-    log.close()
-    assert rc == 0, logs()
+    logs = worker.logs()
+    worker.close()
+    assert rc == 0, logs
 
 
 def test_worker_runs_tasks_and_stores_results(celery_app):

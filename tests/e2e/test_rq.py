@@ -10,10 +10,7 @@ ZREM and RPUSH in a MULTI. RQ_COMMANDS is every command this test saw RQ send
 """
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +20,7 @@ from rq.registry import (DeferredJobRegistry, FailedJobRegistry, FinishedJobRegi
                          ScheduledJobRegistry, StartedJobRegistry)
 
 import capabilities
-from helpers import wait_until
+from helpers import LoggedProcess, wait_until
 
 RQ_COMMANDS = [
     "blpop", "lpop", "rpush", "llen", "xadd", "xrevrange", "hset", "hget", "hgetall", "hmget",
@@ -57,41 +54,22 @@ class RqWorkers:
         self.procs = []
 
     def start(self, n, queue="default"):
-        for i in range(n):
-            log = open(os.path.join(self.path, "worker-%d.log" % len(self.procs)), "w+b")
+        for _ in range(n):
+            i = len(self.procs)
             cmd = [sys.executable, "-m", "rq.cli", "worker", "--url",
                    "redis://127.0.0.1:%d" % self.port, "--path", self.path,
-                   "--with-scheduler", "--name", "w%d" % len(self.procs), queue]
-            self.procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL), log))
+                   "--with-scheduler", "--name", "w%d" % i, queue]
+            self.procs.append(LoggedProcess(cmd, os.path.join(self.path, "worker-%d.log" % i)))
 
     def logs(self):
-        out = []
-        for p, log in self.procs:
-            log.seek(0)
-            out.append(log.read().decode(errors="replace")[-5000:])
-        return "\n----\n".join(out)
+        return "\n----\n".join(p.logs(5000) for p in self.procs)
 
     def stop(self):
-        for p, _ in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        codes = []
-        for p, log in self.procs:
-            try:
-                codes.append(p.wait(20))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-                codes.append("killed")
-        return codes
+        return [p.stop(20) for p in self.procs]
 
     def close(self):
-        for p, log in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(5)
-            log.close()
+        for p in self.procs:
+            p.close()
 
 
 @pytest.fixture

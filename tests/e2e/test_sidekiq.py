@@ -11,13 +11,12 @@ skips on a server without any of them, or where ruby-sidekiq is not installed.
 
 import os
 import shutil
-import signal
 import subprocess
 
 import pytest
 
 import capabilities
-from helpers import wait_until
+from helpers import LoggedProcess, wait_until
 
 SIDEKIQ_COMMANDS = [
     "brpop", "lpush", "rpush", "rpop", "llen", "lrange", "zadd", "zrangebyscore", "zrem",
@@ -100,32 +99,18 @@ def test_sidekiq_process_runs_enqueued_scheduled_retried_and_dead_jobs(server, r
     assert r.llen("queue:default") == 52
     assert r.zcard("schedule") == 3
 
-    log = open(tmp_path / "sidekiq.log", "w+b")
-    proc = subprocess.Popen(["sidekiq", "-r", "./jobs.rb", "-c", "3", "-t", "5", "-q", "default"],
-                            cwd=str(tmp_path), env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
-
-    def logs():
-        log.seek(0)
-        return log.read().decode(errors="replace")[-8000:]
-
+    proc = LoggedProcess(["sidekiq", "-r", "./jobs.rb", "-c", "3", "-t", "5", "-q", "default"],
+                         tmp_path / "sidekiq.log", cwd=str(tmp_path), env=env)
     try:
         try:
             wait_until(lambda: r.llen("sidekiq-test:done") == 54 and r.zcard("dead") == 1,
                        timeout=60, interval=0.1, message="every job done")
         except AssertionError as e:
-            raise AssertionError("%s\n%s" % (e, logs())) from None
+            raise AssertionError("%s\n%s" % (e, proc.logs())) from None
+        rc = proc.stop()
+        assert rc == 0, proc.logs()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-            rc = "killed"
-        log.close()
-    assert rc == 0
+        proc.close()
 
     done = r.lrange("sidekiq-test:done", 0, -1)
     expected = (["now-%d" % i for i in range(50)] + ["later-%d" % i for i in range(3)] +

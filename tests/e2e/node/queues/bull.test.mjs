@@ -5,14 +5,13 @@
 // hash key from a prefix and the id inside the script, so they touch keys they never
 // declared. Each test skips, naming the missing capability, on a server without them.
 
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Queue from 'bull';
-import { startServer } from '../harness.mjs';
 import {
-  missingCapabilities, makeClient, closeClient, WorkerSet, records, waitUntil, duplicates, within,
+  queueSuite, records, waitUntil, duplicates, within, killMidRun, assertKilledWorkersJobsRedone,
 } from './probes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -33,31 +32,15 @@ async function closeQueue(q) {
 }
 
 describe('bull', { timeout: SUITE_TIMEOUT }, () => {
-  let server;
-  let skip = null;
-  let c;
-  let workers;
-
-  before(async () => {
-    server = await startServer();
-    skip = await missingCapabilities(server.port, NEEDS);
-    c = makeClient(server.port);
-    workers = new WorkerSet(WORKER, server.port);
-  });
-
-  after(async () => {
-    if (workers) await workers.stopAll();
-    if (c) await closeClient(c);
-    if (server) await server.stop();
-  });
+  const ctx = queueSuite(WORKER, NEEDS);
 
   it('10,000 jobs (delayed, prioritized, retried, failing) over 3 worker processes: each completes exactly once',
     { timeout: 200_000 }, async (t) => {
-      if (skip) return t.skip(skip);
+      if (ctx.skip) return t.skip(ctx.skip);
       const name = 'bulk';
       const N = 10_000;
       const settings = { stalledInterval: 5000, lockDuration: 10_000, guardInterval: 500, drainDelay: 1 };
-      const q = openQueue(server.port, name, settings);
+      const q = openQueue(ctx.server.port, name, settings);
       try {
         // Job i: every 10th delayed, every 10th prioritized, every 10th failing its first
         // attempt or two before it completes, every 100th failing all its attempts.
@@ -88,18 +71,18 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
         }
         assert.equal(new Set(added.map((j) => String(j.id))).size, N, 'job ids are distinct');
 
-        const ws = await workers.start(3, { queue: name, concurrency: 8, settings });
+        const ws = await ctx.workers.start(3, { queue: name, concurrency: 8, settings });
         await waitUntil(async () => {
           const n = await q.getJobCounts();
           return n.completed + n.failed === N;
         }, RUN_TIMEOUT, async () => JSON.stringify(await q.getJobCounts()));
-        await workers.stop(ws);
+        await ctx.workers.stop(ws);
 
-        const done = (await records(c, name, 'done')).map((r) => r.id);
+        const done = (await records(ctx.c, name, 'done')).map((r) => r.id);
         assert.deepEqual(duplicates(done), [], 'no job completes twice');
         assert.equal(done.length, expect.done.size);
         assert.deepEqual(new Set(done), expect.done);
-        assert.equal((await records(c, name, 'failures')).length, expect.failures);
+        assert.equal((await records(ctx.c, name, 'failures')).length, expect.failures);
 
         const counts = await q.getJobCounts();
         assert.deepEqual(counts, {
@@ -127,21 +110,21 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
     });
 
   it('prioritized jobs run in priority order, waiting ones in insertion order', { timeout: 60_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (ctx.skip) return t.skip(ctx.skip);
     const name = 'prio';
-    const q = openQueue(server.port, name);
+    const q = openQueue(ctx.server.port, name);
     try {
       await q.pause();
       const prios = [5, 1, 3, 1, 2, 5, 4, 2, 3, 1];
       const added = [];
       for (const priority of prios) added.push(await q.add({ priority }, { priority }));
       assert.equal((await q.getJobCounts()).paused, prios.length);
-      const [w] = await workers.start(1, { queue: name, concurrency: 1, settings: { drainDelay: 1 } });
+      const [w] = await ctx.workers.start(1, { queue: name, concurrency: 1, settings: { drainDelay: 1 } });
       await q.resume();
       await waitUntil(async () => (await q.getCompletedCount()) === prios.length, 30_000,
         async () => JSON.stringify(await q.getJobCounts()));
-      await workers.stop([w]);
-      const order = (await records(c, name, 'done')).map((r) => r.id);
+      await ctx.workers.stop([w]);
+      const order = (await records(ctx.c, name, 'done')).map((r) => r.id);
       const expected = added
         .map((j, i) => ({ id: String(j.id), priority: prios[i], i }))
         .sort((a, b) => a.priority - b.priority || a.i - b.i)
@@ -154,40 +137,24 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
 
   it('a worker killed with SIGKILL mid-run loses no job: its stalled jobs are redone by the others',
     { timeout: 150_000 }, async (t) => {
-      if (skip) return t.skip(skip);
+      if (ctx.skip) return t.skip(ctx.skip);
       const name = 'kill';
       const N = 3000;
       const settings = {
         lockDuration: 2000, stalledInterval: 1000, maxStalledCount: 10, guardInterval: 500, drainDelay: 1,
       };
-      const q = openQueue(server.port, name, settings);
+      const q = openQueue(ctx.server.port, name, settings);
       try {
         const added = await q.addBulk(Array.from({ length: N }, (_, i) => ({ data: { i } })));
         const ids = new Set(added.map((j) => String(j.id)));
-        const ws = await workers.start(3, { queue: name, concurrency: 4, settings, workMs: 5 });
+        const ws = await ctx.workers.start(3, { queue: name, concurrency: 4, settings, workMs: 5 });
         // Kill w0 while it holds jobs: once it has started a few hundred.
-        await waitUntil(async () => (await records(c, name, 'started')).filter((r) => r.worker === 'w0').length >= 200,
-          60_000, async () => JSON.stringify(await q.getJobCounts()));
-        await ws[0].kill();
-        const startedByKilled = new Set((await records(c, name, 'started')).filter((r) => r.worker === 'w0').map((r) => r.id));
+        const startedByKilled = await killMidRun(ctx, name, ws[0], 200, async () => JSON.stringify(await q.getJobCounts()));
         await waitUntil(async () => (await q.getCompletedCount()) === N, RUN_TIMEOUT,
           async () => JSON.stringify(await q.getJobCounts()));
-        await workers.stop(ws.slice(1));
+        await ctx.workers.stop(ws.slice(1));
 
-        const done = await records(c, name, 'done');
-        const doneIds = done.map((r) => r.id);
-        assert.deepEqual(new Set(doneIds), ids, 'every job completed');
-        const doneByKilled = new Set(done.filter((r) => r.worker === 'w0').map((r) => r.id));
-        const inFlight = [...startedByKilled].filter((id) => !doneByKilled.has(id));
-        assert.ok(inFlight.length >= 1, 'the killed worker held jobs when it died');
-        for (const id of inFlight) {
-          assert.ok(done.some((r) => r.id === id && r.worker !== 'w0'), `job ${id} redone by another worker`);
-        }
-        // At-least-once: only a job the killed worker had recorded as done but not yet
-        // moved to completed may be done twice.
-        const dup = duplicates(doneIds);
-        assert.ok(dup.length <= 4, `duplicates: ${dup}`);
-        for (const id of dup) assert.ok(doneByKilled.has(id), `job ${id} done twice though w0 never finished it`);
+        await assertKilledWorkersJobsRedone(ctx, name, ids, ws[0], startedByKilled, 4);
         assert.deepEqual(await q.getJobCounts(), { waiting: 0, active: 0, completed: N, failed: 0, delayed: 0, paused: 0 });
       } finally {
         await closeQueue(q);

@@ -9,8 +9,10 @@
 
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import Redis from 'ioredis';
-import { HOST, sleep, unknownCommands } from '../harness.mjs';
+import { HOST, sleep, startServer, unknownCommands } from '../harness.mjs';
 
 // An ioredis client that gives up instead of retrying forever.
 export function makeClient(port, opts = {}) {
@@ -95,6 +97,7 @@ export async function missingCapabilities(port, { commands = [], undeclaredKeys 
 // SIGKILL.
 export class WorkerProcess {
   constructor(script, config) {
+    this.name = config.worker;
     this.child = spawn(process.execPath, [script, JSON.stringify(config)],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     this.output = '';
@@ -214,4 +217,53 @@ export class WorkerSet {
   async stopAll() {
     await Promise.all(this.all.map((w) => w.stop().catch(() => w.kill())));
   }
+}
+
+// Registers, in the calling describe(), hooks that start a server, probe it for `needs`
+// (see missingCapabilities), open a client and a WorkerSet of `workerScript`; after the
+// tests they stop the workers, the client and the server. The returned object's fields
+// are set once the hooks ran: { server, skip (null, or why to skip), c, workers }.
+export function queueSuite(workerScript, needs) {
+  const ctx = { server: null, skip: null, c: null, workers: null };
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.skip = await missingCapabilities(ctx.server.port, needs);
+    ctx.c = makeClient(ctx.server.port);
+    ctx.workers = new WorkerSet(workerScript, ctx.server.port);
+  });
+  after(async () => {
+    if (ctx.workers) await ctx.workers.stopAll();
+    if (ctx.c) await closeClient(ctx.c);
+    if (ctx.server) await ctx.server.stop();
+  });
+  return ctx;
+}
+
+// Waits until worker `victim` (one of `ws`) has started `starts` jobs of `queue`, then
+// kills it with SIGKILL while it holds jobs. Returns the ids it had started.
+export async function killMidRun(ctx, queue, victim, starts, describe) {
+  const startedBy = async () =>
+    (await records(ctx.c, queue, 'started')).filter((r) => r.worker === victim.name).map((r) => r.id);
+  await waitUntil(async () => (await startedBy()).length >= starts, 60_000, describe);
+  await victim.kill();
+  return new Set(await startedBy());
+}
+
+// After a run in which `victim` was killed: every job in `ids` was done; each job the
+// victim had started and not recorded as done was redone by another worker (and there was
+// at least one); a job is done twice only if the victim had recorded it done but died
+// before the queue marked it finished (at most `concurrency` of them).
+export async function assertKilledWorkersJobsRedone(ctx, queue, ids, victim, startedByVictim, concurrency) {
+  const done = await records(ctx.c, queue, 'done');
+  const doneIds = done.map((r) => r.id);
+  assert.deepEqual(new Set(doneIds), ids, 'every job done');
+  const doneByVictim = new Set(done.filter((r) => r.worker === victim.name).map((r) => r.id));
+  const inFlight = [...startedByVictim].filter((id) => !doneByVictim.has(id));
+  assert.ok(inFlight.length >= 1, 'the killed worker held jobs when it died');
+  for (const id of inFlight) {
+    assert.ok(done.some((r) => r.id === id && r.worker !== victim.name), `job ${id} redone by another worker`);
+  }
+  const dup = duplicates(doneIds);
+  assert.ok(dup.length <= concurrency, `duplicates: ${dup}`);
+  for (const id of dup) assert.ok(doneByVictim.has(id), `job ${id} done twice though the killed worker never finished it`);
 }
