@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from common import CLK_TCK, BenchError, Server, log, sluice_args_for_bench
+from common import CLK_TCK, BenchError, SampleLog, Server, ensure_running, log, sluice_args_for_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVERS = ("sluice", "redis")
@@ -187,10 +187,7 @@ def run_queues(servers, opt, rec, workdir):
                     log(f"[{step}/{total}] round {r + 1} {label:<40} {kind:<6} {why}")
                     continue
                 try:
-                    if not server.alive():
-                        rec.problem(f"{kind} was not running; restarting: {server.log_tail()}")
-                        server.proc = None
-                        server.start()
+                    ensure_running(server, rec)
                     server.cli("FLUSHALL")
                     rate, cpu = measure(server, f"bench-{r}")
                 except BenchError as e:
@@ -295,20 +292,8 @@ def main():
     opt = p.parse_args()
     opt.queue_jobs = opt.jobs
 
-    class Rec:
-        def __init__(self):
-            self.samples = {}
-            self.problems = []
-
-        def add(self, section, label, metric, unit, better, server, value, rnd, ratio=True):
-            self.samples.setdefault((label, metric, server), []).append(value)
-
-        def problem(self, msg):
-            log(f"  !! {msg}")
-            self.problems.append(msg)
-
     workdir = tempfile.mkdtemp(prefix="sluice-queues-")
-    rec = Rec()
+    rec = SampleLog()
     servers = {"sluice": Server("sluice", opt.sluice, workdir, sluice_args_for_bench()),
                "redis": Server("redis", opt.redis, workdir, [])}
     try:
@@ -317,7 +302,10 @@ def main():
         for s in servers.values():
             s.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    for (label, metric, server), values in sorted(rec.samples.items()):
+    medians = {}
+    for _, label, metric, _, server, value in rec.samples:
+        medians.setdefault((label, metric, server), []).append(value)
+    for (label, metric, server), values in sorted(medians.items()):
         log(f"{label}  {metric}  {server}: median {statistics.median(values):,.1f}")
     for (_, label), why in UNSUPPORTED.items():
         for server, text in why.items():

@@ -71,7 +71,8 @@ import growth_bench
 import pubsub_bench
 import queue_bench
 import scripting_bench
-from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
+from common import (VALUE_SIZE, BenchError, Server, ensure_running, log, redis_benchmark,
+                    sluice_threads_for)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
@@ -180,19 +181,6 @@ class Recorder:
 def order_for_round(r):
     """A B in even rounds, B A in odd ones, so neither server always goes first."""
     return SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
-
-
-def ensure_running(server, rec, preload=None):
-    if server.alive():
-        return
-    if server.proc is not None:
-        rec.problem(f"{server.kind} was not running (rc {server.proc.returncode}); "
-                    f"restarting. Log: {server.log_tail()}")
-        server.proc = None
-        server.port = None if server.kind == "sluice" else server.port
-    server.start()
-    if preload:
-        preload(server)
 
 
 def requests_for(opt, pipeline):
