@@ -141,7 +141,7 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
       const name = 'kill';
       const N = 3000;
       const settings = {
-        lockDuration: 2000, stalledInterval: 1000, maxStalledCount: 10, guardInterval: 500, drainDelay: 1,
+        lockDuration: 4000, stalledInterval: 2000, maxStalledCount: 10, guardInterval: 500, drainDelay: 1,
       };
       const q = openQueue(ctx.server.port, name, settings);
       try {
