@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 
-from common import BenchError, Server, log, redis_benchmark, sluice_args_for_bench
+from common import BenchError, SampleLog, Server, log, redis_benchmark, sluice_args_for_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVERS = ("sluice", "redis")
@@ -608,20 +608,8 @@ def main():
     opt.memory_rounds = opt.rounds = 1
     opt.bench_threads = 0
 
-    class Rec:
-        def __init__(self):
-            self.samples = []
-            self.problems = []
-
-        def add(self, section, label, metric, unit, better, server, value, rnd, ratio=True):
-            self.samples.append((section, label, metric, unit, server, value))
-
-        def problem(self, msg):
-            log(f"  !! {msg}")
-            self.problems.append(msg)
-
     workdir = tempfile.mkdtemp(prefix="sluice-coll-")
-    rec = Rec()
+    rec = SampleLog()
     servers = {"sluice": Server("sluice", opt.sluice, workdir, sluice_args_for_bench()),
                "redis": Server("redis", opt.redis, workdir, [])}
     try:

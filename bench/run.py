@@ -48,6 +48,11 @@ rounds so that drift on a shared machine hits both servers alike:
   lists-wakeup
               push-to-delivery latency p50/p99 of LPUSHes to a list that 100
               consumers block on with BRPOP (bench/lists_bench.py).
+  queues      jobs per second through Bull (node worker processes) and RQ
+              (SimpleWorker processes), and the server's CPU time per job
+              (bench/queue_bench.py). A server that lacks what a library needs
+              (BRPOPLPUSH, undeclared keys in scripts, BLPOP, XADD) reads
+              "n/a (needs ...)".
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -74,8 +79,10 @@ import eviction_bench
 import growth_bench
 import lists_bench
 import pubsub_bench
+import queue_bench
 import scripting_bench
-from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
+from common import (VALUE_SIZE, BenchError, Server, ensure_running, log, redis_benchmark,
+                    sluice_threads_for)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
@@ -83,7 +90,7 @@ RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
 SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction",
             "collections-memory", "collections-throughput", "lists-throughput", "lists-memory",
-            "lists-wakeup")
+            "lists-wakeup", "queues")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -185,19 +192,6 @@ class Recorder:
 def order_for_round(r):
     """A B in even rounds, B A in odd ones, so neither server always goes first."""
     return SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
-
-
-def ensure_running(server, rec, preload=None):
-    if server.alive():
-        return
-    if server.proc is not None:
-        rec.problem(f"{server.kind} was not running (rc {server.proc.returncode}); "
-                    f"restarting. Log: {server.log_tail()}")
-        server.proc = None
-        server.port = None if server.kind == "sluice" else server.port
-    server.start()
-    if preload:
-        preload(server)
 
 
 def requests_for(opt, pipeline):
@@ -807,6 +801,8 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          lists_bench.WAKEUP_INTRO.format(consumers=lists_bench.CONSUMERS,
                                          pushes=opt.list_pushes) +
          f" {opt.rounds} round(s).", metric_table),
+        ("queues", "Job queues (bench/queue_bench.py)", queue_bench.intro(opt),
+         queue_bench.table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -993,6 +989,9 @@ def main():
                         "get a fifth (200000; 20000 under --quick)")
     p.add_argument("--list-pushes", type=int, default=lists_bench.PUSHES,
                    help="LPUSHes per lists-wakeup round (3000; 500 under --quick)")
+    p.add_argument("--queue-jobs", type=int, default=queue_bench.JOBS,
+                   help="jobs per Bull run of the queues section; RQ runs get a quarter "
+                        "(20000; 2000 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -1031,6 +1030,8 @@ def main():
             opt.list_requests = 20_000
         if "--list-pushes" not in sys.argv:
             opt.list_pushes = 500
+        if "--queue-jobs" not in sys.argv:
+            opt.queue_jobs = 2_000
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1114,6 +1115,9 @@ def main():
         if "lists-wakeup" in sections:
             log("== lists: blocking-pop wake-up latency")
             lists_bench.run_wakeup(servers, opt, rec)
+        if "queues" in sections:
+            log("== job queues")
+            queue_bench.run_queues(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

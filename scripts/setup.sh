@@ -12,6 +12,7 @@ packages=(
   liblua5.1-0-dev liblzf-dev pkg-config
   redis-tools redis-server python3 python3-redis python3-pytest
   gnuplot-nox procps
+  python3-rq python3-limits python3-celery ruby-sidekiq
 )
 missing=()
 for p in "${packages[@]}"; do
