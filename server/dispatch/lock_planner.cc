@@ -1,6 +1,7 @@
 #include "server/dispatch/lock_planner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -12,6 +13,9 @@ constexpr auto kWaitSlice = std::chrono::milliseconds(2);
 
 // The pause between two rounds of AcquireOutOfOrder.
 constexpr auto kRetryPause = std::chrono::microseconds(100);
+
+// How many callers are inside AcquireOutOfOrder now (process-wide).
+std::atomic<int> g_out_of_order_lockers{0};
 
 bool ByOrder(const storage::Shard* a, const storage::Shard* b) { return a->order() < b->order(); }
 
@@ -84,17 +88,25 @@ ShardLocks::Result ShardLocks::Acquire(const LockPlan& plan, absl::FunctionRef<b
     return Result::kOutOfOrder;
   }
   const size_t before = held_.size();
-  for (storage::Shard* shard : want) {
-    storage::ShardMutex& mu = shard->mu();
-    if (!mu.try_lock()) {
-      while (!mu.try_lock_for(kWaitSlice)) {
-        if (give_up()) {
-          ReleaseTo(before);
-          return Result::kGaveUp;
-        }
-      }
+  size_t i = 0;
+  while (i < want.size()) {
+    storage::ShardMutex& mu = want[i]->mu();
+    if (mu.try_lock() || mu.try_lock_for(kWaitSlice)) {
+      held_.push_back(want[i++]);
+      continue;
     }
-    held_.push_back(shard);
+    if (give_up()) {
+      ReleaseTo(before);
+      return Result::kGaveUp;
+    }
+    // Nothing has used what this call took yet: while someone try-locks
+    // out of order (and may want one of those shards, which it cannot wait
+    // for), let them go and start again.
+    if (held_.size() > before && g_out_of_order_lockers.load(std::memory_order_relaxed) > 0) {
+      ReleaseTo(before);
+      std::this_thread::sleep_for(kRetryPause);
+      i = 0;
+    }
   }
   return Result::kLocked;
 }
@@ -115,6 +127,10 @@ ShardLocks::Result ShardLocks::AcquireOutOfOrder(const LockPlan& plan,
   absl::InlinedVector<storage::Shard*, 16> want = Missing(plan);
   if (want.empty()) return Result::kLocked;
   const auto deadline = std::chrono::steady_clock::now() + budget;
+  g_out_of_order_lockers.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    ~Leave() { g_out_of_order_lockers.fetch_sub(1, std::memory_order_relaxed); }
+  } leave;
   while (true) {
     size_t got = 0;
     while (got < want.size() && want[got]->mu().try_lock()) ++got;

@@ -94,7 +94,10 @@ class ShardLocks {
   };
   // Locks every shard of `plan` not held yet, in ascending order. A held set
   // only grows upwards: a script that holds shards and needs one below them
-  // gets kOutOfOrder, with *out_of_order naming the need.
+  // gets kOutOfOrder, with *out_of_order naming the need. While it waits and
+  // some caller is inside AcquireOutOfOrder, it lets go of what this call
+  // took so far and starts again (that caller may be waiting for one of
+  // them, and cannot block for it).
   Result Acquire(const LockPlan& plan, absl::FunctionRef<bool()> give_up,
                  LockPlan::Need* out_of_order = nullptr);
   // Locks every shard of `plan` not held yet, whatever their order, without

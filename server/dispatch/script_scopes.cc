@@ -1,9 +1,11 @@
 #include "server/dispatch/script_scopes.h"
 
+#include <mutex>
+
 namespace sluice::server {
 
 ScriptScopes::Scope ScriptScopes::GetSlow(std::string_view id) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   auto it = scopes_.find(absl::string_view(id.data(), id.size()));
   return it == scopes_.end() ? Scope::kKeys : it->second;
 }

@@ -17,7 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -50,7 +50,9 @@ class ScriptScopes {
  private:
   Scope GetSlow(std::string_view id) const;
 
-  mutable std::mutex mu_;
+  // Shared for lookups (every script run while some script has learned),
+  // exclusive for the rare changes.
+  mutable std::shared_mutex mu_;
   absl::flat_hash_map<std::string, Scope> scopes_;  // guarded by mu_
   std::atomic<size_t> count_{0};                    // scopes_.size()
 };

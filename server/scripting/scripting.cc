@@ -75,6 +75,7 @@ struct ScriptRun {
   ScriptScopes::Scope scope = ScriptScopes::Scope::kKeys;
   int start_db = 0;
   bool switched_db = false;
+  ScriptScopes::Scope told = ScriptScopes::Scope::kKeys;  // what it put in scopes()
   bool restartable = false;
   bool restart = false;
   RunningScript running;
@@ -317,6 +318,15 @@ void WriteLuaValue(lua_State* L, int idx, protocol::ReplySink& w, int resp, int 
 
 void Hook(lua_State* L, lua_Debug* ar);
 
+// The scope a script needs that met a shard out of order, having been
+// planned with `planned`: out of order in the database it started in,
+// planned with its keys, its database suffices; with its database held, or
+// after it changed databases, every database.
+ScriptScopes::Scope WiderScope(ScriptScopes::Scope planned, bool switched_db) {
+  return planned == ScriptScopes::Scope::kKeys && !switched_db ? ScriptScopes::Scope::kWholeDb
+                                                               : ScriptScopes::Scope::kAllDbs;
+}
+
 // Runs the command in run.args through the gate. On success the captured
 // reply is run.capture.values()[0] and the result is true; false with
 // run.error set when it could not run.
@@ -340,7 +350,13 @@ bool RunCommand(ScriptRun& run) {
   ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom, run.restartable};
   DispatchResult r = Dispatch(inner, Origin::kScript, &call);
   if (run.ctx->client.db() != run.start_db) run.switched_db = true;
-  if (r.out_of_order) run.engine->Widen(run.sha, run.scope, run.switched_db);
+  if (r.out_of_order) {
+    const ScriptScopes::Scope wider = WiderScope(run.scope, run.switched_db);
+    if (wider > run.told) {
+      run.told = wider;
+      run.engine->scopes().Widen(run.sha, wider);
+    }
+  }
   switch (r.kind) {
     case DispatchResult::kRan:
       break;
@@ -932,15 +948,6 @@ void ScriptEngine::Flush() {
   bodies_.clear();
   scopes_.Clear();
   epoch_.store(g_epoch_counter.fetch_add(1) + 1, std::memory_order_release);
-}
-
-void ScriptEngine::Widen(std::string_view id, ScriptScopes::Scope scope_at_start,
-                         bool switched_db) {
-  // Out of order in the database it started in, planned with its keys: its
-  // database suffices. Out of order with its database held, or after it
-  // changed databases: every database.
-  const bool whole_db = scope_at_start == ScriptScopes::Scope::kKeys && !switched_db;
-  scopes_.Widen(id, whole_db ? ScriptScopes::Scope::kWholeDb : ScriptScopes::Scope::kAllDbs);
 }
 
 void ScriptEngine::CountRun(ScriptScopes::Scope scope, bool restarted) {

@@ -118,10 +118,6 @@ class ScriptEngine {
   void Register(const std::string& sha, std::string_view body);
   void AddRunning(RunningScript* r);
   void RemoveRunning(RunningScript* r);
-  // A run of the script `id` needed shards out of order (`scope_at_start`:
-  // what it was planned with; `switched_db`: it had changed databases):
-  // widens its scope for the next runs.
-  void Widen(std::string_view id, ScriptScopes::Scope scope_at_start, bool switched_db);
   void CountRun(ScriptScopes::Scope scope, bool restarted);
 
  private:
