@@ -109,6 +109,19 @@ return redis.call('GET', KEYS[1])
     assert r.mget(["w:%d" % i for i in range(1, MANY + 1)]) == [str(i) for i in range(1, MANY + 1)]
 
 
+def _eval_from_threads(server, script, prefix, rounds, threads=6):
+    """Runs `script` (returning 1) `rounds` times on each of `threads`
+    connections at once, thread t declaring the key prefix + t."""
+    def worker(t):
+        c = server.client(socket_timeout=60)
+        try:
+            for _ in range(rounds):
+                assert c.eval(script, 1, "%s%d" % (prefix, t)) == 1
+        finally:
+            c.close()
+    run_threads(worker, threads)
+
+
 def test_write_then_undeclared_keys_under_concurrency(server, r):
     script = unique("""
 redis.call('INCR', KEYS[1])
@@ -124,14 +137,7 @@ return 1
     # try (docs/compatibility.md); the later runs lock the database up front.
     assert r.eval(script, 1, "wdecl:warm") == 1
 
-    def worker(t):
-        c = server.client(socket_timeout=60)
-        try:
-            for _ in range(rounds):
-                assert c.eval(script, 1, "wdecl:%d" % t) == 1
-        finally:
-            c.close()
-    run_threads(worker, 6)
+    _eval_from_threads(server, script, "wdecl:", rounds)
     assert r.mget(["wc:%d" % i for i in range(1, 41)]) == [str(6 * rounds + 1)] * 40
     assert sum(int(r.get("wdecl:%d" % t)) for t in range(6)) == 6 * rounds
 
@@ -198,14 +204,7 @@ return 1
     # (see above).
     assert r.eval(script, 1, "rmwdecl:warm") == 1
 
-    def worker(t):
-        c = server.client(socket_timeout=60)
-        try:
-            for _ in range(rounds):
-                assert c.eval(script, 1, "rmwdecl:%d" % t) == 1
-        finally:
-            c.close()
-    run_threads(worker, 6)
+    _eval_from_threads(server, script, "rmwdecl:", rounds)
     assert r.mget(["rmw:%d" % i for i in range(1, 31)]) == [str(6 * rounds + 1)] * 30
 
 

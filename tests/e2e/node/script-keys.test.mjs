@@ -4,37 +4,11 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
-import { startServer, sleep, HOST } from './harness.mjs';
+import { startServer } from './harness.mjs';
+import { makeClient, closeAll } from './ioredis-clients.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 60_000;
-
-function makeClient(port, clients) {
-  const c = new Redis({
-    host: HOST,
-    port,
-    connectTimeout: 5000,
-    commandTimeout: 20_000,
-    maxRetriesPerRequest: 3,
-    retryStrategy: (times) => (times > 20 ? null : 50),
-  });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-async function closeAll(clients) {
-  await Promise.all(clients.map(async (c) => {
-    if (c.status === 'end') return;
-    try {
-      await Promise.race([c.quit(), sleep(2000)]);
-    } catch {
-      // already closed
-    }
-    c.disconnect();
-  }));
-}
 
 // A job queue's "add": a new id from the queue's counter, the job's hash under a key
 // built from the prefix and the id, the id pushed on the wait list. Only the counter is
@@ -65,7 +39,7 @@ describe('undeclared-key scripts over ioredis defineCommand', { timeout: SUITE_T
 
   before(async () => {
     server = await startServer(['--io-threads', '2']);
-    pool = Array.from({ length: 8 }, () => makeClient(server.port, clients));
+    pool = Array.from({ length: 8 }, () => makeClient(server.port, clients, { commandTimeout: 20_000 }));
     for (const c of pool) {
       c.defineCommand('addJob', { numberOfKeys: 1, lua: ADD_JOB });
       c.defineCommand('transfer', { numberOfKeys: 1, lua: TRANSFER });
