@@ -2,12 +2,14 @@
 // EXISTS / FLUSH / KILL / HELP, and FUNCTION FLUSH (sluice has no function
 // libraries, so there is nothing to flush). The engine is server/scripting.h.
 
+#include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/process/server.h"
 #include "server/scripting/scripting.h"
+#include "server/scripting/sha1.h"
 
 namespace sluice::server {
 namespace {
@@ -17,6 +19,17 @@ using protocol::EqualsIgnoreCase;
 template <bool kBySha, bool kReadOnly>
 void CmdEval(CommandContext& ctx) {
   ctx.server.scripts().Eval(ctx, kBySha, kReadOnly);
+}
+
+// The rows' lock planner: the declared keys (numkeys), and the scope the
+// script learned it needs (its database, or every one) when it touched keys
+// it did not declare. A script is named by the SHA-1 of its body; working
+// that out costs nothing until some script has learned a scope.
+template <bool kBySha>
+void PlanScript(const protocol::CommandArgs& args, LockPlan& plan) {
+  PlanCountedKeys<2>(args, plan);
+  if (plan.scripts == nullptr || plan.scripts->size() == 0) return;
+  plan.AddScope(plan.scripts->Get(kBySha ? AsciiLower(args[1]) : Sha1Hex(args[1])));
 }
 
 void CmdScriptLoad(CommandContext& ctx) { ctx.server.scripts().Load(ctx, ctx.arg(2)); }
@@ -99,23 +112,23 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 }  // namespace
 
 void RegisterScriptFamily(CommandTable& t) {
-  // The declared keys (numkeys) are locked before the script starts:
-  // PlanCountedKeys<2> is the rows' lock planner.
+  // The declared keys (numkeys), or the scope learned for the script, are
+  // locked before the script starts: PlanScript is the rows' lock planner.
   constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor;
   constexpr std::string_view kDepends = "Depends on the script that is executed.";
   t.Add(Row("eval", -3, kEval, CmdEval<false, false>,
             "Run a Lua script on the server, atomically, with its keys and arguments.", "2.6.0",
             kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<false>;
   t.Add(Row("evalsha", -3, kEval, CmdEval<true, false>,
             "Run a cached Lua script, named by the SHA1 of its text.", "2.6.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<true>;
   t.Add(Row("eval_ro", -3, kEval | kReadOnly, CmdEval<false, true>,
             "Run a Lua script that may only read.", "7.0.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<false>;
   t.Add(Row("evalsha_ro", -3, kEval | kReadOnly, CmdEval<true, true>,
             "Run a cached Lua script that may only read.", "7.0.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<true>;
 
   CommandSpec& script = t.Add(Row("script", -2, 0, nullptr, "Manage the Lua script cache.", "2.6.0",
                                   "Depends on subcommand."));

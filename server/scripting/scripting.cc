@@ -49,6 +49,8 @@ constexpr int kMaxReplyDepth = 1000;
 constexpr const char* kSourceName = "@user_script";
 constexpr const char* kKilledError = kScriptKilledError.data();
 constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
+// Raised through a script that starts over with wider locks (never replied).
+constexpr const char* kRestartError = "ERR script restarts with its whole database locked";
 
 // Unique across engines, so a thread's Lua state never outlives the registry
 // (or the flush) it was built for.
@@ -58,7 +60,7 @@ std::atomic<uint64_t> g_epoch_counter{0};
 struct ScriptRun {
   ScriptEngine* engine;
   CommandContext* ctx;
-  std::string sha;
+  std::string sha;  // its identity, for ScriptScopes
   bool read_only = false;
   bool oom = false;        // memory was full when the script started
   bool allow_oom = false;  // allow-oom in its shebang
@@ -67,6 +69,15 @@ struct ScriptRun {
   int busy_threshold_ms = 0;
   bool busy_logged = false;
   bool killed = false;
+  // The undeclared-key lock mode: the scope the run was planned with, the
+  // database it started in and whether it has left it, whether it may start
+  // over (its EVAL owns its locks), and whether it is unwinding to do so.
+  ScriptScopes::Scope scope = ScriptScopes::Scope::kKeys;
+  int start_db = 0;
+  bool switched_db = false;
+  ScriptScopes::Scope told = ScriptScopes::Scope::kKeys;  // what it put in scopes()
+  bool restartable = false;
+  bool restart = false;
   RunningScript running;
   // The shard locks the script holds: its caller's (EXEC's) set when it runs
   // inside a transaction, else its own. Everything added stays held until
@@ -305,10 +316,25 @@ void WriteLuaValue(lua_State* L, int idx, protocol::ReplySink& w, int resp, int 
 
 // ---- redis.call -------------------------------------------------------------
 
+void Hook(lua_State* L, lua_Debug* ar);
+
+// The scope a script needs that met a shard out of order, having been
+// planned with `planned`: out of order in the database it started in,
+// planned with its keys, its database suffices; with its database held, or
+// after it changed databases, every database.
+ScriptScopes::Scope WiderScope(ScriptScopes::Scope planned, bool switched_db) {
+  return planned == ScriptScopes::Scope::kKeys && !switched_db ? ScriptScopes::Scope::kWholeDb
+                                                               : ScriptScopes::Scope::kAllDbs;
+}
+
 // Runs the command in run.args through the gate. On success the captured
 // reply is run.capture.values()[0] and the result is true; false with
 // run.error set when it could not run.
 bool RunCommand(ScriptRun& run) {
+  if (run.restart) {
+    run.error = kRestartError;
+    return false;
+  }
   if (run.args.empty()) {
     run.error = "ERR Please specify at least one argument for this redis lib call";
     return false;
@@ -321,11 +347,23 @@ bool RunCommand(ScriptRun& run) {
                        nullptr};
   inner.locks = run.locks;
   inner.from_script = true;
-  ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom};
+  ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom, run.restartable};
   DispatchResult r = Dispatch(inner, Origin::kScript, &call);
+  if (run.ctx->client.db() != run.start_db) run.switched_db = true;
+  if (r.out_of_order) {
+    const ScriptScopes::Scope wider = WiderScope(run.scope, run.switched_db);
+    if (wider > run.told) {
+      run.told = wider;
+      run.engine->scopes().Widen(run.sha, wider);
+    }
+  }
   switch (r.kind) {
     case DispatchResult::kRan:
       break;
+    case DispatchResult::kRestart:
+      run.restart = true;
+      run.error = kRestartError;
+      return false;
     case DispatchResult::kQueued:  // not reachable: scripts never queue
     case DispatchResult::kRefused:
       switch (r.resolve) {
@@ -372,6 +410,12 @@ int CallCommon(lua_State* L, bool raise) {
   }
   if (!RunCommand(*run)) {
     PushErrorTable(L, run->error);
+    if (run->restart) {
+      // Unwind whatever the script does: raise again at every instruction,
+      // so that no pcall in it can carry on (as for SCRIPT KILL).
+      lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+      return lua_error(L);
+    }
     return raise ? lua_error(L) : 1;
   }
   const ReplyValue& reply = run->capture.values()[0];
@@ -584,6 +628,10 @@ void Hook(lua_State* L, lua_Debug*) {
     // swallow the kill.
     lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
     RaiseError(L, kKilledError);
+    return;
+  }
+  if (run->restart) {
+    RaiseError(L, kRestartError);
     return;
   }
   const int64_t ran_ms = storage::NowMs() - run->running.start_ms;
@@ -898,7 +946,20 @@ size_t ScriptEngine::cached_scripts() const {
 void ScriptEngine::Flush() {
   std::lock_guard lock(mu_);
   bodies_.clear();
+  scopes_.Clear();
   epoch_.store(g_epoch_counter.fetch_add(1) + 1, std::memory_order_release);
+}
+
+void ScriptEngine::CountRun(ScriptScopes::Scope scope, bool restarted) {
+  if (scope != ScriptScopes::Scope::kKeys) whole_db_runs_.fetch_add(1, std::memory_order_relaxed);
+  if (restarted) restarts_.fetch_add(1, std::memory_order_relaxed);
+}
+
+ScriptEngine::LockModeStats ScriptEngine::lock_mode_stats() const {
+  return LockModeStats{whole_db_runs_.load(std::memory_order_relaxed),
+                       restarts_.load(std::memory_order_relaxed), scopes_.size(),
+                       late_locks_.load(std::memory_order_relaxed),
+                       late_lock_failures_.load(std::memory_order_relaxed)};
 }
 
 void ScriptEngine::AddRunning(RunningScript* r) {
@@ -1018,6 +1079,9 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   run.now_ms = ctx.now_ms;
   run.busy_threshold_ms = server_.config().busy_reply_threshold_ms();
   run.running.start_ms = storage::NowMs();
+  run.scope = scopes_.Get(sha);
+  run.start_db = ctx.client.db();
+  run.restartable = ctx.may_rerun;
 
   // The declared keys' shards were locked by the dispatcher (EVAL's row
   // plans them), into ctx.locks; redis.call adds to that set.
@@ -1040,8 +1104,16 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   RemoveRunning(&run.running);
 
   ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
-  if (run.killed) vm.RestoreHook();
+  if (run.killed || run.restart) vm.RestoreHook();
   lua_gc(L, LUA_GCRESTART, 0);
+  CountRun(run.scope, run.restart && !run.killed);
+  if (run.restart && !run.killed) {
+    // Nothing was written or replied: the dispatcher runs this EVAL again,
+    // planned with the scope just learned.
+    lua_settop(L, 0);
+    ctx.rerun = true;
+    return;
+  }
 
   if (rc == 0) {
     lua_settop(L, 0);
