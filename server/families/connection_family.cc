@@ -281,8 +281,9 @@ void CmdClientKill(CommandContext& ctx) {
 // CLIENT UNBLOCK client-id [TIMEOUT|ERROR].
 void CmdClientUnblock(CommandContext& ctx) {
   if (ctx.argc() > 4) {
-    return ctx.w.Error(
-        "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    // Worded as Redis words it, naming the subcommand as it was typed.
+    return ctx.w.Error(StrCat("ERR unknown subcommand or wrong number of arguments for '",
+                              errors::UserText(ctx.arg(1)), "'. Try CLIENT HELP."));
   }
   const std::optional<int64_t> id = protocol::ParseInt64(ctx.arg(2));
   if (!id) return ctx.w.Error(errors::kNotInteger);
