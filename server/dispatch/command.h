@@ -100,10 +100,10 @@ struct CommandContext {
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().
-  std::vector<KeyChange> changes;
+  std::vector<KeyChange> changes{};
   // Databases every key of which may have changed (SWAPDB), for the write
   // hook as `changes` are.
-  std::vector<int> changed_dbs;
+  std::vector<int> changed_dbs{};
   // The connection as a client that can block (nullptr inside MULTI/EXEC, a
   // script, or wherever a command must not wait: blocking commands then
   // behave like their non-blocking forms, as in Redis).

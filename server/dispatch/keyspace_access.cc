@@ -139,6 +139,25 @@ bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t* deadl
   return true;
 }
 
+void BlockingPop(CommandContext& ctx, bool second, PopFirstFn pop) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, ctx.arg(ctx.argc() - 1), &deadline)) return;
+  if (pop(ctx, 1, ctx.argc() - 1, second, 1, /*flat=*/true)) return;
+  if (!BlockOnKeys(ctx, 1, ctx.argc() - 1, deadline)) ctx.w.NullArray();
+}
+
+void BlockingMPop(CommandContext& ctx, std::string_view first, std::string_view second,
+                  PopFirstFn pop) {
+  size_t keys_end;
+  bool is_second;
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, first, second, &keys_end, &is_second, &count, 2)) return;
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, ctx.arg(1), &deadline)) return;
+  if (pop(ctx, 3, keys_end, is_second, count, /*flat=*/false)) return;
+  if (!BlockOnKeys(ctx, 3, keys_end, deadline)) ctx.w.NullArray();
+}
+
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {
   namespace errors = protocol::errors;
   for (size_t i = from; i < ctx.argc(); ++i) {

@@ -68,6 +68,19 @@ inline bool BlockOnKeys(CommandContext& ctx, size_t begin, size_t end, int64_t d
   return ctx.Block(keys, deadline_ms);
 }
 
+// A family's pop from the first non-empty key of args[begin, end): `second`
+// is the second direction (RIGHT, MAX); `flat` BLPOP's and BZPOPMIN's reply
+// (key, element[, score]) instead of [key, [elements]]. Returns false,
+// having written nothing, when every key was empty.
+using PopFirstFn = bool (*)(CommandContext& ctx, size_t begin, size_t end, bool second,
+                            uint64_t count, bool flat);
+// BLPOP / BRPOP / BZPOPMIN / BZPOPMAX key [key ...] timeout.
+void BlockingPop(CommandContext& ctx, bool second, PopFirstFn pop);
+// BLMPOP / BZMPOP timeout numkeys key [key ...] first|second [COUNT count]. As
+// in Redis, the keys and options are checked before the timeout.
+void BlockingMPop(CommandContext& ctx, std::string_view first, std::string_view second,
+                  PopFirstFn pop);
+
 // The MATCH and COUNT options of HSCAN/SSCAN, args[from..]: false after
 // replying the error. *pattern is left empty for "*" (everything).
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count);

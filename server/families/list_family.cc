@@ -312,13 +312,15 @@ void CmdLMove(CommandContext& ctx) {
 // RPOPLPUSH source destination.
 void CmdRPopLPush(CommandContext& ctx) { Move(ctx, false, true); }
 
-// Pops up to `count` elements from the first non-empty list of the keys
-// args[begin, end) and replies [key, [elements]] (`flat`: BLPOP's [key,
-// element]). Returns false, having written nothing, when every list is
-// absent. A blocked client trying again passes over a key of the wrong type
-// (it waits on, as in Redis) instead of failing.
-bool PopFirst(CommandContext& ctx, size_t begin, size_t end, bool left, uint64_t count,
+// Pops up to `count` elements (from the right end when `right`) from the
+// first non-empty list of the keys args[begin, end) and replies [key,
+// [elements]] (`flat`: BLPOP's [key, element]). Returns false, having
+// written nothing, when every list is absent. A blocked client trying again
+// passes over a key of the wrong type (it waits on, as in Redis) instead of
+// failing. A PopFirstFn.
+bool PopFirst(CommandContext& ctx, size_t begin, size_t end, bool right, uint64_t count,
               bool flat) {
+  const bool left = !right;
   const bool retry = ctx.Retrying();
   for (size_t k = begin; k < end; ++k) {
     const std::string_view key = ctx.arg(k);
@@ -351,30 +353,17 @@ void CmdLMPop(CommandContext& ctx) {
   bool right;
   uint64_t count;
   if (!ParseMPopArgs(ctx, "LEFT", "RIGHT", &keys_end, &right, &count)) return;
-  if (!PopFirst(ctx, 2, keys_end, !right, count, false)) ctx.w.NullArray();
+  if (!PopFirst(ctx, 2, keys_end, right, count, false)) ctx.w.NullArray();
 }
 
 // BLPOP/BRPOP key [key ...] timeout.
 template <bool kLeft>
 void CmdBPop(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockTimeout(ctx, ctx.arg(ctx.argc() - 1), &deadline)) return;
-  if (PopFirst(ctx, 1, ctx.argc() - 1, kLeft, 1, true)) return;
-  if (!BlockOnKeys(ctx, 1, ctx.argc() - 1, deadline)) ctx.w.NullArray();
+  BlockingPop(ctx, /*second=*/!kLeft, PopFirst);
 }
 
-// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]. As in
-// Redis, the keys and options are checked before the timeout.
-void CmdBLMPop(CommandContext& ctx) {
-  size_t keys_end;
-  bool right;
-  uint64_t count;
-  if (!ParseMPopArgs(ctx, "LEFT", "RIGHT", &keys_end, &right, &count, 2)) return;
-  int64_t deadline;
-  if (!ParseBlockTimeout(ctx, ctx.arg(1), &deadline)) return;
-  if (PopFirst(ctx, 3, keys_end, !right, count, false)) return;
-  if (!BlockOnKeys(ctx, 3, keys_end, deadline)) ctx.w.NullArray();
-}
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+void CmdBLMPop(CommandContext& ctx) { BlockingMPop(ctx, "LEFT", "RIGHT", PopFirst); }
 
 // BLMOVE / BRPOPLPUSH: LMOVE when the source has elements, else a wait on
 // the source (the destination is looked at when there is something to move:

@@ -502,7 +502,8 @@ void CmdZPop(CommandContext& ctx) {
 // args[begin, end) and replies [key, [[member, score], ...]] (`flat`:
 // BZPOPMIN's [key, member, score]). Returns false, having written nothing,
 // when every set is absent. A blocked client trying again passes over a key
-// of the wrong type (it waits on, as in Redis) instead of failing.
+// of the wrong type (it waits on, as in Redis) instead of failing. A
+// PopFirstFn.
 bool ZPopFirst(CommandContext& ctx, size_t begin, size_t end, bool max, uint64_t count,
                bool flat) {
   const bool retry = ctx.Retrying();
@@ -551,24 +552,11 @@ void CmdZMPop(CommandContext& ctx) {
 // BZPOPMIN / BZPOPMAX key [key ...] timeout
 template <bool kMax>
 void CmdBZPop(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockTimeout(ctx, ctx.arg(ctx.argc() - 1), &deadline)) return;
-  if (ZPopFirst(ctx, 1, ctx.argc() - 1, kMax, 1, true)) return;
-  if (!BlockOnKeys(ctx, 1, ctx.argc() - 1, deadline)) ctx.w.NullArray();
+  BlockingPop(ctx, /*second=*/kMax, ZPopFirst);
 }
 
-// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]. As in Redis,
-// the keys and options are checked before the timeout.
-void CmdBZMPop(CommandContext& ctx) {
-  size_t keys_end;
-  bool max;
-  uint64_t count;
-  if (!ParseMPopArgs(ctx, "MIN", "MAX", &keys_end, &max, &count, 2)) return;
-  int64_t deadline;
-  if (!ParseBlockTimeout(ctx, ctx.arg(1), &deadline)) return;
-  if (ZPopFirst(ctx, 3, keys_end, max, count, false)) return;
-  if (!BlockOnKeys(ctx, 3, keys_end, deadline)) ctx.w.NullArray();
-}
+// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
+void CmdBZMPop(CommandContext& ctx) { BlockingMPop(ctx, "MIN", "MAX", ZPopFirst); }
 
 // ---- Random members and scans ----
 

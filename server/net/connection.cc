@@ -164,12 +164,15 @@ void Connection::FinishInput() {
 
 void Connection::EnterBlocked() {
   blocked_ = true;
+  ++block_generation_;
   const int64_t deadline = state_.block_deadline_ms();
   if (deadline == 0) return;
   const int64_t left = std::max<int64_t>(0, deadline - storage::NowMs());
   block_timer_.expires_after(std::chrono::milliseconds(left));
-  block_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->OnBlockTimeout();
+  // A timer that fired just as the wait ended must not end the next one.
+  block_timer_.async_wait([self = shared_from_this(), generation = block_generation_](
+                              const boost::system::error_code& ec) {
+    if (!ec && generation == self->block_generation_) self->OnBlockTimeout();
   });
 }
 
