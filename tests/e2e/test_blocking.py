@@ -1228,3 +1228,33 @@ def test_concurrent_pushers_and_waiters(threaded, threads):
     assert sorted(v[1] for v in got) == sorted(b"e%d" % i for i in range(n))
     assert r.llen("q") == 0
     assert blocked(r) == 0
+
+
+# ---- Alongside other features ----
+
+@pytest.mark.parametrize("args,push,events", [
+    (["BLPOP", "l", "0"], ("RPUSH", "l", "a"), ["rpush", "lpop", "del"]),
+    (["BLMOVE", "l", "d", "LEFT", "RIGHT", "0"], ("RPUSH", "l", "a"),
+     ["rpush", "rpush", "lpop", "del"]),
+    (["BZPOPMAX", "z", "0"], ("ZADD", "z", "1", "a"), ["zadd", "zpopmax", "del"]),
+])
+def test_keyspace_events_of_a_served_pop(r, raw, notify, args, push, events):
+    sub = raw()
+    notify("KEA")
+    sub.call("PSUBSCRIBE", "__keyevent@0__:*")
+    w = raw()
+    block(w, *args)
+    wait_blocked(r, 1)
+    r.execute_command(*push)
+    w.read(WAIT)
+    got = [sub.read(WAIT)[2].decode().split(":")[-1] for _ in events]
+    assert got == events
+
+
+def test_blocked_client_woken_after_hello3(r, raw):
+    w = raw()
+    assert w.call("HELLO", "3")
+    block(w, "BLMPOP", "0", "1", "l", "LEFT")
+    wait_blocked(r, 1)
+    r.rpush("l", "x")
+    assert w.read_raw(WAIT) == b"*2\r\n$1\r\nl\r\n*1\r\n$1\r\nx\r\n"
