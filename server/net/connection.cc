@@ -180,6 +180,7 @@ void Connection::LeaveBlocked() {
   blocked_ = false;
   state_.set_blocked(false);
   block_timer_.cancel();
+  if (closed_) return;
   const std::string input = std::move(pending_input_);
   pending_input_.clear();
   ProcessInput(input);
@@ -207,6 +208,7 @@ void Connection::RetryBlocked() {
   executing_ = true;
   Execute();
   executing_ = false;
+  if (closed_) return;  // e.g. over its output limit: Close() unregistered it
   if (state_.wants_block()) {
     server_.blocking().Retried(this, /*served=*/false);
     return;
