@@ -12,8 +12,8 @@ std::string BlockingRegistry::QueueKey(int db, std::string_view key) {
   return out;
 }
 
-void BlockingRegistry::Block(BlockedClient* client, int db,
-                             std::span<const std::string_view> keys, bool timeout) {
+void BlockingRegistry::Block(BlockedClient* client, int db, std::span<const std::string_view> keys,
+                             bool timeout) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = records_.try_emplace(client);
   if (!inserted) return;

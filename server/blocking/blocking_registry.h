@@ -54,8 +54,7 @@ class BlockingRegistry {
   // (INFO's clients_in_timeout_table). Nothing happens when it is already
   // registered (a client that ran its command again keeps its place).
   // REQUIRES: the shard locks of `keys`, taken by the blocking command.
-  void Block(BlockedClient* client, int db, std::span<const std::string_view> keys,
-             bool timeout);
+  void Block(BlockedClient* client, int db, std::span<const std::string_view> keys, bool timeout);
   // Takes `client` out of every queue (timeout, CLIENT UNBLOCK, disconnect),
   // handing a wake it had not used on to the next client. Returns whether it
   // was registered.

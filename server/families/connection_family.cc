@@ -411,8 +411,7 @@ void RegisterConnectionFamily(CommandTable& t) {
   t.AddSubcommand(client, Row("kill", -3, kAdminish, CmdClientKill,
                               "Close client connections.", "2.4.0"));
   t.AddSubcommand(client, Row("unblock", -3, kAdminish, CmdClientUnblock,
-                              "End the wait of a client blocked in a blocking command.",
-                              "5.0.0"));
+                              "End the wait of a client blocked in a blocking command.", "5.0.0"));
   t.AddSubcommand(client, Row("setinfo", 4, kSelf, CmdClientSetInfo,
                               "Record the client library's name or version.", "7.2.0"));
   t.AddSubcommand(client, Row("no-evict", 3, kAdminish, CmdClientOnOff<true>,

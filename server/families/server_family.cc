@@ -292,8 +292,7 @@ void InfoClients(CommandContext& ctx, std::string& out) {
             "connected_clients:", ctx.server.stats().connected_clients.load(), "\r\n",
             "cluster_connections:0\r\n", "maxclients:", ctx.server.config().maxclients(), "\r\n",
             "client_recent_max_input_buffer:0\r\n", "client_recent_max_output_buffer:0\r\n",
-            "blocked_clients:", blocking.blocked_clients(), "\r\n",
-            "tracking_clients:0\r\n",
+            "blocked_clients:", blocking.blocked_clients(), "\r\n", "tracking_clients:0\r\n",
             "clients_in_timeout_table:", blocking.clients_with_timeout(), "\r\n",
             "total_blocking_keys:", blocking.blocking_keys(), "\r\n",
             "total_blocking_keys_on_nokey:0\r\n");

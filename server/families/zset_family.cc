@@ -504,8 +504,7 @@ void CmdZPop(CommandContext& ctx) {
 // when every set is absent. A blocked client trying again passes over a key
 // of the wrong type (it waits on, as in Redis) instead of failing. A
 // PopFirstFn.
-bool ZPopFirst(CommandContext& ctx, size_t begin, size_t end, bool max, uint64_t count,
-               bool flat) {
+bool ZPopFirst(CommandContext& ctx, size_t begin, size_t end, bool max, uint64_t count, bool flat) {
   const bool retry = ctx.Retrying();
   for (size_t k = begin; k < end; ++k) {
     const std::string_view key = ctx.arg(k);

@@ -170,8 +170,8 @@ void Connection::EnterBlocked() {
   const int64_t left = std::max<int64_t>(0, deadline - storage::NowMs());
   block_timer_.expires_after(std::chrono::milliseconds(left));
   // A timer that fired just as the wait ended must not end the next one.
-  block_timer_.async_wait([self = shared_from_this(), generation = block_generation_](
-                              const boost::system::error_code& ec) {
+  block_timer_.async_wait([self = shared_from_this(),
+                           generation = block_generation_](const boost::system::error_code& ec) {
     if (!ec && generation == self->block_generation_) self->OnBlockTimeout();
   });
 }

@@ -111,10 +111,10 @@ class Connection : public Subscriber,
   bool closed_ = false;
   bool executing_ = false;   // inside OnRead's command loop: Deliver must not flush
   bool flush_scheduled_ = false;
-  bool blocked_ = false;  // waiting on keys: commands after it wait too
+  bool blocked_ = false;       // waiting on keys: commands after it wait too
   std::string pending_input_;  // bytes received while blocked, not yet parsed
   asio::steady_timer block_timer_;
-  uint64_t block_generation_ = 0;  // counts the waits, to tell stale timer expiries
+  uint64_t block_generation_ = 0;    // counts the waits, to tell stale timer expiries
   int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
 };
 

@@ -100,8 +100,6 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
 
 bool Server::BlockingEmpty() const { return blocking_->empty(); }
 
-
-
 void Server::ApplyEvictionSettings(const Config& c) {
   storage::EvictionSettings& e = keyspace_->eviction();
   e.policy.store(c.maxmemory_policy, std::memory_order_relaxed);
