@@ -86,6 +86,14 @@ def block(conn, *args):
     conn.send(encode_command(*args))
 
 
+def waiter(r, raw, *args):
+    """A new raw connection blocked in `args` (the only blocked client)."""
+    w = raw()
+    block(w, *args)
+    wait_blocked(r, 1)
+    return w
+
+
 def still_blocked(r, n, settle=0.2):
     """After a moment, the server still counts n blocked clients (used where
     a write must not have woken anyone; the moment lets a wrong wake land)."""
@@ -225,9 +233,7 @@ def test_move_wrong_type_destination_of_empty_source_times_out(c, name):
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_key_of_wrong_type_while_blocked_keeps_waiting(r, raw, name):
-    w = raw()
-    block(w, *command(name, "0"))
-    wait_blocked(r, 1)
+    w = waiter(r, raw, *command(name, "0"))
     key = "z" if name in ZSET_COMMANDS else "l"
     r.set(key, "string")
     assert still_blocked(r, 1)
@@ -241,9 +247,7 @@ def test_key_of_wrong_type_while_blocked_keeps_waiting(r, raw, name):
 
 
 def test_brpoplpush_destination_turns_wrong_type_while_blocked(r, raw):
-    w = raw()
-    block(w, "BRPOPLPUSH", "l", "d", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BRPOPLPUSH", "l", "d", "0")
     r.set("d", "v")
     r.rpush("l", "a")
     assert w.read(WAIT) == RespError(WRONGTYPE)
@@ -366,9 +370,7 @@ def test_timeout_table_counts(r, raw):
 
 def test_tiny_negative_timeout_rounds_to_forever(r, raw):
     # -0.0001 s is -0.1 ms, rounded up to 0: no timeout, as Redis rounds it.
-    w = raw()
-    block(w, "BLPOP", "l", "-0.0001")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "-0.0001")
     r.rpush("l", "a")
     assert w.read(WAIT) == [b"l", b"a"]
 
@@ -398,50 +400,38 @@ def test_woken_by_push(threaded, name, threads):
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_woken_before_timeout(r, raw, name):
-    w = raw()
-    block(w, *command(name, "30"))
-    wait_blocked(r, 1)
+    w = waiter(r, raw, *command(name, "30"))
     fill(r, name)
     assert w.read(WAIT) == served_reply(name)
 
 
 def test_woken_by_second_key(r, raw):
-    w = raw()
-    block(w, "BRPOP", "a", "b", "c", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BRPOP", "a", "b", "c", "0")
     r.rpush("c", "1", "2")
     assert w.read(WAIT) == [b"c", b"2"]
     assert r.lrange("c", 0, -1) == ["1"]
 
 
 def test_bzpopmax_woken_with_score(r, raw):
-    w = raw()
-    block(w, "BZPOPMAX", "a", "z", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BZPOPMAX", "a", "z", "0")
     r.zadd("z", {"low": 1.5, "high": 2.5})
     assert w.read(WAIT) == [b"z", b"high", b"2.5"]
 
 
 def test_blmpop_woken_takes_count(r, raw):
-    w = raw()
-    block(w, "BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2")
     r.rpush("b", "1", "2", "3")
     assert w.read(WAIT) == [b"b", [b"3", b"2"]]
 
 
 def test_bzmpop_woken_takes_count(r, raw):
-    w = raw()
-    block(w, "BZMPOP", "0", "1", "z", "MIN", "COUNT", "10")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BZMPOP", "0", "1", "z", "MIN", "COUNT", "10")
     r.zadd("z", {"a": 1, "b": 2})
     assert w.read(WAIT) == [b"z", [[b"a", b"1"], [b"b", b"2"]]]
 
 
 def test_same_key_twice(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "l", "0")
     r.rpush("l", "a", "b")
     assert w.read(WAIT) == [b"l", b"a"]
     assert r.lrange("l", 0, -1) == ["b"]
@@ -479,9 +469,7 @@ def test_two_blocking_commands_pipelined(r, raw):
 
 
 def test_element_taken_by_someone_else_stays_blocked(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     # Pushed and popped again inside one transaction: nothing for the waiter.
     p = r.pipeline(transaction=True)
     p.rpush("l", "a")
@@ -493,9 +481,7 @@ def test_element_taken_by_someone_else_stays_blocked(r, raw):
 
 
 def test_delete_does_not_serve(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     r.delete("l")
     r.set("other", "1")
     assert still_blocked(r, 1)
@@ -620,9 +606,7 @@ def test_chain_of_moves(r, raw):
 
 
 def test_move_into_itself_while_blocked(r, raw):
-    w = raw()
-    block(w, "BLMOVE", "l", "l", "LEFT", "RIGHT", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLMOVE", "l", "l", "LEFT", "RIGHT", "0")
     r.rpush("l", "a", "b")
     assert w.read(WAIT) == b"a"
     assert r.lrange("l", 0, -1) == ["b", "a"]
@@ -672,9 +656,7 @@ def _supported(r, write):
 def test_list_ready_through(r, raw, write):
     if not _supported(r, write):
         pytest.skip("RESTORE is not there")
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     LIST_WRITES[write](r)
     assert w.read(WAIT) == [b"l", b"a"]
     wait_blocked(r, 0)
@@ -682,9 +664,7 @@ def test_list_ready_through(r, raw, write):
 
 @pytest.mark.parametrize("write", ZSET_WRITES)
 def test_zset_ready_through(r, raw, write):
-    w = raw()
-    block(w, "BZPOPMIN", "z", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BZPOPMIN", "z", "0")
     ZSET_WRITES[write](r)
     reply = w.read(WAIT)
     assert reply[:2] == [b"z", b"a"]
@@ -692,9 +672,7 @@ def test_zset_ready_through(r, raw, write):
 
 
 def test_linsert_on_other_list_does_not_serve(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     r.rpush("other", "p")
     r.linsert("other", "BEFORE", "p", "x")
     assert still_blocked(r, 1)
@@ -703,9 +681,7 @@ def test_linsert_on_other_list_does_not_serve(r, raw):
 
 
 def test_multi_serves_after_exec(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     tx = raw()
     assert tx.call("MULTI") == "OK"
     assert tx.call("RPUSH", "l", "a", "b") == "QUEUED"
@@ -717,9 +693,7 @@ def test_multi_serves_after_exec(r, raw):
 
 
 def test_script_serves_after_it_ends(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     # The script sees its own push whole: the waiter gets served only after.
     script = ("redis.call('rpush', KEYS[1], 'a', 'b') "
               "return redis.call('lrange', KEYS[1], 0, -1)")
@@ -729,9 +703,7 @@ def test_script_serves_after_it_ends(r, raw):
 
 
 def test_script_push_then_pop_leaves_waiter_blocked(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "0")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "0")
     r.eval("redis.call('rpush', KEYS[1], 'a') return redis.call('lpop', KEYS[1])", 1, "l")
     assert still_blocked(r, 1)
     r.rpush("l", "b")
@@ -877,9 +849,7 @@ def test_client_kill_blocked(r, raw):
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_disconnect_cleans_up(r, raw, name):
-    w = raw()
-    block(w, *command(name, "0"))
-    wait_blocked(r, 1)
+    w = waiter(r, raw, *command(name, "0"))
     w.close()
     wait_blocked(r, 0)
     fill(r, name)
@@ -888,9 +858,7 @@ def test_disconnect_cleans_up(r, raw, name):
 
 
 def test_disconnect_with_timeout_cleans_up(r, raw):
-    w = raw()
-    block(w, "BLPOP", "l", "100")
-    wait_blocked(r, 1)
+    w = waiter(r, raw, "BLPOP", "l", "100")
     w.close()
     wait_blocked(r, 0)
     assert r.info("clients")["clients_in_timeout_table"] == 0
@@ -947,12 +915,18 @@ def test_client_list_id_of_blocked(r, raw):
     assert " flags=b " in text
 
 
-def test_info_blocked_fields(r, raw):
+def three_waiters(r, raw, z_timeout):
+    """Blocked on a+b, on b, and on z (with `z_timeout`): three keys."""
     waiters = [raw() for _ in range(3)]
     block(waiters[0], "BLPOP", "a", "b", "0")
     block(waiters[1], "BLPOP", "b", "0")
-    block(waiters[2], "BZPOPMIN", "z", "100")
+    block(waiters[2], "BZPOPMIN", "z", z_timeout)
     wait_blocked(r, 3)
+    return waiters
+
+
+def test_info_blocked_fields(r, raw):
+    waiters = three_waiters(r, raw, "100")
     info = r.info("clients")
     assert info["blocked_clients"] == 3
     assert info["clients_in_timeout_table"] == 1
@@ -965,11 +939,7 @@ def test_info_blocked_fields(r, raw):
 @pytest.mark.sluice_only
 def test_info_total_blocking_keys(r, raw):
     # Redis 7.2's fields.
-    waiters = [raw() for _ in range(3)]
-    block(waiters[0], "BLPOP", "a", "b", "0")
-    block(waiters[1], "BLPOP", "b", "0")
-    block(waiters[2], "BZPOPMIN", "z", "0")
-    wait_blocked(r, 3)
+    waiters = three_waiters(r, raw, "0")
     info = r.info("clients")
     assert info["total_blocking_keys"] == 3
     assert info["total_blocking_keys_on_nokey"] == 0
@@ -1242,9 +1212,7 @@ def test_keyspace_events_of_a_served_pop(r, raw, notify, args, push, events):
     sub = raw()
     notify("KEA")
     sub.call("PSUBSCRIBE", "__keyevent@0__:*")
-    w = raw()
-    block(w, *args)
-    wait_blocked(r, 1)
+    w = waiter(r, raw, *args)
     r.execute_command(*push)
     w.read(WAIT)
     got = [sub.read(WAIT)[2].decode().split(":")[-1] for _ in events]
