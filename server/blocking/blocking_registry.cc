@@ -29,6 +29,7 @@ void BlockingRegistry::Block(BlockedClient* client, int db, std::span<const std:
     if (fresh) {
       q->second = std::make_unique<Queue>();
       keys_.fetch_add(1, std::memory_order_relaxed);
+      watch_counts_[Slot(db, key)].fetch_add(1, std::memory_order_relaxed);
     }
     std::list<BlockedClient*>& list = q->second->clients;
     rec.places.emplace_back(std::move(qk), list.insert(list.end(), client));
@@ -52,6 +53,10 @@ std::vector<std::string> BlockingRegistry::RemoveLocked(BlockedClient* client) {
       handed_on.push_back(qk);
     }
     if (queue.clients.empty()) {
+      int db;
+      std::memcpy(&db, qk.data(), sizeof(db));
+      watch_counts_[Slot(db, std::string_view(qk).substr(sizeof(db)))].fetch_sub(
+          1, std::memory_order_relaxed);
       queues_.erase(q);
       keys_.fetch_sub(1, std::memory_order_relaxed);
     }

@@ -20,9 +20,11 @@
 // either ran before the check or finds the client registered. Wake() is
 // called with the registry's mutex held, so it must only post work.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -69,6 +71,12 @@ class BlockingRegistry {
   void SignalDb(int db);
 
   bool IsBlocked(BlockedClient* client) const;
+  // Fast check, no lock: false when no client waits on `key` of `db` (true
+  // may be a collision). Exact for a writer holding the key's shard lock, as
+  // Block() counts a key under that lock.
+  bool MayWatch(int db, std::string_view key) const {
+    return !empty() && watch_counts_[Slot(db, key)].load(std::memory_order_relaxed) != 0;
+  }
   // Fast check, no lock: whether any client is blocked.
   bool empty() const { return clients_.load(std::memory_order_relaxed) == 0; }
   // INFO clients: blocked_clients, clients_in_timeout_table, total_blocking_keys.
@@ -90,6 +98,12 @@ class BlockingRegistry {
   };
 
   static std::string QueueKey(int db, std::string_view key);
+  static size_t Slot(int db, std::string_view key) {
+    return (std::hash<std::string_view>()(key) ^
+            (static_cast<size_t>(db) * 0x9e3779b97f4a7c15ULL)) &
+           (kSlots - 1);
+  }
+  static constexpr size_t kSlots = 4096;
   // REQUIRES: mu_ held.
   void SignalLocked(const std::string& queue_key);
   // Removes `client` from its queues; returns the keys whose wake it held.
@@ -102,6 +116,8 @@ class BlockingRegistry {
   std::atomic<size_t> clients_{0};
   std::atomic<size_t> with_timeout_{0};
   std::atomic<size_t> keys_{0};
+  // How many queues hash to each slot (MayWatch); changed under mu_.
+  std::array<std::atomic<uint32_t>, kSlots> watch_counts_{};
 };
 
 // The keys made ready by this thread's commands, signalled once their locks

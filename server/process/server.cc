@@ -92,7 +92,9 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   // the command, EXEC or script is over and its locks are gone.
   AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
     if (blocking_->empty()) return;
-    for (const KeyChange& c : ctx.changes) QueueReadyKey(c.db, c.key);
+    for (const KeyChange& c : ctx.changes) {
+      if (blocking_->MayWatch(c.db, c.key)) QueueReadyKey(c.db, c.key);
+    }
     for (int db : ctx.changed_dbs) QueueReadyDb(db);
   });
   run_id_ = RandomRunId();

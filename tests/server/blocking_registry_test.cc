@@ -34,13 +34,18 @@ TEST(BlockingRegistryTest, CountsClientsKeysAndTimeouts) {
   EXPECT_EQ(reg.clients_with_timeout(), 1u);
   EXPECT_EQ(reg.blocking_keys(), 2u);  // x and y, x named twice
   EXPECT_TRUE(reg.IsBlocked(&a));
+  EXPECT_TRUE(reg.MayWatch(0, "x"));
+  EXPECT_TRUE(reg.MayWatch(0, "y"));
   EXPECT_TRUE(reg.Unblock(&a));
+  EXPECT_FALSE(reg.MayWatch(0, "x"));
+  EXPECT_TRUE(reg.MayWatch(0, "y"));
   EXPECT_FALSE(reg.Unblock(&a));
   EXPECT_EQ(reg.blocking_keys(), 1u);
   EXPECT_EQ(reg.clients_with_timeout(), 0u);
   EXPECT_TRUE(reg.Unblock(&b));
   EXPECT_TRUE(reg.empty());
   EXPECT_EQ(reg.blocking_keys(), 0u);
+  EXPECT_FALSE(reg.MayWatch(0, "y"));
 }
 
 TEST(BlockingRegistryTest, BlockTwiceKeepsThePlace) {
