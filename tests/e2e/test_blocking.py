@@ -1226,3 +1226,31 @@ def test_blocked_client_woken_after_hello3(r, raw):
     wait_blocked(r, 1)
     r.rpush("l", "x")
     assert w.read_raw(WAIT) == b"*2\r\n$1\r\nl\r\n*1\r\n$1\r\nx\r\n"
+
+
+@pytest.mark.concurrency
+def test_woken_while_a_script_is_busy_on_its_thread(start_server):
+    """The waiter's I/O thread runs a script past busy-reply-threshold when the
+    push wakes it: it is served once the script is over (with two threads,
+    connections a and c share one)."""
+    s = start_server("--io-threads", "2")
+    r = s.client()
+    r.config_set("busy-reply-threshold", "100")
+    a, b, c = s.raw(), s.raw(), s.raw()
+    try:
+        block(a, "BLPOP", "l", "0")
+        wait_blocked(r, 1)
+        spin = ("local t = redis.call('TIME') local stop = t[1] * 1000000 + t[2] + 600000 "
+                "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] > stop return 1")
+        c.send(encode_command("EVAL", spin, "0"))
+        # Pushed while the script runs: before it turns busy, or refused with
+        # BUSY (then pushed again once it is over).
+        def push():
+            reply = b.call("RPUSH", "l", "a")
+            return not isinstance(reply, RespError)
+        wait_until(push, timeout=WAIT, interval=0.05, message="the push")
+        assert a.read(WAIT) == [b"l", b"a"]
+        assert c.read(WAIT) == 1
+    finally:
+        for conn in (a, b, c):
+            conn.close()
