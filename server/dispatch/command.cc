@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/blocking/blocking_registry.h"
 #include "server/net/client_state.h"
 #include "server/process/server.h"
 
@@ -28,6 +29,19 @@ void CommandContext::KeyChanged(int db, uint32_t type, const char* event, std::s
   if (!WantsKeyChange(type)) return;
   changes.push_back(KeyChange{db, type, event, std::string(key)});
 }
+
+bool CommandContext::Block(std::span<const std::string_view> keys, int64_t deadline_ms) {
+  if (blocker == nullptr) return false;
+  if (!client.blocked()) {
+    server.blocking().Block(blocker, client.db(), keys, deadline_ms != 0);
+    client.set_blocked(true);
+    client.set_block_deadline_ms(deadline_ms);
+  }
+  client.set_wants_block(true);
+  return true;
+}
+
+bool CommandContext::Retrying() const { return blocker != nullptr && client.blocked(); }
 
 void CommandContext::KeyChanged(uint32_t type, const char* event, std::string_view key) {
   KeyChanged(client.db(), type, event, key);

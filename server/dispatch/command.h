@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@ class Shard;
 
 namespace sluice::server {
 
+class BlockedClient;
 class ClientState;
 class Server;
 class Subscriber;
@@ -105,7 +107,14 @@ struct CommandContext {
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().
-  std::vector<KeyChange> changes;
+  std::vector<KeyChange> changes{};
+  // Databases every key of which may have changed (SWAPDB), for the write
+  // hook as `changes` are.
+  std::vector<int> changed_dbs{};
+  // The connection as a client that can block (nullptr inside MULTI/EXEC, a
+  // script, or wherever a command must not wait: blocking commands then
+  // behave like their non-blocking forms, as in Redis).
+  BlockedClient* blocker = nullptr;
 
   // Records a change to `key` in the selected database (or in `db`). Costs
   // nothing when no subscriber of the write hook wants changes of `type`.
@@ -113,6 +122,18 @@ struct CommandContext {
   void KeyChanged(int db, uint32_t type, const char* event, std::string_view key);
   // Whether a change of `type` would be used (to skip work done only for it).
   bool WantsKeyChange(uint32_t type) const;
+  // Records that every key of `db` may have changed (SWAPDB).
+  void DatabaseChanged(int db) { changed_dbs.push_back(db); }
+
+  // Blocking commands. Block() makes the client wait on `keys` of the
+  // selected database until one is written (the command then runs again) or
+  // until `deadline_ms` (0: forever); the handler writes no reply. Returns
+  // false where the client cannot block (the handler replies as the
+  // non-blocking form would). REQUIRES: the shard locks of `keys`.
+  bool Block(std::span<const std::string_view> keys, int64_t deadline_ms);
+  // Whether this run is a blocked client trying its command again after a
+  // write woke it (a key of the wrong type then waits instead of failing).
+  bool Retrying() const;
 
   std::string_view arg(size_t i) const { return args[i]; }
   size_t argc() const { return args.size(); }

@@ -1,5 +1,6 @@
 #include "server/dispatch/keyspace_access.h"
 
+#include <cmath>
 #include <limits>
 
 #include "common/strings.h"
@@ -69,18 +70,19 @@ bool ParseRandomArgs(CommandContext& ctx, std::string_view with_word, int64_t* c
 }
 
 bool ParseMPopArgs(CommandContext& ctx, std::string_view first, std::string_view second,
-                   size_t* keys_end, bool* is_second, uint64_t* count) {
+                   size_t* keys_end, bool* is_second, uint64_t* count, size_t numkeys_at) {
   namespace errors = protocol::errors;
-  const std::optional<int64_t> n = protocol::ParseInt64(ctx.arg(1));
+  const std::optional<int64_t> n = protocol::ParseInt64(ctx.arg(numkeys_at));
   if (!n || *n <= 0) {
     ctx.w.Error("ERR numkeys should be greater than 0");
     return false;
   }
-  if (*n > static_cast<int64_t>(ctx.argc() - 3)) {
+  // The direction word must follow the keys.
+  if (*n > static_cast<int64_t>(ctx.argc() - numkeys_at - 2)) {
     ctx.w.Error(errors::kSyntax);
     return false;
   }
-  *keys_end = 2 + static_cast<size_t>(*n);
+  *keys_end = numkeys_at + 1 + static_cast<size_t>(*n);
   const std::string_view side = ctx.arg(*keys_end);
   if (!protocol::EqualsIgnoreCase(side, first) && !protocol::EqualsIgnoreCase(side, second)) {
     ctx.w.Error(errors::kSyntax);
@@ -104,6 +106,56 @@ bool ParseMPopArgs(CommandContext& ctx, std::string_view first, std::string_view
     }
   }
   return true;
+}
+
+bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t* deadline_ms) {
+  const std::optional<long double> seconds = protocol::ParseLongDouble(arg);
+  if (!seconds) {
+    ctx.w.Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  const long double ms = *seconds * 1000.0L;
+  constexpr long double kMax = static_cast<long double>(std::numeric_limits<int64_t>::max());
+  if (ms >= kMax) {
+    ctx.w.Error("ERR timeout is out of range");
+    return false;
+  }
+  // Rounded up to whole milliseconds first, as Redis does: -0.0001 is 0.
+  const long double rounded = std::ceil(ms);
+  if (rounded < 0) {
+    ctx.w.Error("ERR timeout is negative");
+    return false;
+  }
+  const int64_t wait = static_cast<int64_t>(rounded);
+  if (wait == 0) {
+    *deadline_ms = 0;
+    return true;
+  }
+  if (wait > std::numeric_limits<int64_t>::max() - ctx.now_ms) {
+    ctx.w.Error("ERR timeout is out of range");
+    return false;
+  }
+  *deadline_ms = ctx.now_ms + wait;
+  return true;
+}
+
+void BlockingPop(CommandContext& ctx, bool second, PopFirstFn pop) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, ctx.arg(ctx.argc() - 1), &deadline)) return;
+  if (pop(ctx, 1, ctx.argc() - 1, second, 1, /*flat=*/true)) return;
+  if (!BlockOnKeys(ctx, 1, ctx.argc() - 1, deadline)) ctx.w.NullArray();
+}
+
+void BlockingMPop(CommandContext& ctx, std::string_view first, std::string_view second,
+                  PopFirstFn pop) {
+  size_t keys_end;
+  bool is_second;
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, first, second, &keys_end, &is_second, &count, 2)) return;
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, ctx.arg(1), &deadline)) return;
+  if (pop(ctx, 3, keys_end, is_second, count, /*flat=*/false)) return;
+  if (!BlockOnKeys(ctx, 3, keys_end, deadline)) ctx.w.NullArray();
 }
 
 bool ParseScanOptions(CommandContext& ctx, size_t from, std::string_view* pattern, size_t* count) {

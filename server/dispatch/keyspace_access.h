@@ -48,8 +48,38 @@ std::optional<uint64_t> ParseCursor(std::string_view text);
 // LMPOP / ZMPOP numkeys key [key ...] <first|second> [COUNT count], the
 // count at args[1]: the keys are args[2, *keys_end); *second says the
 // direction word was `second` (RIGHT, MAX). False after replying the error.
+// BLMPOP / BZMPOP pass `numkeys_at` 2 (their timeout comes first).
 bool ParseMPopArgs(CommandContext& ctx, std::string_view first, std::string_view second,
-                   size_t* keys_end, bool* is_second, uint64_t* count);
+                   size_t* keys_end, bool* is_second, uint64_t* count, size_t numkeys_at = 1);
+
+// A blocking command's timeout in seconds (decimals allowed, 0: forever), as
+// Redis reads it, turned into a deadline in ms (0: none). False after
+// replying "timeout is not a float or out of range", "timeout is negative"
+// or "timeout is out of range".
+bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t* deadline_ms);
+
+// Makes the client wait on the keys args[begin, end) until `deadline_ms`
+// (0: forever); false where it cannot block (inside MULTI or a script: the
+// handler then replies as the non-blocking form would).
+inline bool BlockOnKeys(CommandContext& ctx, size_t begin, size_t end, int64_t deadline_ms) {
+  std::vector<std::string_view> keys;
+  keys.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) keys.push_back(ctx.arg(i));
+  return ctx.Block(keys, deadline_ms);
+}
+
+// A family's pop from the first non-empty key of args[begin, end): `second`
+// is the second direction (RIGHT, MAX); `flat` BLPOP's and BZPOPMIN's reply
+// (key, element[, score]) instead of [key, [elements]]. Returns false,
+// having written nothing, when every key was empty.
+using PopFirstFn = bool (*)(CommandContext& ctx, size_t begin, size_t end, bool second,
+                            uint64_t count, bool flat);
+// BLPOP / BRPOP / BZPOPMIN / BZPOPMAX key [key ...] timeout.
+void BlockingPop(CommandContext& ctx, bool second, PopFirstFn pop);
+// BLMPOP / BZMPOP timeout numkeys key [key ...] first|second [COUNT count]. As
+// in Redis, the keys and options are checked before the timeout.
+void BlockingMPop(CommandContext& ctx, std::string_view first, std::string_view second,
+                  PopFirstFn pop);
 
 // The MATCH and COUNT options of HSCAN/SSCAN, args[from..]: false after
 // replying the error. *pattern is left empty for "*" (everything).

@@ -278,6 +278,27 @@ void CmdClientKill(CommandContext& ctx) {
   ctx.w.Integer(static_cast<int64_t>(n));
 }
 
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR].
+void CmdClientUnblock(CommandContext& ctx) {
+  if (ctx.argc() > 4) {
+    // Worded as Redis words it, naming the subcommand as it was typed.
+    return ctx.w.Error(StrCat("ERR unknown subcommand or wrong number of arguments for '",
+                              errors::UserText(ctx.arg(1)), "'. Try CLIENT HELP."));
+  }
+  const std::optional<int64_t> id = protocol::ParseInt64(ctx.arg(2));
+  if (!id) return ctx.w.Error(errors::kNotInteger);
+  bool error = false;
+  if (ctx.argc() == 4) {
+    if (EqualsIgnoreCase(ctx.arg(3), "ERROR")) {
+      error = true;
+    } else if (!EqualsIgnoreCase(ctx.arg(3), "TIMEOUT")) {
+      return ctx.w.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  const bool done = *id > 0 && ctx.server.UnblockClient(static_cast<uint64_t>(*id), error);
+  ctx.w.Integer(done ? 1 : 0);
+}
+
 void CmdClientSetInfo(CommandContext& ctx) {
   std::string_view attr = ctx.arg(2), value = ctx.arg(3);
   const bool lib_name = EqualsIgnoreCase(attr, "LIB-NAME");
@@ -338,6 +359,8 @@ void CmdClientHelp(CommandContext& ctx) {
       "INFO", "    Describe the current connection.",
       "KILL <ip:port> | <option> <value> [...]",
       "    Close connections chosen by ID, ADDR, LADDR, USER, TYPE, MAXAGE or SKIPME.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "SETINFO LIB-NAME|LIB-VER <value>", "    Record the client library's name or version.",
       "NO-EVICT ON|OFF", "    Accepted; sluice does not evict clients.",
       "NO-TOUCH ON|OFF", "    Accepted; key access times are not tracked yet.",
@@ -387,6 +410,8 @@ void RegisterConnectionFamily(CommandTable& t) {
                               "Describe the current connection.", "6.2.0"));
   t.AddSubcommand(client, Row("kill", -3, kAdminish, CmdClientKill,
                               "Close client connections.", "2.4.0"));
+  t.AddSubcommand(client, Row("unblock", -3, kAdminish, CmdClientUnblock,
+                              "End the wait of a client blocked in a blocking command.", "5.0.0"));
   t.AddSubcommand(client, Row("setinfo", 4, kSelf, CmdClientSetInfo,
                               "Record the client library's name or version.", "7.2.0"));
   t.AddSubcommand(client, Row("no-evict", 3, kAdminish, CmdClientOnOff<true>,

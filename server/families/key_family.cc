@@ -482,7 +482,11 @@ void CmdSwapDb(CommandContext& ctx) {
   if (!b) return;
   const int64_t n = static_cast<int64_t>(ctx.server.keyspace().database_count());
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return ctx.w.Error(errors::kDbIndexOutOfRange);
-  if (*a != *b) ctx.server.keyspace().SwapDatabases(*a, *b);
+  if (*a != *b) {
+    ctx.server.keyspace().SwapDatabases(*a, *b);
+    ctx.DatabaseChanged(static_cast<int>(*a));
+    ctx.DatabaseChanged(static_cast<int>(*b));
+  }
   ctx.w.Ok();
 }
 

@@ -1,8 +1,9 @@
 // List commands: pushes and pops at both ends, LRANGE/LINDEX/LPOS reads,
-// LSET/LINSERT/LREM/LTRIM edits, LMOVE/RPOPLPUSH and LMPOP. (The blocking
-// forms are not here yet.) Storage work is in storage/list_ops.h; handlers
-// parse, call, reply (straight from the list's nodes) and record keyspace
-// events.
+// LSET/LINSERT/LREM/LTRIM edits, LMOVE/RPOPLPUSH and LMPOP, and the blocking
+// forms BLPOP/BRPOP/BLMOVE/BRPOPLPUSH/BLMPOP (when there is nothing to pop
+// they wait through CommandContext::Block; see server/blocking/). Storage
+// work is in storage/list_ops.h; handlers parse, call, reply (straight from
+// the list's nodes) and record keyspace events.
 
 #include <cstdint>
 #include <limits>
@@ -311,14 +312,17 @@ void CmdLMove(CommandContext& ctx) {
 // RPOPLPUSH source destination.
 void CmdRPopLPush(CommandContext& ctx) { Move(ctx, false, true); }
 
-// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
-void CmdLMPop(CommandContext& ctx) {
-  size_t keys_end;
-  bool right;
-  uint64_t count;
-  if (!ParseMPopArgs(ctx, "LEFT", "RIGHT", &keys_end, &right, &count)) return;
+// Pops up to `count` elements (from the right end when `right`) from the
+// first non-empty list of the keys args[begin, end) and replies [key,
+// [elements]] (`flat`: BLPOP's [key, element]). Returns false, having
+// written nothing, when every list is absent. A blocked client trying again
+// passes over a key of the wrong type (it waits on, as in Redis) instead of
+// failing. A PopFirstFn.
+bool PopFirst(CommandContext& ctx, size_t begin, size_t end, bool right, uint64_t count,
+              bool flat) {
   const bool left = !right;
-  for (size_t k = 2; k < keys_end; ++k) {
+  const bool retry = ctx.Retrying();
+  for (size_t k = begin; k < end; ++k) {
     const std::string_view key = ctx.arg(k);
     bool replied = false;
     auto r = storage::ListPop(
@@ -327,17 +331,64 @@ void CmdLMPop(CommandContext& ctx) {
           replied = true;
           ctx.w.ArrayHeader(2);
           ctx.w.Bulk(key);
-          ctx.w.ArrayHeader(m);
+          if (!flat) ctx.w.ArrayHeader(m);
         },
         [&](std::string_view v) { ctx.w.Bulk(v); });
-    if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+    if (!r.ok()) {
+      if (retry && r.status == storage::Status::kWrongType) continue;
+      ReplyStatus(ctx.w, r.status);
+      return true;
+    }
     if (!replied) continue;
     ctx.KeyChanged(kNotifyList, left ? "lpop" : "rpop", key);
     if (r.value.key_removed) ctx.KeyChanged(kNotifyGeneric, "del", key);
-    return;
+    return true;
   }
-  ctx.w.NullArray();
+  return false;
 }
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
+void CmdLMPop(CommandContext& ctx) {
+  size_t keys_end;
+  bool right;
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, "LEFT", "RIGHT", &keys_end, &right, &count)) return;
+  if (!PopFirst(ctx, 2, keys_end, right, count, false)) ctx.w.NullArray();
+}
+
+// BLPOP/BRPOP key [key ...] timeout.
+template <bool kLeft>
+void CmdBPop(CommandContext& ctx) {
+  BlockingPop(ctx, /*second=*/!kLeft, PopFirst);
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+void CmdBLMPop(CommandContext& ctx) { BlockingMPop(ctx, "LEFT", "RIGHT", PopFirst); }
+
+// BLMOVE / BRPOPLPUSH: LMOVE when the source has elements, else a wait on
+// the source (the destination is looked at when there is something to move:
+// of the wrong type, it fails the command then, waking or not).
+void BlockingMove(CommandContext& ctx, bool from_left, bool to_left, std::string_view timeout) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, timeout, &deadline)) return;
+  auto src = storage::FindList(SelectedDb(ctx).ShardFor(ctx.arg(1)), ctx.arg(1), ctx.now_ms,
+                               /*for_read=*/false);
+  if (!src.ok() && !ctx.Retrying()) return ReplyStatus(ctx.w, src.status);
+  if (src.ok() && src.value != nullptr) return Move(ctx, from_left, to_left);
+  if (!BlockOnKeys(ctx, 1, 2, deadline)) ctx.w.Null();
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
+void CmdBLMove(CommandContext& ctx) {
+  bool from_left, to_left;
+  if (!ParseSide(ctx.arg(3), &from_left) || !ParseSide(ctx.arg(4), &to_left)) {
+    return ctx.w.Error(errors::kSyntax);
+  }
+  BlockingMove(ctx, from_left, to_left, ctx.arg(5));
+}
+
+// BRPOPLPUSH source destination timeout.
+void CmdBRPopLPush(CommandContext& ctx) { BlockingMove(ctx, false, true, ctx.arg(3)); }
 
 constexpr uint32_t kWriteFlags = kWrite | kDenyOom;
 
@@ -408,6 +459,34 @@ void RegisterListFamily(CommandTable& t) {
             "returned.",
             "@write @list @slow"))
       .keys = PlanCountedKeys<1>;
+  // The blocking forms.
+  constexpr uint32_t kBlockingWrite = kWrite | kBlocking;
+  t.Add(Row("blpop", -3, kBlockingWrite, 1, -2, 1, CmdBPop<true>,
+            "Remove and return the first element of the first non-empty list, waiting for one "
+            "when all are empty.",
+            "2.0.0", "O(N) where N is the number of provided keys.",
+            "@write @list @slow @blocking"));
+  t.Add(Row("brpop", -3, kBlockingWrite, 1, -2, 1, CmdBPop<false>,
+            "Remove and return the last element of the first non-empty list, waiting for one "
+            "when all are empty.",
+            "2.0.0", "O(N) where N is the number of provided keys.",
+            "@write @list @slow @blocking"));
+  t.Add(Row("blmove", 6, kBlockingWrite | kDenyOom, 1, 2, 1, CmdBLMove,
+            "Pop an element from a list, push it onto another and return it, waiting for one "
+            "when the source is empty.",
+            "6.2.0", "O(1)", "@write @list @slow @blocking"));
+  t.Add(Row("brpoplpush", 4, kBlockingWrite | kDenyOom, 1, 2, 1, CmdBRPopLPush,
+            "Pop the last element of a list, push it onto the front of another and return it, "
+            "waiting for one when the source is empty.",
+            "2.2.0", "O(1)", "@write @list @slow @blocking"));
+  t.Add(Row("blmpop", -5, kBlockingWrite, CmdBLMPop,
+            "Pop elements from the first non-empty list of several, waiting for one when all "
+            "are empty.",
+            "7.0.0",
+            "O(N+M) where N is the number of provided keys and M is the number of elements "
+            "returned.",
+            "@write @list @slow @blocking"))
+      .keys = PlanCountedKeys<2>;
 }
 
 }  // namespace sluice::server

@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
+#include "server/blocking/blocking_registry.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/memory/evictor.h"
@@ -287,11 +288,15 @@ void InfoServer(CommandContext& ctx, std::string& out) {
 }
 
 void InfoClients(CommandContext& ctx, std::string& out) {
+  const BlockingRegistry& blocking = ctx.server.blocking();
   StrAppend(&out, "# Clients\r\n",
             "connected_clients:", ctx.server.stats().connected_clients.load(), "\r\n",
             "cluster_connections:0\r\n", "maxclients:", ctx.server.config().maxclients(), "\r\n",
             "client_recent_max_input_buffer:0\r\n", "client_recent_max_output_buffer:0\r\n",
-            "blocked_clients:0\r\n", "tracking_clients:0\r\n", "clients_in_timeout_table:0\r\n");
+            "blocked_clients:", blocking.blocked_clients(), "\r\n", "tracking_clients:0\r\n",
+            "clients_in_timeout_table:", blocking.clients_with_timeout(), "\r\n",
+            "total_blocking_keys:", blocking.blocking_keys(), "\r\n",
+            "total_blocking_keys_on_nokey:0\r\n");
 }
 
 void InfoMemory(CommandContext& ctx, std::string& out) {

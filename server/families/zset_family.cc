@@ -498,21 +498,34 @@ void CmdZPop(CommandContext& ctx) {
   ReplyPairs(ctx, r.value);
 }
 
-// ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]
-void CmdZMPop(CommandContext& ctx) {
-  size_t keys_end;
-  bool max;
-  uint64_t count;
-  if (!ParseMPopArgs(ctx, "MIN", "MAX", &keys_end, &max, &count)) return;
-  for (size_t k = 2; k < keys_end; ++k) {
+// Pops up to `count` members from the first non-empty sorted set of the keys
+// args[begin, end) and replies [key, [[member, score], ...]] (`flat`:
+// BZPOPMIN's [key, member, score]). Returns false, having written nothing,
+// when every set is absent. A blocked client trying again passes over a key
+// of the wrong type (it waits on, as in Redis) instead of failing. A
+// PopFirstFn.
+bool ZPopFirst(CommandContext& ctx, size_t begin, size_t end, bool max, uint64_t count, bool flat) {
+  const bool retry = ctx.Retrying();
+  for (size_t k = begin; k < end; ++k) {
     const std::string_view key = ctx.arg(k);
     bool key_removed = false;
     auto r =
         storage::ZSetPop(SelectedDb(ctx).ShardFor(key), key, count, max, ctx.now_ms, &key_removed);
-    if (!r.ok()) return ReplyStatus(ctx.w, r.status);
+    if (!r.ok()) {
+      if (retry && r.status == storage::Status::kWrongType) continue;
+      ReplyStatus(ctx.w, r.status);
+      return true;
+    }
     if (r.value.empty()) continue;
     ctx.KeyChanged(kNotifyZset, max ? "zpopmax" : "zpopmin", key);
     if (key_removed) ctx.KeyChanged(kNotifyGeneric, "del", key);
+    if (flat) {
+      ctx.w.ArrayHeader(3);
+      ctx.w.Bulk(key);
+      ctx.w.Bulk(r.value.front().first);
+      ctx.w.Double(r.value.front().second);
+      return true;
+    }
     ctx.w.ArrayHeader(2);
     ctx.w.Bulk(key);
     ctx.w.ArrayHeader(r.value.size());
@@ -521,10 +534,28 @@ void CmdZMPop(CommandContext& ctx) {
       ctx.w.Bulk(m);
       ctx.w.Double(s);
     }
-    return;
+    return true;
   }
-  ctx.w.NullArray();
+  return false;
 }
+
+// ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]
+void CmdZMPop(CommandContext& ctx) {
+  size_t keys_end;
+  bool max;
+  uint64_t count;
+  if (!ParseMPopArgs(ctx, "MIN", "MAX", &keys_end, &max, &count)) return;
+  if (!ZPopFirst(ctx, 2, keys_end, max, count, false)) ctx.w.NullArray();
+}
+
+// BZPOPMIN / BZPOPMAX key [key ...] timeout
+template <bool kMax>
+void CmdBZPop(CommandContext& ctx) {
+  BlockingPop(ctx, /*second=*/kMax, ZPopFirst);
+}
+
+// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
+void CmdBZMPop(CommandContext& ctx) { BlockingMPop(ctx, "MIN", "MAX", ZPopFirst); }
 
 // ---- Random members and scans ----
 
@@ -850,6 +881,24 @@ void RegisterZSetFamily(CommandTable& t) {
             "elements in the sorted set, and M being the number of elements popped.",
             "@write @sortedset @slow"))
       .keys = PlanCountedKeys<1>;
+  t.Add(Row("bzpopmin", -3, kWrite | kFast | kBlocking, 1, -2, 1, CmdBZPop<false>,
+            "Remove and return the member with the lowest score from the first non-empty sorted "
+            "set, waiting for one when all are empty.",
+            "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.",
+            "@write @sortedset @fast @blocking"));
+  t.Add(Row("bzpopmax", -3, kWrite | kFast | kBlocking, 1, -2, 1, CmdBZPop<true>,
+            "Remove and return the member with the highest score from the first non-empty "
+            "sorted set, waiting for one when all are empty.",
+            "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.",
+            "@write @sortedset @fast @blocking"));
+  t.Add(Row("bzmpop", -5, kWrite | kBlocking, CmdBZMPop,
+            "Remove and return members with the lowest or highest scores from the first "
+            "non-empty sorted set, waiting for one when all are empty.",
+            "7.0.0",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+            "elements in the sorted set, and M being the number of elements popped.",
+            "@write @sortedset @slow @blocking"))
+      .keys = PlanCountedKeys<2>;
   t.Add(Row("zrandmember", -2, kReadOnly, 1, 1, 1, CmdZRandMember,
             "Random members of a sorted set, optionally with their scores.", "6.2.0",
             "O(N) where N is the number of members returned", "@read @sortedset @slow"));

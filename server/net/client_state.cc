@@ -36,6 +36,7 @@ std::string ClientState::Describe(int64_t now_ms) const {
   std::string flags;
   const int64_t multi = transaction_.multi_count();
   if (subscribed()) flags += 'P';
+  if (blocked()) flags += 'b';
   if (multi >= 0) flags += 'x';
   if (no_evict()) flags += 'e';
   if (no_touch()) flags += 'T';

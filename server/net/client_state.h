@@ -90,6 +90,19 @@ class ClientState {
     return subscribed_channels() + subscribed_patterns() + subscribed_shard_channels() > 0;
   }
 
+  // Blocked on keys (BLPOP, ...): set while the client is in the blocking
+  // registry (CLIENT LIST's `b` flag, CLIENT UNBLOCK); written on the
+  // connection's thread.
+  bool blocked() const { return blocked_.load(std::memory_order_relaxed); }
+  void set_blocked(bool v) { blocked_.store(v, std::memory_order_relaxed); }
+  // The blocked command's deadline in ms (0: none). Connection thread only.
+  int64_t block_deadline_ms() const { return block_deadline_ms_; }
+  void set_block_deadline_ms(int64_t v) { block_deadline_ms_ = v; }
+  // Whether the command just run asked to (go on) waiting: the connection
+  // clears it before a command and reads it after. Connection thread only.
+  bool wants_block() const { return wants_block_; }
+  void set_wants_block(bool v) { wants_block_ = v; }
+
   // MULTI queue and WATCHed keys (connection thread only, but multi_count()).
   Transaction& transaction() { return transaction_; }
   const Transaction& transaction() const { return transaction_; }
@@ -116,11 +129,14 @@ class ClientState {
   std::atomic<size_t> sub_{0};
   std::atomic<size_t> psub_{0};
   std::atomic<size_t> ssub_{0};
+  std::atomic<bool> blocked_{false};
 
   // Only the connection's thread touches these.
   bool authenticated_ = true;
   ReplyMode reply_mode_ = ReplyMode::kOn;
   bool replies_on_ = true;
+  bool wants_block_ = false;
+  int64_t block_deadline_ms_ = 0;
   Transaction transaction_;
 
   mutable std::mutex mu_;

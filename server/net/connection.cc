@@ -1,10 +1,13 @@
 #include "server/net/connection.h"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
+#include "server/blocking/blocking_registry.h"
 #include "server/dispatch/dispatch.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
@@ -19,6 +22,11 @@ constexpr size_t kReadBufferSize = 16 * 1024;
 // A reply buffer that grew past this for one large reply is released after
 // it was written, so an idle connection does not pin megabytes.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
+// A blocked client's unparsed input is held up to Redis's default
+// client-query-buffer-limit.
+constexpr size_t kMaxPendingInput = size_t{1} << 30;
+// A woken client whose thread is inside a busy script tries again this late.
+constexpr auto kBusyRetry = std::chrono::milliseconds(10);
 
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   const asio::ip::address a = ep.address();
@@ -48,7 +56,8 @@ Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket s
       socket_(std::move(socket)),
       state_(id, RemoteText(socket_), LocalText(socket_), socket_.native_handle(),
              storage::NowMs()),
-      writer_(&out_) {
+      writer_(&out_),
+      block_timer_(thread.context()) {
   state_.set_authenticated(authenticated);
   parser_.set_authenticated(authenticated);
   read_buf_.resize(kReadBufferSize);
@@ -56,7 +65,11 @@ Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket s
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  // A connection that never closed (the server is going down) leaves no
+  // pointer to itself behind.
+  if (state_.blocked()) server_.blocking().Unblock(this);
+}
 
 void Connection::Start() {
   thread_.connections().insert(this);
@@ -70,6 +83,7 @@ void Connection::Kill() {
 
 void Connection::CloseIfIdle(int64_t now_ms, int timeout_s) {
   if (executing_) return;  // a long script serving others from its hook
+  if (blocked_) return;    // as in Redis, a blocked client is not idle
   if (now_ms - state_.last_interaction_ms() > static_cast<int64_t>(timeout_s) * 1000) Close();
 }
 
@@ -91,6 +105,24 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   }
   thread_.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   std::string_view input(read_buf_.data(), n);
+  if (blocked_) {
+    // Kept for after the wait; reading goes on so that a close is seen.
+    pending_input_.append(input);
+    state_.set_buffers(pending_input_.size(), out_.size());
+    if (pending_input_.size() > kMaxPendingInput) {
+      server_.Log(LogLevel::kWarning, StrCat("Closing blocked client id=", state_.id(),
+                                             ": query buffer over ", kMaxPendingInput, " bytes"));
+      Close();
+      return;
+    }
+    DoRead();
+    return;
+  }
+  ProcessInput(input);
+  FinishInput();
+}
+
+void Connection::ProcessInput(std::string_view input) {
   executing_ = true;
   while (!input.empty() && !state_.close_after_reply()) {
     size_t consumed = 0;
@@ -98,6 +130,12 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     input.remove_prefix(consumed);
     if (status == protocol::ParseStatus::kCommand) {
       Execute();
+      if (blocked_) {
+        // The commands after a blocking one wait for it (their bytes are
+        // parsed once it has replied).
+        pending_input_.assign(input);
+        break;
+      }
     } else if (status == protocol::ParseStatus::kNeedMore) {
       break;
     } else {
@@ -108,16 +146,95 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     }
   }
   executing_ = false;
-  state_.set_buffers(input.size(), out_.size());
+}
+
+void Connection::FinishInput() {
+  state_.set_buffers(pending_input_.size(), out_.size());
   if (EnforceOutputLimit()) return;
   Flush();
   if (state_.close_after_reply()) {
     if (!write_in_flight_) Close();  // else OnWrite closes
     return;
   }
-  // OnWrite resumes reading, except for a subscriber (see the header).
-  if (write_in_flight_ && !state_.subscribed()) return;
+  // OnWrite resumes reading, except for a subscriber (see the header) and a
+  // blocked client, which reads on to see a close.
+  if (write_in_flight_ && !state_.subscribed() && !blocked_) return;
   DoRead();
+}
+
+void Connection::EnterBlocked() {
+  blocked_ = true;
+  ++block_generation_;
+  const int64_t deadline = state_.block_deadline_ms();
+  if (deadline == 0) return;
+  const int64_t left = std::max<int64_t>(0, deadline - storage::NowMs());
+  block_timer_.expires_after(std::chrono::milliseconds(left));
+  // A timer that fired just as the wait ended must not end the next one.
+  block_timer_.async_wait([self = shared_from_this(),
+                           generation = block_generation_](const boost::system::error_code& ec) {
+    if (!ec && generation == self->block_generation_) self->OnBlockTimeout();
+  });
+}
+
+void Connection::LeaveBlocked() {
+  blocked_ = false;
+  state_.set_blocked(false);
+  block_timer_.cancel();
+  if (closed_) return;
+  const std::string input = std::move(pending_input_);
+  pending_input_.clear();
+  ProcessInput(input);
+  FinishInput();
+}
+
+void Connection::Wake() {
+  asio::post(thread_.context(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->RetryBlocked();
+  });
+}
+
+void Connection::RetryBlocked() {
+  if (closed_ || !blocked_) return;
+  if (executing_ || thread_.serving_while_busy() ||
+      server_.scripts().BusyPastThreshold(storage::NowMs())) {
+    // Not in the middle of a busy script: try again a little later (the
+    // registry keeps this wake in flight meanwhile).
+    auto timer = std::make_shared<asio::steady_timer>(thread_.context(), kBusyRetry);
+    timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code&) {
+      self->RetryBlocked();
+    });
+    return;
+  }
+  executing_ = true;
+  Execute();
+  executing_ = false;
+  if (closed_) return;  // e.g. over its output limit: Close() unregistered it
+  if (state_.wants_block()) {
+    server_.blocking().Retried(this, /*served=*/false);
+    return;
+  }
+  server_.blocking().Retried(this, /*served=*/true);
+  LeaveBlocked();
+}
+
+void Connection::EndBlockWith(bool error) {
+  if (closed_ || !blocked_) return;
+  server_.blocking().Unblock(this);
+  if (*state_.replies_on()) {
+    if (error) {
+      writer_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      writer_.NullArray();
+    }
+  }
+  LeaveBlocked();
+}
+
+void Connection::OnBlockTimeout() { EndBlockWith(false); }
+
+void Connection::EndBlock(bool error) {
+  asio::post(thread_.context(), [self = shared_from_this(), error] { self->EndBlockWith(error); });
 }
 
 void Connection::Execute() {
@@ -141,7 +258,10 @@ void Connection::ExecuteInto(protocol::ReplySink& sink, ReplyMode mode) {
   const int64_t now_ms = storage::NowMs();
   const uint64_t errors_before = sink.errors_written();
   CommandContext ctx{server_, state_, args_, sink, now_ms, this};
+  ctx.blocker = this;
+  state_.set_wants_block(false);
   DispatchResult r = Dispatch(ctx, Origin::kClient);
+  if (state_.wants_block() && !blocked_) EnterBlocked();
   if (r.kind == DispatchResult::kRefused) {
     // Inside MULTI, a refused command makes EXEC abort.
     state_.transaction().Reject();
@@ -173,6 +293,9 @@ void Connection::ExecuteInto(protocol::ReplySink& sink, ReplyMode mode) {
     deferred_pushes_.clear();
   }
   if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
+  // Clients blocked on the keys this command (EXEC, script) wrote are woken
+  // now that its locks are released.
+  if (HasReadyKeys()) SignalReadyKeys(server_.blocking());
 }
 
 void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {
@@ -285,6 +408,12 @@ void Connection::Close() {
   // can see the close: a client that saw it and asks (CLIENT KILL ID, INFO
   // connected_clients) gets the answer after it.
   thread_.connections().erase(this);
+  if (blocked_) {
+    server_.blocking().Unblock(this);
+    state_.set_blocked(false);
+    blocked_ = false;
+    block_timer_.cancel();
+  }
   server_.pubsub().UnsubscribeAll(*this);
   state_.set_subscriptions(0, 0, 0);
   state_.transaction().UnwatchAll(server_.keyspace());

@@ -14,6 +14,13 @@
 // than the soft seconds, is closed. A subscribed connection also keeps
 // reading while a write is in flight, so that a steady stream of messages
 // cannot starve its UNSUBSCRIBE; its output is bounded by that limit.
+//
+// As a BlockedClient it waits on keys (BLPOP, ...): while blocked it runs no
+// further commands (what arrives is kept, unparsed, for after), keeps reading
+// so that a disconnect is seen, and leaves the wait when a write wakes it and
+// its command, run again, replies (Wake), at its deadline (a steady_timer of
+// its own, armed only while blocked), on CLIENT UNBLOCK (EndBlock) or when
+// it closes.
 
 #include <boost/asio.hpp>
 #include <memory>
@@ -21,6 +28,7 @@
 
 #include "protocol/parser.h"
 #include "protocol/reply_writer.h"
+#include "server/blocking/blocking_registry.h"
 #include "server/net/client_state.h"
 #include "server/net/io_thread.h"
 #include "server/pubsub/pubsub_hub.h"
@@ -29,7 +37,9 @@ namespace sluice::server {
 
 class Server;
 
-class Connection : public Subscriber, public std::enable_shared_from_this<Connection> {
+class Connection : public Subscriber,
+                   public BlockedClient,
+                   public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, IoThread& thread, asio::ip::tcp::socket socket, uint64_t id,
              bool authenticated);
@@ -48,10 +58,29 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   std::shared_ptr<Subscriber> SharedSelf() override { return shared_from_this(); }
   void Deliver(const PubSubMessage& message, const std::string* pattern) override;
 
+  // BlockedClient: runs the blocked command again on this connection's thread.
+  void Wake() override;
+  // CLIENT UNBLOCK: ends the wait (if it still waits then) as a timeout or
+  // with the UNBLOCKED error. Thread-safe.
+  void EndBlock(bool error);
+
  private:
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Execute();
+  // Runs every complete command in `input`; stops at a command that blocks,
+  // keeping the rest in pending_input_.
+  void ProcessInput(std::string_view input);
+  // After input was processed: write the replies, close or read on.
+  void FinishInput();
+  // The command just run made the client wait: arm its deadline.
+  void EnterBlocked();
+  // The wait is over (the reply is written): run what arrived meanwhile.
+  void LeaveBlocked();
+  void RetryBlocked();
+  void OnBlockTimeout();
+  // Ends the wait with the timeout reply or the UNBLOCKED error.
+  void EndBlockWith(bool error);
   // Runs the parsed command, its replies going to `sink`; `mode` is the
   // CLIENT REPLY mode it started in.
   void ExecuteInto(protocol::ReplySink& sink, ReplyMode mode);
@@ -82,6 +111,10 @@ class Connection : public Subscriber, public std::enable_shared_from_this<Connec
   bool closed_ = false;
   bool executing_ = false;   // inside OnRead's command loop: Deliver must not flush
   bool flush_scheduled_ = false;
+  bool blocked_ = false;       // waiting on keys: commands after it wait too
+  std::string pending_input_;  // bytes received while blocked, not yet parsed
+  asio::steady_timer block_timer_;
+  uint64_t block_generation_ = 0;    // counts the waits, to tell stale timer expiries
   int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
 };
 

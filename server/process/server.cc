@@ -10,6 +10,7 @@
 
 #include "common/strings.h"
 #include "protocol/errors.h"
+#include "server/blocking/blocking_registry.h"
 #include "server/net/connection.h"
 #include "server/memory/evictor.h"
 #include "server/net/io_thread.h"
@@ -60,6 +61,7 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   commands_ = BuildCommandTable();
   scripts_ = std::make_unique<ScriptEngine>(*this);
   evictor_ = std::make_unique<Evictor>(*this);
+  blocking_ = std::make_unique<BlockingRegistry>();
   ApplyEvictionSettings(config_.Snapshot());
   config_.set_on_change([this](const Config& c) { ApplyEvictionSettings(c); });
   for (int i = 0; i < config.threads; ++i) threads_.push_back(std::make_unique<IoThread>(i));
@@ -85,10 +87,20 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
     for (const KeyChange& c : ctx.changes) NotifyKeyspace(*this, c.db, c.type, c.event, c.key);
   });
+  // Blocked clients: a change to a key (or a whole database) someone may be
+  // waiting on queues it as ready; the connection signals the registry once
+  // the command, EXEC or script is over and its locks are gone.
+  AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
+    if (blocking_->empty()) return;
+    for (const KeyChange& c : ctx.changes) {
+      if (blocking_->MayWatch(c.db, c.key)) QueueReadyKey(c.db, c.key);
+    }
+    for (int db : ctx.changed_dbs) QueueReadyDb(db);
+  });
   run_id_ = RandomRunId();
 }
 
-
+bool Server::BlockingEmpty() const { return blocking_->empty(); }
 
 void Server::ApplyEvictionSettings(const Config& c) {
   storage::EvictionSettings& e = keyspace_->eviction();
@@ -322,6 +334,18 @@ size_t Server::KillClients(const std::function<bool(const ClientState&)>& match,
     }
   }
   return victims.size();
+}
+
+bool Server::UnblockClient(uint64_t id, bool error) {
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(clients_mu_);
+    auto it = clients_.find(id);
+    if (it != clients_.end()) conn = it->second.lock();
+  }
+  if (conn == nullptr || !conn->state().blocked()) return false;
+  conn->EndBlock(error);
+  return true;
 }
 
 void Server::Log(LogLevel level, std::string_view message) {

@@ -31,6 +31,7 @@
 
 namespace sluice::server {
 
+class BlockingRegistry;
 class Connection;
 class Evictor;
 class IoThread;
@@ -71,7 +72,10 @@ class Server {
   }
   // Whether a write-hook subscriber uses key changes of class `type`
   // (CommandContext::KeyChanged records only those).
+  // Every change is wanted while a client is blocked on keys (it may be
+  // one of theirs).
   bool WantsKeyChange(uint32_t type) const {
+    if (!BlockingEmpty()) return true;
     const uint32_t flags = config_.notify_keyspace_events();
     return (flags & type) != 0 && (flags & (kNotifyKeyspace | kNotifyKeyevent)) != 0;
   }
@@ -90,6 +94,7 @@ class Server {
   PubSubHub& pubsub() { return *pubsub_; }
   ScriptEngine& scripts() { return *scripts_; }
   Evictor& evictor() { return *evictor_; }
+  BlockingRegistry& blocking() { return *blocking_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t thread_count() const { return threads_.size(); }
   const std::string& run_id() const { return run_id_; }
@@ -112,6 +117,10 @@ class Server {
   // when it is `self`); returns how many.
   size_t KillClients(const std::function<bool(const ClientState&)>& match, uint64_t self_id);
 
+  // CLIENT UNBLOCK: ends the wait of the blocked client `id` as a timeout,
+  // or with the UNBLOCKED error; false when no such client is blocked.
+  bool UnblockClient(uint64_t id, bool error);
+
   // Log line at `level` on stdout, Redis-style prefix.
   void Log(LogLevel level, std::string_view message);
 
@@ -122,6 +131,7 @@ class Server {
   void ScheduleIdleCheck(size_t thread);
   // Copies the eviction settings of `config` into the keyspace.
   void ApplyEvictionSettings(const Config& config);
+  bool BlockingEmpty() const;
 
   ServerConfig config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
@@ -130,6 +140,7 @@ class Server {
   std::unique_ptr<PubSubHub> pubsub_;
   std::unique_ptr<ScriptEngine> scripts_;
   std::unique_ptr<Evictor> evictor_;
+  std::unique_ptr<BlockingRegistry> blocking_;
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;
