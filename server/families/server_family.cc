@@ -16,6 +16,7 @@
 #include "server/memory/evictor.h"
 #include "server/process/allocator.h"
 #include "server/process/server.h"
+#include "server/scripting/scripting.h"
 #include "storage/clock.h"
 #include "storage/glob.h"
 
@@ -314,6 +315,11 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
             "mem_not_counted_for_evict:0\r\n", "mem_allocator:", AllocatorName(), "\r\n",
             "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
             "lazyfreed_objects:", freer.freed_objects(), "\r\n");
+  const ScriptEngine& scripts = ctx.server.scripts();
+  StrAppend(&out, "number_of_cached_scripts:", scripts.cached_scripts(), "\r\n",
+            "number_of_functions:", scripts.functions().function_count(), "\r\n",
+            "number_of_libraries:", scripts.functions().library_count(), "\r\n",
+            "used_memory_functions:", scripts.functions().memory_bytes(), "\r\n");
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
