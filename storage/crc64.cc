@@ -36,10 +36,9 @@ uint64_t Crc64(uint64_t crc, std::string_view data) {
     uint64_t word = 0;
     for (int i = 7; i >= 0; --i) word = (word << 8) | p[i];  // little-endian load
     crc ^= word;
-    crc = kTables[7][crc & 0xff] ^ kTables[6][(crc >> 8) & 0xff] ^
-          kTables[5][(crc >> 16) & 0xff] ^ kTables[4][(crc >> 24) & 0xff] ^
-          kTables[3][(crc >> 32) & 0xff] ^ kTables[2][(crc >> 40) & 0xff] ^
-          kTables[1][(crc >> 48) & 0xff] ^ kTables[0][crc >> 56];
+    crc = kTables[7][crc & 0xff] ^ kTables[6][(crc >> 8) & 0xff] ^ kTables[5][(crc >> 16) & 0xff] ^
+          kTables[4][(crc >> 24) & 0xff] ^ kTables[3][(crc >> 32) & 0xff] ^
+          kTables[2][(crc >> 40) & 0xff] ^ kTables[1][(crc >> 48) & 0xff] ^ kTables[0][crc >> 56];
     p += 8;
     n -= 8;
   }

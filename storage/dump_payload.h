@@ -31,8 +31,9 @@ void AppendDumpTrailer(std::string* payload, uint16_t rdb_version = kDumpRdbVers
 // The body of `payload` when its trailer is intact (the CRC matches) and its
 // version is at most `max_version`; nullopt otherwise. `*version`, when
 // given, receives the payload's RDB version.
-[[nodiscard]] std::optional<std::string_view> OpenDumpPayload(
-    std::string_view payload, uint16_t max_version = kMaxRdbVersion, uint16_t* version = nullptr);
+[[nodiscard]] std::optional<std::string_view> OpenDumpPayload(std::string_view payload,
+                                                              uint16_t max_version = kMaxRdbVersion,
+                                                              uint16_t* version = nullptr);
 
 // FUNCTION DUMP's payload for these library codes (each the full text a
 // FUNCTION LOAD was given).

@@ -161,8 +161,7 @@ void CmdFunctionList(CommandContext& ctx) {
       if (++i == ctx.argc()) return ctx.w.Error("ERR library name argument was not given");
       pattern = ctx.arg(i);
     } else {
-      return ctx.w.Error(
-          StrCat("ERR Unknown argument ", protocol::errors::UserText(ctx.arg(i))));
+      return ctx.w.Error(StrCat("ERR Unknown argument ", protocol::errors::UserText(ctx.arg(i))));
     }
   }
   std::vector<FunctionLibraries::LibraryPtr> libs = ctx.server.scripts().functions().All();
@@ -289,9 +288,17 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 }  // namespace
 
 void RegisterScriptFamily(CommandTable& t) {
+  // Keys after numkeys (args[2]), read-write or read-only.
+  auto counted = [](CommandSpec& row, std::string_view key_flags) {
+    row.keys = PlanCountedKeys<2>;
+    row.keynum_at = 2;
+    row.key_spec_flags = key_flags;
+  };
+  constexpr std::string_view kRw = "RW access update";
+  constexpr std::string_view kRo = "RO access";
   // The declared keys (numkeys) are locked before the script starts:
   // PlanCountedKeys<2> is the rows' lock planner.
-  constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor;
+  constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor | kNoMandatoryKeys;
   constexpr std::string_view kDepends = "Depends on the script that is executed.";
   t.Add(Row("eval", -3, kEval, CmdEval<false, false>,
             "Run a Lua script on the server, atomically, with its keys and arguments.", "2.6.0",
@@ -306,6 +313,11 @@ void RegisterScriptFamily(CommandTable& t) {
   t.Add(Row("evalsha_ro", -3, kEval | kReadOnly, CmdEval<true, true>,
             "Run a cached Lua script that may only read.", "7.0.0", kDepends))
       .keys = PlanCountedKeys<2>;
+  // COMMAND INFO's keynum key specification for the EVAL rows.
+  for (std::string_view name : {"eval", "evalsha", "eval_ro", "evalsha_ro"}) {
+    CommandSpec& row = *t.all().at(std::string(name));
+    counted(row, (row.flags & kReadOnly) ? kRo : kRw);
+  }
 
   CommandSpec& script = t.Add(Row("script", -2, 0, nullptr, "Manage the Lua script cache.", "2.6.0",
                                   "Depends on subcommand."));
@@ -324,30 +336,29 @@ void RegisterScriptFamily(CommandTable& t) {
                               "Show SCRIPT's subcommands.", "5.0.0", "O(1)"));
 
   constexpr std::string_view kDependsFn = "Depends on the function that is executed.";
-  t.Add(Row("fcall", -3, kEval, CmdFcall<false>, "Invoke a function of a loaded library.",
-            "7.0.0", kDependsFn))
-      .keys = PlanCountedKeys<2>;
-  t.Add(Row("fcall_ro", -3, kEval | kReadOnly, CmdFcall<true>,
-            "Invoke a read-only (no-writes) function of a loaded library.", "7.0.0", kDependsFn))
-      .keys = PlanCountedKeys<2>;
+  counted(t.Add(Row("fcall", -3, kEval, CmdFcall<false>, "Invoke a function of a loaded library.",
+                    "7.0.0", kDependsFn)),
+          kRw);
+  counted(t.Add(Row("fcall_ro", -3, kEval | kReadOnly, CmdFcall<true>,
+                    "Invoke a read-only (no-writes) function of a loaded library.", "7.0.0",
+                    kDependsFn)),
+          kRo);
 
-  CommandSpec& function = t.Add(
-      Row("function", -2, 0, nullptr, "Manage function libraries.", "7.0.0",
-          "Depends on subcommand."));
+  CommandSpec& function = t.Add(Row("function", -2, 0, nullptr, "Manage function libraries.",
+                                    "7.0.0", "Depends on subcommand."));
   constexpr std::string_view kAclWrite = "@write @slow @scripting";
   auto write_row = [&](CommandSpec spec) {
     spec.acl_categories = kAclWrite;
     return spec;
   };
   t.AddSubcommand(function, write_row(Row("load", -3, kWrite | kDenyOom | kNoScript,
-                                          CmdFunctionLoad, "Create a function library.",
-                                          "7.0.0", "O(1) (considering compilation time is redundant)")));
+                                          CmdFunctionLoad, "Create a function library.", "7.0.0",
+                                          "O(1) (considering compilation time is redundant)")));
   t.AddSubcommand(function, write_row(Row("delete", 3, kWrite | kNoScript, CmdFunctionDelete,
                                           "Delete a library and its functions.", "7.0.0", "O(1)")));
-  t.AddSubcommand(function,
-                  write_row(Row("flush", -2, kWrite | kNoScript, CmdFunctionFlush,
-                                "Delete every library and function.", "7.0.0",
-                                "O(N) where N is the number of functions deleted")));
+  t.AddSubcommand(function, write_row(Row("flush", -2, kWrite | kNoScript, CmdFunctionFlush,
+                                          "Delete every library and function.", "7.0.0",
+                                          "O(N) where N is the number of functions deleted")));
   t.AddSubcommand(function, Row("list", -2, kNoScript, CmdFunctionList,
                                 "Describe the libraries and their functions.", "7.0.0",
                                 "O(N) where N is the number of functions"));
@@ -361,9 +372,9 @@ void RegisterScriptFamily(CommandTable& t) {
   t.AddSubcommand(function, Row("stats", 2, kNoScript | kAllowBusy, CmdFunctionStats,
                                 "The running function and the number of libraries and functions.",
                                 "7.0.0", "O(1)"));
-  t.AddSubcommand(function, Row("kill", 2, kNoScript | kAllowBusy, CmdKill<true>,
-                                "Stop the running function if it has not written.", "7.0.0",
-                                "O(1)"));
+  t.AddSubcommand(function,
+                  Row("kill", 2, kNoScript | kAllowBusy, CmdKill<true>,
+                      "Stop the running function if it has not written.", "7.0.0", "O(1)"));
   t.AddSubcommand(function, Row("help", 2, kLoading | kStale, CmdFunctionHelp,
                                 "Show FUNCTION's subcommands.", "7.0.0", "O(1)"));
 }

@@ -16,8 +16,8 @@
 #include "protocol/reply_reader.h"
 #include "server/dispatch/dispatch.h"
 #include "server/dispatch/lock_planner.h"
-#include "server/scripting/lua_libs.h"
 #include "server/process/server.h"
+#include "server/scripting/lua_libs.h"
 #include "server/scripting/sha1.h"
 #include "storage/clock.h"
 #include "storage/dump_payload.h"
@@ -462,7 +462,7 @@ int LuaLog(lua_State* L) {
   }
   // Stack: level, a, " ", b, " ", c ...: concatenate everything above 1.
   lua_concat(L, lua_gettop(L) - 1);
-  Server* server = t_run != nullptr ? &t_run->ctx->server
+  Server* server = t_run != nullptr    ? &t_run->ctx->server
                    : t_load != nullptr ? t_load->server
                                        : nullptr;
   if (server != nullptr) {
@@ -518,7 +518,8 @@ bool ReadFunctionFlags(lua_State* L, int idx, uint32_t* flags) {
 // description=...}. Every check raises before any C++ object is built.
 int LuaRegisterFunction(lua_State* L) {
   LibraryLoad* load = t_load;
-  if (load == nullptr) return RaiseError(L, "ERR redis.register_function can only be called on FUNCTION LOAD command");
+  if (load == nullptr)
+    return RaiseError(L, "ERR redis.register_function can only be called on FUNCTION LOAD command");
   const int argc = lua_gettop(L);
   int name_idx = 0, callback_idx = 0, description_idx = 0;
   uint32_t flags = 0;
@@ -614,8 +615,7 @@ int LuaRegisterFunction(lua_State* L) {
                       "and must be at least one character long");
   }
   for (const FunctionInfo& f : load->functions) {
-    if (f.name.size() == name_len &&
-        strncasecmp(f.name.data(), name, name_len) == 0) {
+    if (f.name.size() == name_len && strncasecmp(f.name.data(), name, name_len) == 0) {
       return RaiseError(L, "ERR Function already exists in the library");
     }
   }
@@ -772,13 +772,12 @@ void Hook(lua_State* L, lua_Debug*) {
   if (ran_ms >= run->busy_threshold_ms) run->ctx->server.ServeOthersWhileBusy();
   if (!run->busy_logged && ran_ms > run->busy_threshold_ms) {
     run->busy_logged = true;
-    run->ctx->server.Log(
-        LogLevel::kWarning,
-        StrCat("Slow script detected: still in execution after ",
-               storage::NowMs() - run->running.start_ms,
-               " milliseconds. You can try killing the script using the ",
-               run->function ? "FUNCTION KILL" : "SCRIPT KILL", " command. Script name is: ",
-               run->name, "."));
+    run->ctx->server.Log(LogLevel::kWarning,
+                         StrCat("Slow script detected: still in execution after ",
+                                storage::NowMs() - run->running.start_ms,
+                                " milliseconds. You can try killing the script using the ",
+                                run->function ? "FUNCTION KILL" : "SCRIPT KILL",
+                                " command. Script name is: ", run->name, "."));
   }
 }
 
@@ -1257,7 +1256,6 @@ LuaVm& ThreadVm(const ScriptEngine& engine) {
   return *t_vm;
 }
 
-
 // What RunScript runs.
 struct RunSpec {
   std::string name;  // the script's SHA-1 or the function's name
@@ -1339,7 +1337,6 @@ void RunScript(ScriptEngine& engine, CommandContext& ctx, LuaVm& vm, int nargs,
     ctx.w.Error(StrCat(message, " script: ", spec.name));
   }
 }
-
 
 }  // namespace
 

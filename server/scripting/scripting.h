@@ -57,8 +57,8 @@ inline constexpr std::string_view kScriptKilledError =
 // see it.
 struct RunningScript {
   int64_t start_ms = 0;
-  bool function = false;  // FCALL (else EVAL)
-  std::string name;       // the function's name, or the script's SHA-1
+  bool function = false;                           // FCALL (else EVAL)
+  std::string name;                                // the function's name, or the script's SHA-1
   const protocol::CommandArgs* command = nullptr;  // the FCALL/EVAL, while it runs
   std::atomic<bool> wrote{false};  // ran a write command: no longer killable
   std::atomic<bool> kill{false};   // SCRIPT KILL asked it to stop

@@ -1044,3 +1044,30 @@ def test_info_counts_functions(f):
     assert mem["number_of_functions"] == 2
     assert mem["number_of_libraries"] == 1
     assert mem["used_memory_functions"] > 0
+
+
+@pytest.mark.parametrize(("name", "flags", "key_flags"), [
+    ("fcall", {"noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"},
+     ["RW", "access", "update"]),
+    ("fcall_ro", {"readonly", "noscript", "stale", "skip_monitor", "no_mandatory_keys",
+                  "movablekeys"}, ["RO", "access"]),
+    ("eval", {"noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"},
+     ["RW", "access", "update"]),
+    ("evalsha_ro", {"readonly", "noscript", "stale", "skip_monitor", "no_mandatory_keys",
+                    "movablekeys"}, ["RO", "access"]),
+])
+def test_command_info_keynum_key_specs(fc, name, flags, key_flags):
+    [row] = fc.call("COMMAND", "INFO", name)
+    assert set(row[2]) == flags
+    [spec] = row[8]
+    fields = dict(zip(spec[0::2], spec[1::2]))
+    assert fields[b"flags"] == key_flags
+    assert fields[b"begin_search"] == [b"type", b"index", b"spec", [b"index", 2]]
+    assert fields[b"find_keys"] == [b"type", b"keynum", b"spec",
+                                    [b"keynumidx", 0, b"firstkey", 1, b"keystep", 1]]
+
+
+@pytest.mark.parametrize("command", ["FCALL", "FCALL_RO"])
+def test_command_getkeys_follows_numkeys(fc, command):
+    assert fc.call("COMMAND", "GETKEYS", command, "f", "2", "k1", "k2", "a1") == [b"k1", b"k2"]
+    assert fc.call("COMMAND", "GETKEYS", command, "f", "1", "k1") == [b"k1"]

@@ -22,7 +22,8 @@ uint64_t BitwiseCrc64(std::string_view data) {
   uint64_t crc = 0;
   for (unsigned char c : data) {
     crc ^= c;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
   }
   return crc;
 }

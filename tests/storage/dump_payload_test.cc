@@ -56,8 +56,8 @@ TEST(DumpPayloadTest, RefusesDamagedShortOrNewerPayloads) {
 }
 
 TEST(RdbStringTest, LengthsRoundTripInEveryWidth) {
-  for (uint64_t n : {0ULL, 1ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 0xffffffffULL,
-                     0x100000000ULL, ~0ULL}) {
+  for (uint64_t n :
+       {0ULL, 1ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 0xffffffffULL, 0x100000000ULL, ~0ULL}) {
     std::string out;
     AppendRdbLength(&out, n);
     RdbReader r(out);
@@ -98,9 +98,12 @@ TEST(RdbStringTest, ReadsIntegerEncodedStrings) {
 }
 
 TEST(RdbStringTest, RefusesTruncatedAndUnknownForms) {
-  for (std::string bad : {std::string("\x05" "ab"), std::string("\x40"), std::string("\x80\x00"),
-                          std::string("\x82"), std::string("\xc4"), std::string("\xc1\x01"),
-                          std::string("\xc3\x05\x10" "abc")}) {
+  for (std::string bad : {std::string("\x05"
+                                      "ab"),
+                          std::string("\x40"), std::string("\x80\x00"), std::string("\x82"),
+                          std::string("\xc4"), std::string("\xc1\x01"),
+                          std::string("\xc3\x05\x10"
+                                      "abc")}) {
     RdbReader r(bad);
     std::string s;
     EXPECT_FALSE(r.ReadString(&s)) << bad.size();
@@ -110,16 +113,37 @@ TEST(RdbStringTest, RefusesTruncatedAndUnknownForms) {
 TEST(RdbStringTest, LzfDecompressesLiteralsAndBackReferences) {
   std::string out;
   // "abc" literally, then 6 bytes copied from distance 3: "abcabcabc".
-  ASSERT_TRUE(LzfDecompress(std::string("\x02" "abc" "\x80\x02", 6), 9, &out));
+  ASSERT_TRUE(LzfDecompress(std::string("\x02"
+                                        "abc"
+                                        "\x80\x02",
+                                        6),
+                            9, &out));
   EXPECT_EQ(out, "abcabcabc");
   // Overlapping run: "a" then 7 + 2 copies at distance 1.
-  ASSERT_TRUE(LzfDecompress(std::string("\x00" "a" "\xe0\x00\x00", 5), 10, &out));
+  ASSERT_TRUE(LzfDecompress(std::string("\x00"
+                                        "a"
+                                        "\xe0\x00\x00",
+                                        5),
+                            10, &out));
   EXPECT_EQ(out, std::string(10, 'a'));
-  EXPECT_FALSE(LzfDecompress(std::string("\x02" "abc", 4), 5, &out));      // too short
-  EXPECT_FALSE(LzfDecompress(std::string("\x02" "abc", 4), 2, &out));      // too long
-  EXPECT_FALSE(LzfDecompress(std::string("\x20\x05", 2), 3, &out));        // before the start
-  EXPECT_FALSE(LzfDecompress(std::string("\x05" "ab", 3), 6, &out));       // truncated run
-  EXPECT_FALSE(LzfDecompress(std::string("\x00" "a" "\xe0", 3), 12, &out));  // truncated ref
+  EXPECT_FALSE(LzfDecompress(std::string("\x02"
+                                         "abc",
+                                         4),
+                             5, &out));  // too short
+  EXPECT_FALSE(LzfDecompress(std::string("\x02"
+                                         "abc",
+                                         4),
+                             2, &out));                              // too long
+  EXPECT_FALSE(LzfDecompress(std::string("\x20\x05", 2), 3, &out));  // before the start
+  EXPECT_FALSE(LzfDecompress(std::string("\x05"
+                                         "ab",
+                                         3),
+                             6, &out));  // truncated run
+  EXPECT_FALSE(LzfDecompress(std::string("\x00"
+                                         "a"
+                                         "\xe0",
+                                         3),
+                             12, &out));  // truncated ref
 }
 
 // A payload FUNCTION DUMP wrote on Redis 7.0: its library code is LZF-compressed.
