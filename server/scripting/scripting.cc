@@ -917,23 +917,19 @@ class LuaVm {
     return it == flags_.end() ? ShebangFlags{} : it->second;
   }
 
-  // Sets KEYS and ARGV from args[first_key ...], and puts back the library
-  // settings a previous script changed (cjson's), as each script starts.
+  // Sets KEYS and ARGV from args[3 ...] (EVAL's globals), and puts back the
+  // library settings a previous script changed (cjson's), as each script
+  // starts.
   void SetKeysAndArgv(const protocol::CommandArgs& args, size_t numkeys) {
-    ResetJsonSettings(L_);
+    PushKeysAndArgv(args, numkeys);  // [-2] KEYS [-1] ARGV
     lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
-    for (int pass = 0; pass < 2; ++pass) {
-      const size_t begin = pass == 0 ? 3 : 3 + numkeys;
-      const size_t end = pass == 0 ? 3 + numkeys : args.size();
-      lua_pushstring(L_, pass == 0 ? "KEYS" : "ARGV");
-      lua_createtable(L_, static_cast<int>(end - begin), 0);
-      for (size_t i = begin; i < end; ++i) {
-        lua_pushlstring(L_, args[i].data(), args[i].size());
-        lua_rawseti(L_, -2, static_cast<int>(i - begin + 1));
-      }
-      lua_rawset(L_, -3);
-    }
-    lua_pop(L_, 1);
+    lua_pushliteral(L_, "KEYS");
+    lua_pushvalue(L_, -4);
+    lua_rawset(L_, -3);
+    lua_pushliteral(L_, "ARGV");
+    lua_pushvalue(L_, -3);
+    lua_rawset(L_, -3);
+    lua_pop(L_, 3);
   }
 
   void RestoreHook() { lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions); }
