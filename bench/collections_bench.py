@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 
-from common import BenchError, Server, log, redis_benchmark, sluice_args_for_bench
+from common import BenchError, SampleLog, Server, log, redis_benchmark, sluice_args_for_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVERS = ("sluice", "redis")
@@ -478,8 +478,8 @@ def _ratio(section, label, row):
     return "–" if row is None or row.get("ratio") is None else f"**{row['ratio']:.2f}**"
 
 
-def memory_table(rows):
-    """Markdown lines for collections-memory (rows: run.py's summarized rows)."""
+def memory_table(rows, sec="collections-memory"):
+    """Markdown lines for a memory section (rows: run.py's summarized rows)."""
     L = []
     if ALLOCATORS:
         L.append("mem_allocator: " + ", ".join(f"{k} {v}" for k, v in ALLOCATORS.items()) +
@@ -489,9 +489,8 @@ def memory_table(rows):
         by_label.setdefault(r["label"], {})[r["metric"]] = r
     labels = list(by_label)
     for label in UNSUPPORTED:
-        if label[0] == "collections-memory" and label[1] not in labels:
+        if label[0] == sec and label[1] not in labels:
             labels.append(label[1])
-    sec = "collections-memory"
     L += ["| Row | used_memory B/element sluice | redis | ratio | target | met | "
          "RSS B/element sluice | redis | ratio | encoding sluice / redis |",
          "|---|--:|--:|--:|--:|:-:|--:|--:|--:|---|"]
@@ -524,9 +523,8 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def throughput_table(rows):
-    """Markdown lines for collections-throughput."""
-    sec = "collections-throughput"
+def throughput_table(rows, sec="collections-throughput"):
+    """Markdown lines for a throughput section (rows labelled "<command>, <load>")."""
     by_label = {}
     for r in rows:
         by_label.setdefault(r["label"], {})[r["metric"]] = r
@@ -610,20 +608,8 @@ def main():
     opt.memory_rounds = opt.rounds = 1
     opt.bench_threads = 0
 
-    class Rec:
-        def __init__(self):
-            self.samples = []
-            self.problems = []
-
-        def add(self, section, label, metric, unit, better, server, value, rnd, ratio=True):
-            self.samples.append((section, label, metric, unit, server, value))
-
-        def problem(self, msg):
-            log(f"  !! {msg}")
-            self.problems.append(msg)
-
     workdir = tempfile.mkdtemp(prefix="sluice-coll-")
-    rec = Rec()
+    rec = SampleLog()
     servers = {"sluice": Server("sluice", opt.sluice, workdir, sluice_args_for_bench()),
                "redis": Server("redis", opt.redis, workdir, [])}
     try:

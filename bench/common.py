@@ -162,6 +162,37 @@ class Server:
             self.port = None
 
 
+def ensure_running(server, rec, preload=None):
+    """Starts `server` if it is not running; a server that died is reported to `rec` and
+    restarted (then `preload(server)` runs again)."""
+    if server.alive():
+        return
+    if server.proc is not None:
+        rec.problem(f"{server.kind} was not running (rc {server.proc.returncode}); "
+                    f"restarting. Log: {server.log_tail()}")
+        server.proc = None
+        server.port = None if server.kind == "sluice" else server.port
+    server.start()
+    if preload:
+        preload(server)
+
+
+class SampleLog:
+    """What a section script run standalone records instead of run.py's Recorder: the
+    samples as (section, label, metric, unit, server, value), and the problems."""
+
+    def __init__(self):
+        self.samples = []
+        self.problems = []
+
+    def add(self, section, label, metric, unit, better, server, value, rnd, ratio=True):
+        self.samples.append((section, label, metric, unit, server, value))
+
+    def problem(self, msg):
+        log(f"  !! {msg}")
+        self.problems.append(msg)
+
+
 # ---------------------------------------------------------------------------
 # Tools
 

@@ -39,6 +39,20 @@ rounds so that drift on a shared machine hits both servers alike:
               p99, CPU per request, geometric mean of the pipeline-16 ratios
               (bench/collections_bench.py). A command a server does not know
               reads "n/a (command unsupported)".
+  lists-throughput
+              redis-benchmark LPUSH, RPUSH, LPOP, RPOP, LRANGE 0 99 and 0 599
+              of a 600-element list at pipeline 16 and 1 (bench/lists_bench.py).
+  lists-memory
+              used_memory and RSS per element of one list of 1M 10-byte
+              strings (bench/lists_bench.py).
+  lists-wakeup
+              push-to-delivery latency p50/p99 of LPUSHes to a list that 100
+              consumers block on with BRPOP (bench/lists_bench.py).
+  queues      jobs per second through Bull (node worker processes) and RQ
+              (SimpleWorker processes), and the server's CPU time per job
+              (bench/queue_bench.py). A server that lacks what a library needs
+              (BRPOPLPUSH, undeclared keys in scripts, BLPOP, XADD) reads
+              "n/a (needs ...)".
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -63,16 +77,20 @@ import time
 import collections_bench
 import eviction_bench
 import growth_bench
+import lists_bench
 import pubsub_bench
+import queue_bench
 import scripting_bench
-from common import VALUE_SIZE, BenchError, Server, log, redis_benchmark, sluice_threads_for
+from common import (VALUE_SIZE, BenchError, Server, ensure_running, log, redis_benchmark,
+                    sluice_threads_for)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.path.join(ROOT, "build-release")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
 SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction",
-            "collections-memory", "collections-throughput")
+            "collections-memory", "collections-throughput", "lists-throughput", "lists-memory",
+            "lists-wakeup", "queues")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -174,19 +192,6 @@ class Recorder:
 def order_for_round(r):
     """A B in even rounds, B A in odd ones, so neither server always goes first."""
     return SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
-
-
-def ensure_running(server, rec, preload=None):
-    if server.alive():
-        return
-    if server.proc is not None:
-        rec.problem(f"{server.kind} was not running (rc {server.proc.returncode}); "
-                    f"restarting. Log: {server.log_tail()}")
-        server.proc = None
-        server.port = None if server.kind == "sluice" else server.port
-    server.start()
-    if preload:
-        preload(server)
 
 
 def requests_for(opt, pipeline):
@@ -785,6 +790,19 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
              n=collections_bench.human(opt.collection_elements),
              n_raw=opt.collection_elements),
          collections_bench.throughput_table),
+        ("lists-throughput", "Lists: throughput (bench/lists_bench.py)",
+         lists_bench.THROUGHPUT_INTRO.format(
+             requests=opt.list_requests, requests1=lists_bench.requests_for(opt, 1)) +
+         f" {opt.rounds} round(s).", lists_bench.throughput_table),
+        ("lists-memory", "Lists: memory per element (bench/lists_bench.py)",
+         lists_bench.MEMORY_INTRO.format(n=collections_bench.human(opt.list_elements)) +
+         f" {opt.memory_rounds} round(s).", lists_bench.memory_table),
+        ("lists-wakeup", "Lists: blocking-pop wake-up latency (bench/lists_bench.py)",
+         lists_bench.WAKEUP_INTRO.format(consumers=lists_bench.CONSUMERS,
+                                         pushes=opt.list_pushes) +
+         f" {opt.rounds} round(s).", metric_table),
+        ("queues", "Job queues (bench/queue_bench.py)", queue_bench.intro(opt),
+         queue_bench.table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -964,6 +982,16 @@ def main():
     p.add_argument("--collection-requests", type=int, default=collections_bench.REQUESTS,
                    help="requests per pipeline-16 run of collections-throughput; unpipelined "
                         "runs get a fifth (500000; 20000 under --quick)")
+    p.add_argument("--list-elements", type=int, default=lists_bench.ELEMENTS,
+                   help="elements of the lists-memory list (1000000; 100000 under --quick)")
+    p.add_argument("--list-requests", type=int, default=lists_bench.REQUESTS,
+                   help="requests per pipeline-16 run of lists-throughput; unpipelined runs "
+                        "get a fifth (200000; 20000 under --quick)")
+    p.add_argument("--list-pushes", type=int, default=lists_bench.PUSHES,
+                   help="LPUSHes per lists-wakeup round (3000; 500 under --quick)")
+    p.add_argument("--queue-jobs", type=int, default=queue_bench.JOBS,
+                   help="jobs per Bull run of the queues section; RQ runs get a quarter "
+                        "(20000; 2000 under --quick)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -996,6 +1024,14 @@ def main():
             opt.collection_elements = 100_000
         if "--collection-requests" not in sys.argv:
             opt.collection_requests = 20_000
+        if "--list-elements" not in sys.argv:
+            opt.list_elements = 100_000
+        if "--list-requests" not in sys.argv:
+            opt.list_requests = 20_000
+        if "--list-pushes" not in sys.argv:
+            opt.list_pushes = 500
+        if "--queue-jobs" not in sys.argv:
+            opt.queue_jobs = 2_000
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1070,6 +1106,18 @@ def main():
         if "collections-throughput" in sections:
             log("== collections: throughput")
             collections_bench.run_throughput(servers, opt, rec, workdir)
+        if "lists-throughput" in sections:
+            log("== lists: throughput")
+            lists_bench.run_throughput(servers, opt, rec, workdir)
+        if "lists-memory" in sections:
+            log("== lists: memory per element")
+            lists_bench.run_memory(servers, opt, rec, workdir)
+        if "lists-wakeup" in sections:
+            log("== lists: blocking-pop wake-up latency")
+            lists_bench.run_wakeup(servers, opt, rec)
+        if "queues" in sections:
+            log("== job queues")
+            queue_bench.run_queues(servers, opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

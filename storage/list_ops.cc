@@ -10,10 +10,12 @@ namespace {
 // store, converted listpack <-> quicklist as Redis 7.2 does.
 class ListWriter {
  public:
-  ListWriter(ObjectRef ref, int fill) : local_(fill) {
+  ListWriter(ObjectRef ref, const ListLimits& limits) : local_(limits.fill) {
+    local_.set_compress_depth(limits.compress_depth);
     if (ref.kind() == ContainerKind::kQuickList) {
       list_ = ref.quick();
-      list_->set_fill(fill);
+      list_->set_fill(limits.fill);
+      list_->set_compress_depth(limits.compress_depth);
     } else {
       node_.list = PackedList::Adopt(ref.packed_block());
       local_.Lend(&node_);
@@ -57,7 +59,7 @@ class ListWriter {
 template <typename Change>
 Entry* Mutate(Shard& shard, Entry* e, const ListLimits& limits, Change&& change) {
   return shard.Update(e, [&](Entry* x) -> Entry* {
-    ListWriter w(x->object(), limits.fill);
+    ListWriter w(x->object(), limits);
     change(w.list());
     x->set_object(w.Finish());
     return x;

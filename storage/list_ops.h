@@ -26,6 +26,7 @@ namespace sluice::storage {
 
 struct ListLimits {
   int fill = -2;  // list-max-listpack-size
+  int compress_depth = 0;  // list-compress-depth
 };
 
 // Read access to a list entry as a QuickList (a small list is lent to a

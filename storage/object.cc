@@ -104,6 +104,7 @@ ObjectRef CloneObject(ObjectRef ref) {
     case ContainerKind::kQuickList: {
       const QuickList& source = *ref.quick();
       auto copy = std::make_unique<QuickList>(source.fill());
+      copy->set_compress_depth(source.compress_depth());
       std::string scratch;
       for (QuickList::Iter it = source.Front(); it.valid(); source.Next(it)) {
         copy->PushBack(source.Get(it).AsString(&scratch));

@@ -97,6 +97,13 @@ struct CommandContext {
   // The command runs from a script's redis.call (SORT then orders a set it
   // would leave in its own order, as Redis does for scripts).
   bool from_script = false;
+  // Set by the dispatcher when the command owns its lock set (a client's
+  // command, not one inside EXEC or a script) and may be run again: its
+  // handler may then, before it has changed or written anything, set
+  // `rerun` to have the dispatcher drop its locks, plan them again and call
+  // it again (a script that learned it needs its whole database).
+  bool may_rerun = false;
+  bool rerun = false;
   // What the handler changed, handed to the write hook (Server::OnWrite)
   // once it returns: keyspace events come from there, and so will blocked
   // clients' wake-ups and replication. Families record with KeyChanged().

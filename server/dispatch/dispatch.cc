@@ -1,5 +1,6 @@
 #include "server/dispatch/dispatch.h"
 
+#include <chrono>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,12 @@ namespace sluice::server {
 namespace {
 
 constexpr std::string_view kShuttingDown = "ERR the server is shutting down";
+// How long a script (or EXEC) that needs a shard below those it holds, and
+// may no longer start over, keeps try-locking it before it gives up.
+constexpr auto kOutOfOrderBudget = std::chrono::milliseconds(100);
+// How often one command may start over with a wider plan (a script widens
+// at most twice: to its database, then to every database).
+constexpr int kMaxReruns = 3;
 
 // Whether a client command is refused while memory is full (Redis's rules):
 // denyoom commands; anything that would be queued inside MULTI (the queue
@@ -145,11 +152,13 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
 
   // Step 3: lock what the row says, on top of what the caller holds.
   LockPlan plan(server.keyspace(), ctx.client.db());
+  plan.scripts = &server.scripts().scopes();
   PlanLocks(spec, ctx.args, plan);
   ShardLocks own;
-  ShardLocks& locks = ctx.locks != nullptr ? *ctx.locks : own;
+  ShardLocks* const saved = ctx.locks;
+  ShardLocks& locks = saved != nullptr ? *saved : own;
 
-  const RunningScript* self = script != nullptr ? script->running : nullptr;
+  RunningScript* self = script != nullptr ? script->running : nullptr;
   bool busy = false;
   auto give_up = [&] {
     if (server.stopping()) return true;
@@ -157,36 +166,62 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
     busy = server.scripts().BusyPastThreshold(storage::NowMs(), self);
     return busy;
   };
-  LockPlan::Need late{};
-  switch (locks.Acquire(plan, give_up, &late)) {
-    case ShardLocks::Result::kLocked:
-      break;
-    case ShardLocks::Result::kGaveUp:
-      r.error = busy ? std::string(server.scripts().BusyError(storage::NowMs()))
-                : (self != nullptr && self->kill.load()) ? std::string(kScriptKilledError)
-                                                         : std::string(kShuttingDown);
-      return r;
-    case ShardLocks::Result::kOutOfOrder:
-      // Only a script extending its set can meet this (see docs/compatibility.md).
-      r.error = late.key.empty()
-                    ? StrCat("ERR script tried accessing the whole database with '", spec.name,
-                             "' while holding its keys' locks")
-                    : StrCat("ERR script tried accessing undeclared key '", late.key, "'");
-      return r;
-  }
+  for (int run = 0;; ++run) {
+    LockPlan::Need late{};
+    ShardLocks::Result got = locks.Acquire(plan, give_up, &late);
+    if (got == ShardLocks::Result::kOutOfOrder) {
+      // Only a script (or EXEC running one that learned its scope half-way)
+      // extending its set meets this. Before any side effect, a script
+      // starts over, and its command plans the wider scope; after one, the
+      // shards are try-locked, never waited for against the order.
+      r.out_of_order = true;
+      if (script != nullptr && script->restartable && self != nullptr && !self->effects) {
+        r.kind = DispatchResult::kRestart;
+        return r;
+      }
+      got = locks.AcquireOutOfOrder(plan, give_up, kOutOfOrderBudget);
+      server.scripts().CountLateLock(got == ShardLocks::Result::kLocked);
+    }
+    switch (got) {
+      case ShardLocks::Result::kLocked:
+        break;
+      case ShardLocks::Result::kGaveUp:
+        r.error = busy ? std::string(server.scripts().BusyError(storage::NowMs()))
+                  : (self != nullptr && self->kill.load()) ? std::string(kScriptKilledError)
+                                                           : std::string(kShuttingDown);
+        return r;
+      case ShardLocks::Result::kOutOfOrder:
+        r.error = late.key.empty()
+                      ? StrCat("ERR script tried accessing the whole database with '",
+                               spec.name, "' while holding its keys' locks")
+                      : StrCat("ERR script tried accessing undeclared key '", late.key, "'");
+        return r;
+    }
 
-  // Step 4.
-  if (script != nullptr && script->running != nullptr && (spec.flags & kWrite)) {
-    script->running->wrote.store(true, std::memory_order_relaxed);
+    // Step 4.
+    if (self != nullptr) {
+      if (spec.flags & kWrite) self->wrote.store(true, std::memory_order_relaxed);
+      if (spec.flags & (kWrite | kPubSub | kAdmin)) self->effects = true;
+    }
+    ctx.locks = &locks;
+    ctx.may_rerun = saved == nullptr && run < kMaxReruns;
+    if (spec.first_key == 1 && !plan.needs.empty() &&
+        plan.needs[0].key.data() == ctx.args[1].data()) {
+      ctx.key_shard = plan.needs[0].shard;
+    }
+    spec.handler(ctx);
+    ctx.key_shard = nullptr;
+    ctx.may_rerun = false;
+    if (!ctx.rerun) break;
+    // The handler (a script that learned it needs more) asked to start over
+    // before doing anything: drop what it held and plan again.
+    ctx.rerun = false;
+    ctx.locks = saved;
+    own.ReleaseTo(0);
+    plan.needs.clear();
+    plan.db = ctx.client.db();
+    PlanLocks(spec, ctx.args, plan);
   }
-  ShardLocks* saved = ctx.locks;
-  ctx.locks = &locks;
-  if (spec.first_key == 1 && !plan.needs.empty() &&
-      plan.needs[0].key.data() == ctx.args[1].data()) {
-    ctx.key_shard = plan.needs[0].shard;
-  }
-  spec.handler(ctx);
-  ctx.key_shard = nullptr;
   // Step 5: the write hook, under the command's locks.
   if ((spec.flags & kWrite) || !ctx.changes.empty()) server.OnWrite(ctx, spec);
   ctx.changes.clear();

@@ -9,7 +9,10 @@
 //      the RESP2 subscribed-context rule; BUSY while a script has run past
 //      busy-reply-threshold; MULTI queueing;
 //   3. the lock planner's shards, locked with bounded waits (a waiter gets
-//      BUSY instead of waiting behind a script that runs too long);
+//      BUSY instead of waiting behind a script that runs too long). A script
+//      that needs a shard below one it holds either restarts with a wider
+//      plan (kRestart, before any side effect) or try-locks it within a
+//      bounded time (docs/scripting.md, "Undeclared keys");
 //   4. the handler, writing to the context's ReplySink;
 //   5. the write hook for every executed write command (Server::OnWrite).
 // A refusal is returned, not written, so that the caller words it: a client
@@ -38,13 +41,23 @@ struct ScriptCall {
   RunningScript* running = nullptr;   // SCRIPT KILL's flag; "wrote" is set here
   bool oom = false;                   // memory was full when the script started
   bool allow_oom = false;             // its shebang said allow-oom
+  // The script's command owns its lock set (not inside EXEC) and may be run
+  // again from the start with a wider plan while it has had no side effect.
+  bool restartable = false;
 };
 
 enum class ResolveError { kNone, kUnknownCommand, kUnknownSubcommand, kWrongArity };
 
 struct DispatchResult {
-  enum Kind { kRan, kQueued, kRefused };
+  // kRestart: a script's command needed a shard below those it holds and
+  // the script may still start over; nothing ran, the script should abort
+  // and its command run again (CommandContext::rerun).
+  enum Kind { kRan, kQueued, kRefused, kRestart };
   Kind kind = kRefused;
+  // The command needed shards out of the global order (a script touching an
+  // undeclared key below those it holds, or a whole-database command after
+  // touching keys): the script's scope should widen (ScriptScopes).
+  bool out_of_order = false;
   const CommandSpec* spec = nullptr;  // null when the name did not resolve
   ResolveError resolve = ResolveError::kNone;
   std::string error;  // kRefused: the error text, not yet written

@@ -15,6 +15,7 @@
 //
 // Not thread-safe: a LockPlan and a ShardLocks belong to one caller.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "absl/functional/function_ref.h"
 #include "protocol/arg_reader.h"
 #include "server/dispatch/command.h"
+#include "server/dispatch/script_scopes.h"
 #include "storage/keyspace.h"
 
 namespace sluice::server {
@@ -41,6 +43,9 @@ struct LockPlan {
   // Every shard of database `db_index`.
   void AddDb(int64_t db_index);
   void AddAllDbs();
+  // What a script row adds for the scope recorded for its script: nothing
+  // for kKeys, database `db` for kWholeDb, every database for kAllDbs.
+  void AddScope(ScriptScopes::Scope scope);
 
   struct Need {
     storage::Shard* shard;
@@ -52,6 +57,9 @@ struct LockPlan {
   // The database the command runs in. SELECT's planner changes it, so that
   // the commands queued after it in MULTI are planned in the new one.
   int db;
+  // The scopes learned per script, for script rows' planners; null (what
+  // COMMAND GETKEYS plans with) plans the declared keys only.
+  const ScriptScopes* scripts = nullptr;
   // Inline for the common few keys: planning allocates nothing per command.
   absl::InlinedVector<Need, 16> needs;
 };
@@ -86,17 +94,35 @@ class ShardLocks {
   };
   // Locks every shard of `plan` not held yet, in ascending order. A held set
   // only grows upwards: a script that holds shards and needs one below them
-  // gets kOutOfOrder, with *out_of_order naming the need.
+  // gets kOutOfOrder, with *out_of_order naming the need. While it waits and
+  // some caller is inside AcquireOutOfOrder, it lets go of what this call
+  // took so far and starts again (that caller may be waiting for one of
+  // them, and cannot block for it).
   Result Acquire(const LockPlan& plan, absl::FunctionRef<bool()> give_up,
                  LockPlan::Need* out_of_order = nullptr);
+  // Locks every shard of `plan` not held yet, whatever their order, without
+  // ever blocking on one: all of them are try-locked together, and when one
+  // is taken the round's locks are dropped and it tries again (a short pause
+  // between rounds) until `budget` has passed
+  // (kOutOfOrder, nothing new locked) or `give_up` says to stop (kGaveUp).
+  // Never blocking is what keeps this deadlock-free: the holder of a shard
+  // this caller wants may be waiting for one this caller holds, and then this
+  // caller's budget runs out and it carries on without. The held set stays
+  // sorted by order().
+  Result AcquireOutOfOrder(const LockPlan& plan, absl::FunctionRef<bool()> give_up,
+                           std::chrono::milliseconds budget);
 
   bool Holds(const storage::Shard* shard) const;
   size_t size() const { return held_.size(); }
-  // Unlocks the shards acquired after the first `n` (a script releases what
-  // it locked on top of its transaction's set).
+  // Unlocks every shard but the first `n` in order() (Acquire undoes a
+  // partial acquisition with it; ReleaseTo(0) drops everything, as a
+  // command restarting with a wider plan does).
   void ReleaseTo(size_t n);
 
  private:
+  // The plan's shards not held yet, ascending, without duplicates.
+  absl::InlinedVector<storage::Shard*, 16> Missing(const LockPlan& plan) const;
+
   absl::InlinedVector<storage::Shard*, 16> held_;  // ascending order()
 };
 

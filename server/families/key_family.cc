@@ -153,6 +153,33 @@ void CmdObjectRefcount(CommandContext& ctx) {
   ctx.w.Integer(shared ? std::numeric_limits<int32_t>::max() : 1);
 }
 
+// MEMORY USAGE key [SAMPLES count]: the bytes the key holds on the heap (its
+// entry and its value's containers, exactly: sluice counts every allocation,
+// so SAMPLES is accepted and checked but does not change the answer).
+void CmdMemoryUsage(CommandContext& ctx) {
+  if (ctx.argc() != 3 && ctx.argc() != 5) return ctx.w.Error(errors::kSyntax);
+  if (ctx.argc() == 5) {
+    if (!EqualsIgnoreCase(ctx.arg(3), "samples")) return ctx.w.Error(errors::kSyntax);
+    auto n = ParseInt64(ctx.arg(4));
+    if (!n) return ctx.w.Error(errors::kNotInteger);
+    if (*n < 0) return ctx.w.Error(errors::kSyntax);
+  }
+  const Entry* e = ObjectEntry(ctx);
+  if (e == nullptr) return ctx.w.Null();
+  ctx.w.Integer(static_cast<int64_t>(e->AllocatedBytes()));
+}
+
+void CmdMemoryHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "MEMORY <subcommand> [<arg> ...]. Subcommands:",
+      "USAGE <key> [SAMPLES <count>]",
+      "    The bytes <key> and its value take in memory (sluice counts exactly; SAMPLES",
+      "    is accepted for compatibility).",
+      "HELP",
+      "    This text."};
+  WriteHelp(ctx.w, kLines);
+}
+
 void CmdObjectHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -536,6 +563,14 @@ void RegisterKeyFamily(CommandTable& t) {
                               "@keyspace @read @slow"));
   t.AddSubcommand(object, Row("help", 2, kLoading | kStale, 0, 0, 0, CmdObjectHelp,
                               "Show the OBJECT subcommands.", "6.2.0", "O(1)", "@keyspace @slow"));
+  CommandSpec& memory =
+      t.Add(Row("memory", -2, 0, 0, 0, 0, nullptr, "Inspect memory use.", "4.0.0",
+                "Depends on subcommand.", "@slow"));
+  t.AddSubcommand(memory, Row("usage", -3, kReadOnly, 2, 2, 1, CmdMemoryUsage,
+                              "The bytes a key and its value take in memory.", "4.0.0", "O(1)",
+                              "@read @slow"));
+  t.AddSubcommand(memory, Row("help", 2, kLoading | kStale, 0, 0, 0, CmdMemoryHelp,
+                              "Show the MEMORY subcommands.", "4.0.0", "O(1)", "@slow"));
   t.Add(Row("expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kSeconds>,
             "Give a key a time to live in seconds.", "1.0.0", "O(1)", "@keyspace @write @fast"));
   t.Add(Row("pexpire", -3, kWrite | kFast, 1, 1, 1, CmdExpire<TimeUnit::kMilliseconds>,

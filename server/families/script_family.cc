@@ -14,6 +14,7 @@
 #include "server/dispatch/lock_planner.h"
 #include "server/process/server.h"
 #include "server/scripting/scripting.h"
+#include "server/scripting/sha1.h"
 #include "storage/clock.h"
 #include "storage/dump_payload.h"
 #include "storage/glob.h"
@@ -26,6 +27,25 @@ using protocol::EqualsIgnoreCase;
 template <bool kBySha, bool kReadOnly>
 void CmdEval(CommandContext& ctx) {
   ctx.server.scripts().Eval(ctx, kBySha, kReadOnly);
+}
+
+// The rows' lock planner: the declared keys (numkeys), and the scope the
+// script learned it needs (its database, or every one) when it touched keys
+// it did not declare. A script is named by the SHA-1 of its body; working
+// that out costs nothing until some script has learned a scope.
+template <bool kBySha>
+void PlanScript(const protocol::CommandArgs& args, LockPlan& plan) {
+  PlanCountedKeys<2>(args, plan);
+  if (plan.scripts == nullptr || plan.scripts->size() == 0) return;
+  plan.AddScope(plan.scripts->Get(kBySha ? AsciiLower(args[1]) : Sha1Hex(args[1])));
+}
+
+// FCALL's rows: the declared keys, and the scope the function learned (as
+// PlanScript, by the function's identity in scopes()).
+void PlanFunction(const protocol::CommandArgs& args, LockPlan& plan) {
+  PlanCountedKeys<2>(args, plan);
+  if (plan.scripts == nullptr || plan.scripts->size() == 0) return;
+  plan.AddScope(plan.scripts->Get(FunctionScopeId(args[1])));
 }
 
 void CmdScriptLoad(CommandContext& ctx) { ctx.server.scripts().Load(ctx, ctx.arg(2)); }
@@ -290,29 +310,28 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 void RegisterScriptFamily(CommandTable& t) {
   // Keys after numkeys (args[2]), read-write or read-only.
   auto counted = [](CommandSpec& row, std::string_view key_flags) {
-    row.keys = PlanCountedKeys<2>;
     row.keynum_at = 2;
     row.key_spec_flags = key_flags;
   };
   constexpr std::string_view kRw = "RW access update";
   constexpr std::string_view kRo = "RO access";
-  // The declared keys (numkeys) are locked before the script starts:
-  // PlanCountedKeys<2> is the rows' lock planner.
+  // The declared keys (numkeys), or the scope learned for the script, are
+  // locked before the script starts: PlanScript is the rows' lock planner.
   constexpr uint32_t kEval = kNoScript | kStale | kSkipMonitor | kNoMandatoryKeys;
   constexpr std::string_view kDepends = "Depends on the script that is executed.";
   t.Add(Row("eval", -3, kEval, CmdEval<false, false>,
             "Run a Lua script on the server, atomically, with its keys and arguments.", "2.6.0",
             kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<false>;
   t.Add(Row("evalsha", -3, kEval, CmdEval<true, false>,
             "Run a cached Lua script, named by the SHA1 of its text.", "2.6.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<true>;
   t.Add(Row("eval_ro", -3, kEval | kReadOnly, CmdEval<false, true>,
             "Run a Lua script that may only read.", "7.0.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<false>;
   t.Add(Row("evalsha_ro", -3, kEval | kReadOnly, CmdEval<true, true>,
             "Run a cached Lua script that may only read.", "7.0.0", kDepends))
-      .keys = PlanCountedKeys<2>;
+      .keys = PlanScript<true>;
   // COMMAND INFO's keynum key specification for the EVAL rows.
   for (std::string_view name : {"eval", "evalsha", "eval_ro", "evalsha_ro"}) {
     CommandSpec& row = *t.all().at(std::string(name));
@@ -336,13 +355,15 @@ void RegisterScriptFamily(CommandTable& t) {
                               "Show SCRIPT's subcommands.", "5.0.0", "O(1)"));
 
   constexpr std::string_view kDependsFn = "Depends on the function that is executed.";
-  counted(t.Add(Row("fcall", -3, kEval, CmdFcall<false>, "Invoke a function of a loaded library.",
-                    "7.0.0", kDependsFn)),
-          kRw);
-  counted(t.Add(Row("fcall_ro", -3, kEval | kReadOnly, CmdFcall<true>,
-                    "Invoke a read-only (no-writes) function of a loaded library.", "7.0.0",
-                    kDependsFn)),
-          kRo);
+  CommandSpec& fcall = t.Add(Row("fcall", -3, kEval, CmdFcall<false>,
+                                 "Invoke a function of a loaded library.", "7.0.0", kDependsFn));
+  fcall.keys = PlanFunction;
+  counted(fcall, kRw);
+  CommandSpec& fcall_ro =
+      t.Add(Row("fcall_ro", -3, kEval | kReadOnly, CmdFcall<true>,
+                "Invoke a read-only (no-writes) function of a loaded library.", "7.0.0", kDependsFn));
+  fcall_ro.keys = PlanFunction;
+  counted(fcall_ro, kRo);
 
   CommandSpec& function = t.Add(Row("function", -2, 0, nullptr, "Manage function libraries.",
                                     "7.0.0", "Depends on subcommand."));

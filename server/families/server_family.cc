@@ -385,6 +385,13 @@ void InfoStats(CommandContext& ctx, std::string& out) {
             "client_output_buffer_limit_disconnections:",
             s.client_output_buffer_limit_disconnections.load(), "\r\n",
             "total_error_replies:", s.total_error_replies.load(), "\r\n");
+  // sluice's own: the lock mode of scripts that touch undeclared keys
+  // (docs/scripting.md).
+  const ScriptEngine::LockModeStats sc = ctx.server.scripts().lock_mode_stats();
+  StrAppend(&out, "sluice_script_whole_db_runs:", sc.whole_db_runs, "\r\n",
+            "sluice_script_restarts:", sc.restarts, "\r\n", "sluice_script_learned:", sc.learned,
+            "\r\n", "sluice_script_late_locks:", sc.late_locks, "\r\n",
+            "sluice_script_late_lock_failures:", sc.late_lock_failures, "\r\n");
 }
 
 void InfoReplication(CommandContext& ctx, std::string& out) {

@@ -47,6 +47,8 @@ void CmdExec(CommandContext& ctx) {
     return ctx.w.Error(kExecAbort);
   }
   LockPlan plan(keyspace, ctx.client.db());
+  // A queued script that learned it needs its whole database gets it here.
+  plan.scripts = &ctx.server.scripts().scopes();
   PlanTransaction(tx, plan);
   ShardLocks locks;
   bool busy = false;

@@ -440,6 +440,7 @@ void ServerConfig::Mirror() {
   zset_max_listpack_entries_.store(config_.zset_max_listpack_entries);
   zset_max_listpack_value_.store(config_.zset_max_listpack_value);
   list_max_listpack_size_.store(config_.list_max_listpack_size);
+  list_compress_depth_.store(config_.list_compress_depth);
   for (int i = 0; i < kClientClasses; ++i) {
     output_limits_[i].hard.store(config_.output_limits[i].hard);
     output_limits_[i].soft.store(config_.output_limits[i].soft);

@@ -74,7 +74,9 @@ struct Config {
   int zset_max_listpack_entries = 128;
   int zset_max_listpack_value = 64;
   int list_max_listpack_size = -2;
-  int list_compress_depth = 0;  // accepted and reported; nodes are not compressed
+  // Nodes kept LZF-compressed beyond this many from each end. sluice's
+  // default is 1 (Redis's is 0, no compression): see docs/configuration.md.
+  int list_compress_depth = 1;
 };
 
 // Parses argv (argv[0] is the program). A first argument that does not start
@@ -128,7 +130,8 @@ class ServerConfig {
         static_cast<size_t>(set_max_listpack_value_.load(std::memory_order_relaxed))};
   }
   storage::ListLimits list_limits() const {
-    return storage::ListLimits{list_max_listpack_size_.load(std::memory_order_relaxed)};
+    return storage::ListLimits{list_max_listpack_size_.load(std::memory_order_relaxed),
+                               list_compress_depth_.load(std::memory_order_relaxed)};
   }
   storage::ZSetLimits zset_limits() const {
     return storage::ZSetLimits{
@@ -171,6 +174,7 @@ class ServerConfig {
   std::atomic<int> zset_max_listpack_entries_{128};
   std::atomic<int> zset_max_listpack_value_{64};
   std::atomic<int> list_max_listpack_size_{-2};
+  std::atomic<int> list_compress_depth_{1};
   MirroredLimit output_limits_[kClientClasses];
   std::function<void(const Config&)> on_change_;
 };

@@ -53,6 +53,8 @@ constexpr const char* kFunctionSourceName = "@user_function";
 constexpr int64_t kLoadTimeoutMs = 500;
 constexpr const char* kKilledError = kScriptKilledError.data();
 constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
+// Raised through a script that starts over with wider locks (never replied).
+constexpr const char* kRestartError = "ERR script restarts with its whole database locked";
 
 // Unique across engines, so a thread's Lua state never outlives the registry
 // (or the flush) it was built for.
@@ -62,7 +64,8 @@ std::atomic<uint64_t> g_epoch_counter{0};
 struct ScriptRun {
   ScriptEngine* engine;
   CommandContext* ctx;
-  std::string name;  // the script's SHA-1 or the function's name
+  std::string name;      // the script's SHA-1 or the function's name
+  std::string scope_id;  // its identity, for ScriptScopes
   bool function = false;
   bool read_only = false;
   bool oom = false;        // memory was full when the script started
@@ -72,6 +75,15 @@ struct ScriptRun {
   int busy_threshold_ms = 0;
   bool busy_logged = false;
   bool killed = false;
+  // The undeclared-key lock mode: the scope the run was planned with, the
+  // database it started in and whether it has left it, whether it may start
+  // over (its EVAL owns its locks), and whether it is unwinding to do so.
+  ScriptScopes::Scope scope = ScriptScopes::Scope::kKeys;
+  int start_db = 0;
+  bool switched_db = false;
+  ScriptScopes::Scope told = ScriptScopes::Scope::kKeys;  // what it put in scopes()
+  bool restartable = false;
+  bool restart = false;
   RunningScript running;
   // The shard locks the script holds: its caller's (EXEC's) set when it runs
   // inside a transaction, else its own. Everything added stays held until
@@ -322,10 +334,25 @@ void WriteLuaValue(lua_State* L, int idx, protocol::ReplySink& w, int resp, int 
 
 // ---- redis.call -------------------------------------------------------------
 
+void Hook(lua_State* L, lua_Debug* ar);
+
+// The scope a script needs that met a shard out of order, having been
+// planned with `planned`: out of order in the database it started in,
+// planned with its keys, its database suffices; with its database held, or
+// after it changed databases, every database.
+ScriptScopes::Scope WiderScope(ScriptScopes::Scope planned, bool switched_db) {
+  return planned == ScriptScopes::Scope::kKeys && !switched_db ? ScriptScopes::Scope::kWholeDb
+                                                               : ScriptScopes::Scope::kAllDbs;
+}
+
 // Runs the command in run.args through the gate. On success the captured
 // reply is run.capture.values()[0] and the result is true; false with
 // run.error set when it could not run.
 bool RunCommand(ScriptRun& run) {
+  if (run.restart) {
+    run.error = kRestartError;
+    return false;
+  }
   if (run.args.empty()) {
     run.error = "ERR Please specify at least one argument for this redis lib call";
     return false;
@@ -338,11 +365,23 @@ bool RunCommand(ScriptRun& run) {
                        nullptr};
   inner.locks = run.locks;
   inner.from_script = true;
-  ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom};
+  ScriptCall call{run.read_only, &run.running, run.oom, run.allow_oom, run.restartable};
   DispatchResult r = Dispatch(inner, Origin::kScript, &call);
+  if (run.ctx->client.db() != run.start_db) run.switched_db = true;
+  if (r.out_of_order) {
+    const ScriptScopes::Scope wider = WiderScope(run.scope, run.switched_db);
+    if (wider > run.told) {
+      run.told = wider;
+      run.engine->scopes().Widen(run.scope_id, wider);
+    }
+  }
   switch (r.kind) {
     case DispatchResult::kRan:
       break;
+    case DispatchResult::kRestart:
+      run.restart = true;
+      run.error = kRestartError;
+      return false;
     case DispatchResult::kQueued:  // not reachable: scripts never queue
     case DispatchResult::kRefused:
       switch (r.resolve) {
@@ -389,6 +428,12 @@ int CallCommon(lua_State* L, bool raise) {
   }
   if (!RunCommand(*run)) {
     PushErrorTable(L, run->error);
+    if (run->restart) {
+      // Unwind whatever the script does: raise again at every instruction,
+      // so that no pcall in it can carry on (as for SCRIPT KILL).
+      lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+      return lua_error(L);
+    }
     return raise ? lua_error(L) : 1;
   }
   const ReplyValue& reply = run->capture.values()[0];
@@ -763,6 +808,10 @@ void Hook(lua_State* L, lua_Debug*) {
     // swallow the kill.
     lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
     RaiseError(L, kKilledError);
+    return;
+  }
+  if (run->restart) {
+    RaiseError(L, kRestartError);
     return;
   }
   const int64_t ran_ms = storage::NowMs() - run->running.start_ms;
@@ -1254,7 +1303,8 @@ LuaVm& ThreadVm(const ScriptEngine& engine) {
 
 // What RunScript runs.
 struct RunSpec {
-  std::string name;  // the script's SHA-1 or the function's name
+  std::string name;      // the script's SHA-1 or the function's name
+  std::string scope_id;  // its identity in ScriptScopes
   bool function;     // FCALL (KEYS and ARGV are its arguments) or EVAL
   bool read_only;    // refuse write commands
   bool allow_oom;
@@ -1279,6 +1329,10 @@ void RunScript(ScriptEngine& engine, CommandContext& ctx, LuaVm& vm, int nargs,
   run.running.function = spec.function;
   run.running.name = spec.name;
   run.running.command = &ctx.args;
+  run.scope_id = spec.scope_id;
+  run.scope = engine.scopes().Get(spec.scope_id);
+  run.start_db = ctx.client.db();
+  run.restartable = ctx.may_rerun;
 
   // The declared keys' shards were locked by the dispatcher (EVAL's row
   // plans them), into ctx.locks; redis.call adds to that set.
@@ -1302,8 +1356,16 @@ void RunScript(ScriptEngine& engine, CommandContext& ctx, LuaVm& vm, int nargs,
   engine.RemoveRunning(&run.running);
 
   ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
-  if (run.killed) vm.RestoreHook();
+  if (run.killed || run.restart) vm.RestoreHook();
   lua_gc(L, LUA_GCRESTART, 0);
+  engine.CountRun(run.scope, run.restart && !run.killed);
+  if (run.restart && !run.killed) {
+    // Nothing was written or replied: the dispatcher runs this EVAL or FCALL
+    // again, planned with the scope just learned.
+    lua_settop(L, 0);
+    ctx.rerun = true;
+    return;
+  }
 
   if (rc == 0) {
     lua_settop(L, 0);
@@ -1371,7 +1433,20 @@ size_t ScriptEngine::cached_scripts() const {
 void ScriptEngine::Flush() {
   std::lock_guard lock(mu_);
   bodies_.clear();
+  scopes_.Clear();
   epoch_.store(g_epoch_counter.fetch_add(1) + 1, std::memory_order_release);
+}
+
+void ScriptEngine::CountRun(ScriptScopes::Scope scope, bool restarted) {
+  if (scope != ScriptScopes::Scope::kKeys) whole_db_runs_.fetch_add(1, std::memory_order_relaxed);
+  if (restarted) restarts_.fetch_add(1, std::memory_order_relaxed);
+}
+
+ScriptEngine::LockModeStats ScriptEngine::lock_mode_stats() const {
+  return LockModeStats{whole_db_runs_.load(std::memory_order_relaxed),
+                       restarts_.load(std::memory_order_relaxed), scopes_.size(),
+                       late_locks_.load(std::memory_order_relaxed),
+                       late_lock_failures_.load(std::memory_order_relaxed)};
 }
 
 void ScriptEngine::AddRunning(RunningScript* r) {
@@ -1512,10 +1587,12 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   }
 
   vm.SetKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));
-  RunScript(*this, ctx, vm, 0, RunSpec{sha, false, read_only, flags.allow_oom});
+  RunScript(*this, ctx, vm, 0, RunSpec{sha, sha, false, read_only, flags.allow_oom});
 }
 
 // ---- functions ------------------------------------------------------------------
+
+std::string FunctionScopeId(std::string_view name) { return StrCat("fcall:", AsciiLower(name)); }
 
 namespace {
 
@@ -1672,7 +1749,8 @@ void ScriptEngine::Fcall(CommandContext& ctx, bool read_only) {
     return ctx.w.Error(error);
   }
   vm.PushKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));  // [3] KEYS [4] ARGV
-  RunScript(*this, ctx, vm, 2, RunSpec{fn.name, true, no_writes, allow_oom});
+  RunScript(*this, ctx, vm, 2,
+            RunSpec{fn.name, FunctionScopeId(fn.name), true, no_writes, allow_oom});
 }
 
 }  // namespace sluice::server

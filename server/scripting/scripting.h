@@ -15,9 +15,15 @@
 // locked until it ends. redis.call runs each command through the same gate
 // path as a client's (Origin::kScript), adding the shards it needs to the
 // script's set. A shard that comes after every shard held is simply locked
-// (locks are only ever taken in ascending order, so this cannot deadlock);
-// otherwise redis.call fails with "ERR script tried accessing undeclared key
-// ..." (docs/compatibility.md). Replies come back through a ReplyCapture.
+// (locks are only ever taken in ascending order, so this cannot deadlock).
+// One below them (an undeclared key, or a whole-database command after
+// touching keys) makes the engine record in scopes() that the script needs
+// its whole database (every database once it has switched); then, while the
+// script has had no side effect and its EVAL owns its locks, the script is
+// aborted and its EVAL run again from the start, planned with the wider
+// scope (as every later run of it is); otherwise the shard is try-locked for
+// a bounded time (docs/scripting.md, "Undeclared keys"). Replies come back
+// through a ReplyCapture.
 //
 // While a script runs past busy-reply-threshold, its hook serves the other
 // connections of its I/O thread (Server::ServeOthersWhileBusy), which then
@@ -44,6 +50,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "server/dispatch/command.h"
+#include "server/dispatch/script_scopes.h"
 #include "server/scripting/functions.h"
 
 namespace sluice::server {
@@ -62,7 +69,14 @@ struct RunningScript {
   const protocol::CommandArgs* command = nullptr;  // the FCALL/EVAL, while it runs
   std::atomic<bool> wrote{false};  // ran a write command: no longer killable
   std::atomic<bool> kill{false};   // SCRIPT KILL asked it to stop
+  // Ran a command with an effect others could see (a write, a publish, an
+  // admin command): the script may no longer start over. Its own thread's.
+  bool effects = false;
 };
+
+// The identity of FCALL's function `name` in ScriptEngine::scopes() (EVAL's
+// scripts are named by their SHA-1, 40 hex digits, so the two never meet).
+std::string FunctionScopeId(std::string_view name);
 
 class ScriptEngine {
  public:
@@ -80,7 +94,7 @@ class ScriptEngine {
   // registers it and replies its SHA-1.
   void Load(CommandContext& ctx, std::string_view body);
   bool Exists(std::string_view sha) const;
-  // SCRIPT FLUSH: forgets every script.
+  // SCRIPT FLUSH: forgets every script (and every learned scope).
   void Flush();
   size_t cached_scripts() const;
 
@@ -120,6 +134,22 @@ class ScriptEngine {
     return running_count_.load(std::memory_order_relaxed) != 0 && BusySlow(now_ms, except);
   }
 
+  // The lock scope learned per script (see the top of this file).
+  ScriptScopes& scopes() { return scopes_; }
+  // Counts one try-locking of shards out of order: it got them or gave up.
+  void CountLateLock(bool locked) {
+    (locked ? late_locks_ : late_lock_failures_).fetch_add(1, std::memory_order_relaxed);
+  }
+  // INFO's counters of the undeclared-key lock mode.
+  struct LockModeStats {
+    uint64_t whole_db_runs;       // runs that started with a learned wider scope
+    uint64_t restarts;            // runs aborted to start over wider
+    uint64_t learned;             // scripts with a learned scope
+    uint64_t late_locks;          // shards try-locked out of order, got
+    uint64_t late_lock_failures;  // ... and given up on
+  };
+  LockModeStats lock_mode_stats() const;
+
   // Used by the per-thread Lua states.
   Server& server() { return server_; }
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
@@ -128,6 +158,7 @@ class ScriptEngine {
   void Register(const std::string& sha, std::string_view body);
   void AddRunning(RunningScript* r);
   void RemoveRunning(RunningScript* r);
+  void CountRun(ScriptScopes::Scope scope, bool restarted);
 
  private:
   Server& server_;
@@ -138,6 +169,11 @@ class ScriptEngine {
   std::mutex running_mu_;
   std::vector<RunningScript*> running_;
   std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
+  ScriptScopes scopes_;
+  std::atomic<uint64_t> whole_db_runs_{0};
+  std::atomic<uint64_t> restarts_{0};
+  std::atomic<uint64_t> late_locks_{0};
+  std::atomic<uint64_t> late_lock_failures_{0};
   bool BusySlow(int64_t now_ms, const RunningScript* except);
 };
 

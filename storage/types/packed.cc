@@ -304,7 +304,7 @@ PackedList::Pos PackedList::ReplaceDouble(Pos at, double v) {
   return Splice(at, ElementBytes(at), Encoded::Double(v), 0);
 }
 
-PackedList::Pos PackedList::Erase(Pos at, size_t count) {
+PackedList::Pos PackedList::Erase(Pos at, size_t count, bool shrink) {
   const Pos stop = end();
   Pos pos = at;
   size_t erased = 0;
@@ -318,7 +318,7 @@ PackedList::Pos PackedList::Erase(Pos at, size_t count) {
   const size_t remaining = size() - erased;
   std::memmove(data() + at, data() + pos, used - pos);
   const size_t new_used = used - (pos - at);
-  block_.ShrinkTo(new_used, kShrinkSlack);
+  if (shrink) block_.ShrinkTo(new_used, kShrinkSlack);
   block_.SetFields(new_used, remaining);
   return at;
 }

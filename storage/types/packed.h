@@ -130,8 +130,11 @@ class PackedList {
   Pos ReplaceDouble(Pos at, double v);
 
   // Removes `count` elements starting at `at` (clipped to the end); returns
-  // the position that now follows the erased ones (the same offset).
-  Pos Erase(Pos at, size_t count = 1);
+  // the position that now follows the erased ones (the same offset). With
+  // `shrink` false the block keeps its size (a list's end node, about to be
+  // popped from again or freed, skips the reallocation; AllocatedBytes()
+  // does not change).
+  Pos Erase(Pos at, size_t count = 1, bool shrink = true);
   void Clear();
 
   // For tests: the header agrees with the elements, every back-length matches

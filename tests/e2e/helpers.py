@@ -5,7 +5,9 @@ and check the exact bytes of each reply (redis-py 4.3 only speaks RESP2 and
 hides the wire format). Every socket operation has a timeout.
 """
 
+import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -302,3 +304,36 @@ def subscribed(raw, notify, flags, channel, pattern=False):
     sub = raw()
     sub.call("PSUBSCRIBE" if pattern else "SUBSCRIBE", channel)
     return sub
+
+
+class LoggedProcess:
+    """A helper process (a queue worker, say) whose stdout and stderr go to a log file.
+
+    stop() sends SIGTERM (a warm shutdown for the workers these tests run) and returns the
+    exit status, or "killed" when it had to SIGKILL it after `timeout` seconds."""
+
+    def __init__(self, cmd, logpath, **popen_kw):
+        self.log = open(logpath, "w+b")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, **popen_kw)
+
+    def logs(self, limit=8000):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-limit:]
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            return "killed"
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()

@@ -515,6 +515,44 @@ def test_fcall_undeclared_key_in_a_function(f):
     assert f.get("declared") == "v"
 
 
+INCR_MANY = ("redis.register_function('incr_many', function(keys, args) local total = 0 "
+             "for i = 1, tonumber(args[1]) do total = total + redis.call('INCR', args[2] .. i) "
+             "end return total end)")
+
+
+def test_function_with_undeclared_keys_runs_atomically(f):
+    # Some of 200 undeclared keys fall below the declared key's shard: the
+    # function learns it needs its database and starts over holding it
+    # (docs/scripting.md, "Undeclared keys"), as EVAL's scripts do.
+    f.function_load(lib("many", INCR_MANY))
+    for declared in ["a", "b", "c", "d"]:
+        assert f.fcall("incr_many", 1, declared, 200, "u:%s:" % declared) == 200
+        assert f.mget(["u:%s:%d" % (declared, i) for i in range(1, 201)]) == ["1"] * 200
+    assert f.fcall("incr_many", 1, "a", 200, "u:a:") == 400
+
+
+@pytest.mark.sluice_only
+def test_function_learns_its_scope_by_name(start_server):
+    s = start_server()
+    c = s.client()
+    c.function_load(lib("many", INCR_MANY.replace("INCR", "GET").replace(
+        "total = total + redis.call('GET', args[2] .. i)", "redis.call('GET', args[2] .. i)")))
+    learned = None
+    for key in ["a", "b", "c", "d", "e", "f", "g", "h"]:
+        assert c.fcall("incr_many", 1, key, 200, "cnt:") == 0
+        if int(c.info("stats")["sluice_script_learned"]) == 1:
+            learned = key
+            break
+    assert learned is not None
+    restarts = int(c.info("stats")["sluice_script_restarts"])
+    assert restarts == 1
+    # The next call starts with the whole database (by the function's name,
+    # in any case): no restart.
+    assert c.fcall("INCR_MANY", 1, learned, 200, "cnt:") == 0
+    assert int(c.info("stats")["sluice_script_restarts"]) == restarts
+    c.close()
+
+
 def test_every_io_thread_sees_loaded_and_replaced_libraries(start_server):
     s = start_server("--io-threads", "4")
     clients = [s.client() for _ in range(8)]

@@ -3,6 +3,8 @@ databases, and active/lazy expiry."""
 
 import time
 
+import redis
+
 import pytest
 
 from helpers import INT64_MAX, NOT_INT, SYNTAX, arity_error, error_of, wait_until
@@ -644,3 +646,34 @@ def test_expired_keys_not_visible_anywhere(r, c):
     assert c.call("DEL", "gone") == 1
     assert c.call("SETNX", "gone", "new") == 1
     assert c.call("GET", "gone") == b"new"
+
+
+# ---- MEMORY USAGE ---------------------------------------------------------------------------
+
+
+def test_memory_usage_counts_the_value(r):
+    assert r.execute_command("MEMORY", "USAGE", "missing") is None
+    r.set("small", "x")
+    r.set("big", "x" * 100_000)
+    small = r.execute_command("MEMORY", "USAGE", "small")
+    big = r.execute_command("MEMORY", "USAGE", "big")
+    assert 0 < small < 200
+    assert 100_000 <= big < 140_000
+    r.rpush("list", *["e%d" % i for i in range(10_000)])
+    assert r.execute_command("MEMORY", "USAGE", "list", "SAMPLES", "0") > 10_000
+    assert r.execute_command("MEMORY", "usage", "list", "samples", "5") > 0
+
+
+@pytest.mark.parametrize("args,error", [
+    (["USAGE"], "wrong number of arguments"),
+    (["USAGE", "k", "SAMPLES"], "syntax error"),
+    (["USAGE", "k", "SAMPLES", "x"], "not an integer"),
+    (["USAGE", "k", "SAMPLES", "-1"], "syntax error"),
+    (["USAGE", "k", "OTHER", "1"], "syntax error"),
+    (["USAGE", "k", "SAMPLES", "1", "extra"], "syntax error"),
+    (["NOSUCH"], "unknown subcommand"),
+])
+def test_memory_usage_errors(r, args, error):
+    r.set("k", "v")
+    with pytest.raises(redis.ResponseError, match=error):
+        r.execute_command("MEMORY", *args)

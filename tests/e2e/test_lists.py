@@ -1263,3 +1263,36 @@ def test_random_operations_match_a_model(r, list_limits):
                 crossed = True
                 assert r.object("encoding", k) == "quicklist"
     assert crossed, "no list grew past the listpack limit"
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_compression_shrinks_long_lists_and_reads_back(r, list_limits, depth):
+    """Interior nodes compressed at list-compress-depth > 0 (both servers compress): the
+    same 100k elements take far less memory, and every command reads them back."""
+    vals = ["item:%06d" % i for i in range(100_000)]
+    used = {}
+    for d in (0, depth):
+        r.config_set("list-compress-depth", d)
+        r.delete("l")
+        for i in range(0, len(vals), 1000):
+            r.rpush("l", *vals[i:i + 1000])
+        used[d] = r.memory_usage("l", samples=0)
+    assert used[depth] < used[0] * 0.75, used
+    assert r.lrange("l", 0, -1) == vals
+    assert r.lindex("l", 50_000) == vals[50_000]
+    assert r.lrange("l", 40_000, 40_009) == vals[40_000:40_010]
+    assert r.lpos("l", vals[77_777]) == 77_777
+    assert r.lset("l", 60_000, "changed") is True
+    vals[60_000] = "changed"
+    assert r.linsert("l", "AFTER", vals[30_000], "inserted") == len(vals) + 1
+    vals.insert(30_001, "inserted")
+    assert r.lrem("l", 1, vals[90_000]) == 1
+    del vals[90_000]
+    assert r.copy("l", "copy") is True
+    assert r.lrange("copy", 0, -1) == vals
+    r.ltrim("l", 10_000, -10_000)
+    vals = vals[10_000:-9_999]
+    assert r.lrange("l", 0, -1) == vals
+    popped = [r.lpop("l") for _ in range(5000)] + [r.rpop("l") for _ in range(5000)]
+    assert popped[:5000] == vals[:5000] and popped[5000:] == vals[::-1][:5000]
+    assert r.llen("l") == len(vals) - 10_000

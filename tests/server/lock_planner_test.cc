@@ -130,5 +130,96 @@ TEST_F(LockPlannerTest, WaitsGiveUpWhenAsked) {
   EXPECT_EQ(locks.Acquire(plan, [] { return false; }), ShardLocks::Result::kLocked);
 }
 
+TEST_F(LockPlannerTest, OutOfOrderTryLocksWithinItsBudget) {
+  storage::Database& db = server_->keyspace().db(0);
+  LockPlan high(server_->keyspace(), 0), low(server_->keyspace(), 0);
+  high.needs.push_back({&db.shard(5), "high"});
+  low.needs.push_back({&db.shard(1), "low"});
+  low.needs.push_back({&db.shard(6), "higher"});
+  auto never = [] { return false; };
+  ShardLocks locks;
+  ASSERT_EQ(locks.Acquire(high, never), ShardLocks::Result::kLocked);
+  // Free shards: taken at once, whatever their order, and the held set stays
+  // sorted (Holds() and ReleaseTo() rely on it).
+  EXPECT_EQ(locks.AcquireOutOfOrder(low, never, std::chrono::milliseconds(100)),
+            ShardLocks::Result::kLocked);
+  EXPECT_EQ(locks.size(), 3u);
+  EXPECT_TRUE(locks.Holds(&db.shard(1)));
+  EXPECT_TRUE(locks.Holds(&db.shard(5)));
+  EXPECT_TRUE(locks.Holds(&db.shard(6)));
+  locks.ReleaseTo(1);  // keeps the first in order: shard 1
+  EXPECT_TRUE(locks.Holds(&db.shard(1)));
+  EXPECT_FALSE(locks.Holds(&db.shard(5)));
+  locks.ReleaseTo(0);
+
+  // A shard held elsewhere: it gives up when the budget has passed, holding
+  // nothing new (the free shard of the same plan is let go again).
+  ASSERT_EQ(locks.Acquire(high, never), ShardLocks::Result::kLocked);
+  std::atomic<bool> held{false}, release{false};
+  std::thread other([&] {
+    db.shard(1).mu().lock();
+    held = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    db.shard(1).mu().unlock();
+  });
+  while (!held) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(locks.AcquireOutOfOrder(low, never, std::chrono::milliseconds(30)),
+            ShardLocks::Result::kOutOfOrder);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30));
+  EXPECT_EQ(locks.size(), 1u);
+  EXPECT_TRUE(db.shard(6).mu().try_lock());
+  db.shard(6).mu().unlock();
+  // give_up is asked between rounds.
+  int asked = 0;
+  EXPECT_EQ(locks.AcquireOutOfOrder(low, [&] { return ++asked >= 2; },
+                                    std::chrono::seconds(10)),
+            ShardLocks::Result::kGaveUp);
+  EXPECT_EQ(asked, 2);
+  // Once the holder lets go within the budget, it gets the shard.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release = true;
+  });
+  EXPECT_EQ(locks.AcquireOutOfOrder(low, never, std::chrono::seconds(10)),
+            ShardLocks::Result::kLocked);
+  EXPECT_EQ(locks.size(), 3u);
+  later.join();
+  other.join();
+}
+
+TEST_F(LockPlannerTest, ScriptRowsPlanTheirLearnedScope) {
+  ScriptScopes scopes;
+  auto plan = [&](std::initializer_list<std::string_view> argv, int db = 0) {
+    protocol::CommandArgs args;
+    for (std::string_view a : argv) args.Push(a);
+    args_.push_back(std::make_unique<protocol::CommandArgs>(args));
+    LockPlan p(server_->keyspace(), db);
+    p.scripts = &scopes;
+    PlanLocks(*server_->commands().Find(argv.begin()[0]), *args_.back(), p);
+    return p.needs.size();
+  };
+  const std::string sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";  // "return 1"
+  EXPECT_EQ(plan({"eval", "return 1", "1", "k"}), 1u);
+  EXPECT_EQ(plan({"evalsha", sha, "1", "k"}), 1u);
+  EXPECT_TRUE(scopes.Widen(sha, ScriptScopes::Scope::kWholeDb));
+  EXPECT_FALSE(scopes.Widen(sha, ScriptScopes::Scope::kWholeDb));
+  EXPECT_FALSE(scopes.Widen(sha, ScriptScopes::Scope::kKeys));  // never narrows
+  // The key, and the 8 shards of the database; by SHA (any case) or body.
+  EXPECT_EQ(plan({"eval", "return 1", "1", "k"}), 9u);
+  EXPECT_EQ(plan({"evalsha", sha, "1", "k"}), 9u);
+  EXPECT_EQ(plan({"evalsha_ro", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"}), 8u);
+  EXPECT_EQ(plan({"eval", "return 2", "1", "k"}), 1u);  // another script
+  EXPECT_TRUE(scopes.Widen(sha, ScriptScopes::Scope::kAllDbs));
+  EXPECT_EQ(plan({"evalsha", sha, "0"}), 32u);
+  EXPECT_EQ(scopes.size(), 1u);
+  scopes.Clear();
+  EXPECT_EQ(scopes.size(), 0u);
+  EXPECT_EQ(plan({"evalsha", sha, "1", "k"}), 1u);
+  // Without the scopes (COMMAND GETKEYS) only the declared keys count.
+  EXPECT_TRUE(scopes.Widen(sha, ScriptScopes::Scope::kWholeDb));
+  EXPECT_EQ(Plan({"evalsha", sha, "1", "k"}).needs.size(), 1u);
+}
+
 }  // namespace
 }  // namespace sluice::server

@@ -263,8 +263,9 @@ TEST_F(ScriptingTest, NumkeysValidation) {
   EXPECT_EQ(Run({"EVAL", "return 1", "x"}), "-ERR value is not an integer or out of range\r\n");
 }
 
-// sluice-specific: keys in shards before the held ones cannot be locked.
-TEST_F(ScriptingTest, UndeclaredKeysFollowTheLockOrder) {
+// sluice-specific: a script that needs a shard below the ones it holds
+// learns that it needs its whole database (docs/scripting.md).
+TEST_F(ScriptingTest, UndeclaredKeysBelowTheHeldOnesWidenTheScript) {
   storage::Database& db = server_->keyspace().db(0);
   // Find two keys in different shards, `low` in the lower-ordered one.
   std::string low, high;
@@ -274,19 +275,64 @@ TEST_F(ScriptingTest, UndeclaredKeysFollowTheLockOrder) {
     if (shard == 0 && low.empty()) low = k;
     if (shard == 5 && high.empty()) high = k;
   }
-  // Declared: high. Touching low (an earlier shard) would break the lock order.
-  EXPECT_EQ(Eval("return redis.pcall('get', ARGV[1])", {high}, {low}),
-            "-ERR script tried accessing undeclared key '" + low + "'\r\n");
-  // Declared: low. high comes later in the order: it is locked on demand.
+  ScriptEngine& engine = server_->scripts();
+  // Declared: low. high comes later in the order: it is locked on demand,
+  // and nothing is learned.
   EXPECT_EQ(Eval("return redis.call('set', ARGV[1], 'v')", {low}, {high}), "+OK\r\n");
-  // With no keys held anything goes, and whole-keyspace commands work.
-  EXPECT_EQ(Eval("return redis.call('dbsize')"), ":1\r\n");
-  // A whole-database command needs every shard: fine when the held ones are
-  // first in the order, refused when one it needs comes before them.
-  EXPECT_EQ(Eval("return #redis.pcall('keys', '*')", {low}), ":1\r\n");
-  EXPECT_EQ(Eval("return redis.pcall('keys', '*')", {high}),
-            "-ERR script tried accessing the whole database with 'keys' while holding its "
-            "keys' locks\r\n");
+  EXPECT_EQ(engine.lock_mode_stats().learned, 0u);
+  // Declared: high. Touching low (an earlier shard) before any write: the
+  // script starts over holding the whole database.
+  const std::string read_low = "return redis.pcall('get', ARGV[1])";
+  EXPECT_EQ(Eval(read_low, {high}, {low}), "$-1\r\n");
+  EXPECT_EQ(engine.scopes().Get(Sha1Hex(read_low)), ScriptScopes::Scope::kWholeDb);
+  EXPECT_EQ(engine.lock_mode_stats().restarts, 1u);
+  EXPECT_EQ(Eval(read_low, {high}, {low}), "$-1\r\n");
+  EXPECT_EQ(engine.lock_mode_stats().restarts, 1u);
+  EXPECT_EQ(engine.lock_mode_stats().whole_db_runs, 2u);
+  // A whole-database command after touching a key: the same.
+  EXPECT_EQ(Eval("return redis.pcall('keys', '*')", {high}), "*1\r\n$4\r\n" + high + "\r\n");
+  EXPECT_EQ(engine.lock_mode_stats().restarts, 2u);
+  // After a write it cannot start over: the shard is try-locked.
+  const std::string write_then_low =
+      "redis.call('set', KEYS[1], 'w') return redis.pcall('get', ARGV[1])";
+  EXPECT_EQ(Eval(write_then_low, {high}, {low}), "$-1\r\n");
+  EXPECT_EQ(engine.lock_mode_stats().late_locks, 1u);
+  EXPECT_EQ(engine.lock_mode_stats().restarts, 2u);
+  // ... and while another holds it past the budget, the call fails with the
+  // error, once prefixed.
+  SCOPED_TRACE("low's shard held elsewhere");
+  const std::string write_then_low2 =
+      "redis.call('set', KEYS[1], 'w2') return redis.pcall('get', ARGV[1])";
+  db.shard(0).mu().lock();
+  EXPECT_EQ(Eval(write_then_low2, {high}, {low}),
+            "-ERR script tried accessing undeclared key '" + low + "'\r\n");
+  db.shard(0).mu().unlock();
+  EXPECT_EQ(engine.lock_mode_stats().late_lock_failures, 1u);
+  // SCRIPT FLUSH forgets every learned scope.
+  EXPECT_EQ(engine.lock_mode_stats().learned, 4u);
+  EXPECT_EQ(Run({"SCRIPT", "FLUSH"}), "+OK\r\n");
+  EXPECT_EQ(engine.lock_mode_stats().learned, 0u);
+  EXPECT_EQ(engine.scopes().Get(Sha1Hex(read_low)), ScriptScopes::Scope::kKeys);
+}
+
+// sluice-specific: a script that changed databases and then needs a shard
+// below the ones it holds learns that it needs every database.
+TEST_F(ScriptingTest, UndeclaredKeysAfterSelectWidenToEveryDatabase) {
+  // Few databases: every shard of every database stays within what
+  // ThreadSanitizer's deadlock detector follows (64 locks held at once).
+  Config config;
+  config.threads = 1;
+  config.shards = 8;
+  config.databases = 2;
+  server_ = std::move(Server::Create(config)).value();
+  const std::string script =
+      "redis.call('select', 1) redis.call('get', 'x') redis.call('select', 0) "
+      "for i = 1, 40 do redis.call('get', 'u' .. i) end return redis.call('get', KEYS[1])";
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(Eval(script, {"k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(server_->scripts().scopes().Get(Sha1Hex(script)), ScriptScopes::Scope::kAllDbs);
+  EXPECT_EQ(Eval(script, {"k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(client_->db(), 0);
 }
 
 TEST_F(ScriptingTest, SelectInsideScriptDoesNotLeak) {

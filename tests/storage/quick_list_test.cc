@@ -1,6 +1,7 @@
 #include "storage/types/quick_list.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <random>
 #include <string>
@@ -90,10 +91,13 @@ TEST(QuickListTest, LendKeepsTheNode) {
   EXPECT_FALSE(q.lent_linked());
 }
 
-TEST(QuickListTest, RandomizedAgainstDeque) {
-  std::mt19937_64 rng(7);
+class QuickListDepthTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(QuickListDepthTest, RandomizedAgainstDeque) {
+  std::mt19937_64 rng(7 + GetParam());
   for (int fill : {-2, -1, 1, 3, 16}) {
     QuickList q(fill);
+    q.set_compress_depth(GetParam());
     std::deque<std::string> d;
     auto value = [&] {
       switch (rng() % 4) {
@@ -156,6 +160,79 @@ TEST(QuickListTest, RandomizedAgainstDeque) {
     ExpectSame(moved, d);
     EXPECT_GT(moved.AllocatedBytes(), 0u);
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Depths, QuickListDepthTest, ::testing::Values(0, 1, 2, 3));
+
+std::string Element(uint64_t i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "v%09llu", static_cast<unsigned long long>(i));
+  return buf;
+}
+
+TEST(QuickListCompressTest, InteriorNodesCompressAndReadBack) {
+  QuickList raw(-2), packed(-2);
+  packed.set_compress_depth(1);
+  std::deque<std::string> d;
+  for (uint64_t i = 0; i < 30000; ++i) {
+    raw.PushBack(Element(i));
+    packed.PushBack(Element(i));
+    d.push_back(Element(i));
+  }
+  ASSERT_TRUE(packed.CheckConsistency());
+  // All but the two ends and at most kRawInterior nodes are compressed.
+  EXPECT_GE(packed.compressed_nodes() + 2 + QuickList::kRawInterior, packed.node_count());
+  EXPECT_LT(packed.AllocatedBytes(), raw.AllocatedBytes() * 3 / 4);
+  ExpectSame(packed, d);
+  // Reads never change the memory the list reports.
+  const size_t bytes = packed.AllocatedBytes();
+  std::string scratch;
+  for (int64_t i = 0; i < 30000; i += 997) {
+    ASSERT_EQ(packed.Get(packed.At(i)).AsString(&scratch), d[static_cast<size_t>(i)]);
+  }
+  EXPECT_EQ(packed.AllocatedBytes(), bytes);
+  // Edits in the middle decompress a node; it is compressed again later.
+  packed.Replace(packed.At(15000), "middle");
+  d[15000] = "middle";
+  packed.Insert(packed.At(9000), "inserted", true);
+  d.insert(d.begin() + 9001, "inserted");
+  packed.Erase(packed.At(21000));
+  d.erase(d.begin() + 21000);
+  ExpectSame(packed, d);
+  // Popping everything from one end decompresses each node as it reaches the end.
+  while (!d.empty()) {
+    ASSERT_EQ(packed.Get(packed.Front()).AsString(&scratch), d.front());
+    packed.PopFront();
+    d.pop_front();
+    if (d.size() % 4999 == 0) ASSERT_TRUE(packed.CheckConsistency());
+  }
+  EXPECT_EQ(packed.compressed_nodes(), 0u);
+  EXPECT_EQ(packed.node_count(), 0u);
+}
+
+TEST(QuickListCompressTest, IncompressibleNodesStayRaw) {
+  std::mt19937_64 rng(11);
+  QuickList q(-2);
+  q.set_compress_depth(1);
+  for (int i = 0; i < 20000; ++i) {
+    std::string v(16, ' ');
+    for (char& c : v) c = static_cast<char>(rng());
+    q.PushBack(v);
+  }
+  ASSERT_TRUE(q.CheckConsistency());
+  EXPECT_EQ(q.compressed_nodes(), 0u);
+}
+
+TEST(QuickListCompressTest, DepthZeroStopsCompressing) {
+  QuickList q(-2);
+  q.set_compress_depth(2);
+  for (uint64_t i = 0; i < 30000; ++i) q.PushFront(Element(i));
+  const size_t compressed = q.compressed_nodes();
+  EXPECT_GT(compressed, 0u);
+  q.set_compress_depth(0);
+  for (uint64_t i = 0; i < 30000; ++i) q.PushFront(Element(i));
+  ASSERT_TRUE(q.CheckConsistency());
+  EXPECT_EQ(q.compressed_nodes(), compressed);  // the old ones stay until edited
 }
 
 }  // namespace

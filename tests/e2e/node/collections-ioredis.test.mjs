@@ -5,38 +5,13 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis, { ReplyError } from 'ioredis';
-import { startServer, sleep, ERR, HOST } from './harness.mjs';
+import { ReplyError } from 'ioredis';
+import { makeClient, closeAll } from './ioredis-clients.mjs';
+import { startServer, ERR } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 20_000;
 const STREAM_TIMEOUT_MS = 10_000;
-
-function makeClient(port, clients) {
-  const c = new Redis({
-    host: HOST,
-    port,
-    connectTimeout: 5000,
-    commandTimeout: 10_000,
-    maxRetriesPerRequest: 3,
-    retryStrategy: (times) => (times > 20 ? null : 50),
-  });
-  c.on('error', () => {}); // errors surface through the command promises
-  clients.push(c);
-  return c;
-}
-
-async function closeAll(clients) {
-  await Promise.all(clients.map(async (c) => {
-    if (c.status === 'end') return;
-    try {
-      await Promise.race([c.quit(), sleep(2000)]);
-    } catch {
-      // already closed
-    }
-    c.disconnect();
-  }));
-}
 
 async function rejectsReply(promise, message) {
   await assert.rejects(promise, (e) => {

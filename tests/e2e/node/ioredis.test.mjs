@@ -4,38 +4,14 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import Redis, { ReplyError } from 'ioredis';
-import { startServer, sleep, waitFor, parseInfo, parseClientLine, ERR, HOST } from './harness.mjs';
+import { makeClient, closeAll } from './ioredis-clients.mjs';
+import { startServer, sleep, waitFor, parseInfo, parseClientLine, ERR } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 20_000;
 
 function makeClientFactory(getPort, clients) {
-  return (opts = {}) => {
-    const c = new Redis({
-      host: HOST,
-      port: getPort(),
-      connectTimeout: 5000,
-      commandTimeout: 10_000,
-      maxRetriesPerRequest: 3,
-      retryStrategy: (times) => (times > 20 ? null : 50),
-      ...opts,
-    });
-    c.on('error', () => {}); // errors surface through the command promises
-    clients.push(c);
-    return c;
-  };
-}
-
-async function closeAll(clients) {
-  await Promise.all(clients.map(async (c) => {
-    if (c.status === 'end') return;
-    try {
-      await Promise.race([c.quit(), sleep(2000)]);
-    } catch {
-      // already closed
-    }
-    c.disconnect();
-  }));
+  return (opts = {}) => makeClient(getPort(), clients, opts);
 }
 
 // Asserts that `promise` rejects with an ioredis ReplyError carrying exactly `message`.

@@ -6,40 +6,14 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
 import { Mutex, Semaphore, MultiSemaphore, TimeoutError, LostLockError } from 'redis-semaphore';
-import { startServer, sleep, waitFor, HOST } from './harness.mjs';
+import { makeClient, closeAll } from './ioredis-clients.mjs';
+import { startServer, sleep, waitFor } from './harness.mjs';
 
 const SUITE_TIMEOUT = 120_000;
 const TEST_TIMEOUT = 30_000;
 // Every acquire in these tests gives up after this long unless a test sets less.
 const ACQUIRE_TIMEOUT = 10_000;
-
-function makeClient(port, clients) {
-  const c = new Redis({
-    host: HOST,
-    port,
-    connectTimeout: 5000,
-    commandTimeout: 10_000,
-    maxRetriesPerRequest: 3,
-    retryStrategy: (times) => (times > 20 ? null : 50),
-  });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-async function closeAll(clients) {
-  await Promise.all(clients.map(async (c) => {
-    if (c.status === 'end') return;
-    try {
-      await Promise.race([c.quit(), sleep(2000)]);
-    } catch {
-      // already closed
-    }
-    c.disconnect();
-  }));
-}
 
 // Resolves with `promise`'s outcome, or rejects once `ms` pass.
 function within(promise, ms, what) {
