@@ -59,6 +59,8 @@ enum CommandFlag : uint32_t {
   // not touch a shard (counts and statistics are readable without locks).
   kWholeDb = 1u << 17,
   kAllDbs = 1u << 18,
+  // Its keys may be none at all (EVAL, FCALL with numkeys 0).
+  kNoMandatoryKeys = 1u << 19,
 };
 
 class ShardLocks;
@@ -162,6 +164,11 @@ struct CommandSpec {
   std::vector<std::unique_ptr<CommandSpec>> subcommands;
   // Plans the shards to lock where key positions cannot say (nullptr: they can).
   KeysFn keys = nullptr;
+  // For commands whose keys follow a count (EVAL, FCALL: numkeys at args[2]):
+  // the count's position, and the flags of the keynum key specification
+  // COMMAND INFO shows ("RW access update"); the row is then "movablekeys".
+  int keynum_at = 0;
+  std::string_view key_spec_flags;
 
   const CommandSpec* FindSubcommand(std::string_view sub) const;
   bool CheckArity(size_t argc) const {

@@ -91,7 +91,7 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
       return false;
     }
     if (!(spec.flags & kAllowBusy) && server.scripts().BusyPastThreshold(ctx.now_ms)) {
-      *error = protocol::errors::kBusyScript;
+      *error = server.scripts().BusyError(ctx.now_ms);
       return false;
     }
   }
@@ -186,7 +186,7 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
       case ShardLocks::Result::kLocked:
         break;
       case ShardLocks::Result::kGaveUp:
-        r.error = busy ? std::string(protocol::errors::kBusyScript)
+        r.error = busy ? std::string(server.scripts().BusyError(storage::NowMs()))
                   : (self != nullptr && self->kill.load()) ? std::string(kScriptKilledError)
                                                            : std::string(kShuttingDown);
         return r;

@@ -33,21 +33,23 @@ constexpr std::string_view kCompatibleRedisVersion = "7.2.4";
 // ---- COMMAND ----------------------------------------------------------------
 
 std::vector<std::string_view> FlagNames(uint32_t flags) {
-  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {{kWrite, "write"},
-                                                                     {kReadOnly, "readonly"},
-                                                                     {kDenyOom, "denyoom"},
-                                                                     {kAdmin, "admin"},
-                                                                     {kPubSub, "pubsub"},
-                                                                     {kNoScript, "noscript"},
-                                                                     {kBlocking, "blocking"},
-                                                                     {kLoading, "loading"},
-                                                                     {kStale, "stale"},
-                                                                     {kSkipMonitor, "skip_monitor"},
-                                                                     {kSkipSlowlog, "skip_slowlog"},
-                                                                     {kFast, "fast"},
-                                                                     {kNoAuth, "no_auth"},
-                                                                     {kAllowBusy, "allow_busy"},
-                                                                     {kNoMulti, "no_multi"}};
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
+      {kWrite, "write"},
+      {kReadOnly, "readonly"},
+      {kDenyOom, "denyoom"},
+      {kAdmin, "admin"},
+      {kPubSub, "pubsub"},
+      {kNoScript, "noscript"},
+      {kBlocking, "blocking"},
+      {kLoading, "loading"},
+      {kStale, "stale"},
+      {kSkipMonitor, "skip_monitor"},
+      {kSkipSlowlog, "skip_slowlog"},
+      {kFast, "fast"},
+      {kNoAuth, "no_auth"},
+      {kAllowBusy, "allow_busy"},
+      {kNoMulti, "no_multi"},
+      {kNoMandatoryKeys, "no_mandatory_keys"}};
   std::vector<std::string_view> out;
   for (auto [bit, name] : kNames) {
     if (flags & bit) out.push_back(name);
@@ -55,11 +57,45 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   return out;
 }
 
+// A keynum key specification: the count at `c.keynum_at`, the keys after it.
+void WriteKeySpecs(protocol::ReplySink& w, const CommandSpec& c) {
+  if (c.keynum_at == 0) return w.ArrayHeader(0);
+  w.ArrayHeader(1);
+  w.MapHeader(4);
+  w.Bulk("notes");
+  w.Bulk("The keys are the script's: it decides how it uses them.");
+  w.Bulk("flags");
+  std::vector<std::string_view> flags = SplitNonEmpty(c.key_spec_flags, ' ');
+  w.SetHeader(flags.size());
+  for (std::string_view f : flags) w.SimpleString(f);
+  w.Bulk("begin_search");
+  w.MapHeader(2);
+  w.Bulk("type");
+  w.Bulk("index");
+  w.Bulk("spec");
+  w.MapHeader(1);
+  w.Bulk("index");
+  w.Integer(c.keynum_at);
+  w.Bulk("find_keys");
+  w.MapHeader(2);
+  w.Bulk("type");
+  w.Bulk("keynum");
+  w.Bulk("spec");
+  w.MapHeader(3);
+  w.Bulk("keynumidx");
+  w.Integer(0);
+  w.Bulk("firstkey");
+  w.Integer(1);
+  w.Bulk("keystep");
+  w.Integer(1);
+}
+
 void WriteCommandInfo(protocol::ReplySink& w, const CommandSpec& c) {
   w.ArrayHeader(10);
   w.Bulk(c.name);
   w.Integer(c.arity);
   auto flags = FlagNames(c.flags);
+  if (c.keynum_at != 0) flags.push_back("movablekeys");
   w.SetHeader(flags.size());
   for (auto f : flags) w.SimpleString(f);
   w.Integer(c.first_key);
@@ -69,7 +105,7 @@ void WriteCommandInfo(protocol::ReplySink& w, const CommandSpec& c) {
   w.SetHeader(cats.size());
   for (auto cat : cats) w.SimpleString(cat);
   w.ArrayHeader(0);  // tips
-  w.ArrayHeader(0);  // key specifications
+  WriteKeySpecs(w, c);
   w.ArrayHeader(c.subcommands.size());
   for (const auto& sub : c.subcommands) WriteCommandInfo(w, *sub);
 }
@@ -320,6 +356,11 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
             "mem_not_counted_for_evict:0\r\n", "mem_allocator:", AllocatorName(), "\r\n",
             "lazyfree_pending_objects:", freer.pending_objects(), "\r\n",
             "lazyfreed_objects:", freer.freed_objects(), "\r\n");
+  const ScriptEngine& scripts = ctx.server.scripts();
+  StrAppend(&out, "number_of_cached_scripts:", scripts.cached_scripts(), "\r\n",
+            "number_of_functions:", scripts.functions().function_count(), "\r\n",
+            "number_of_libraries:", scripts.functions().library_count(), "\r\n",
+            "used_memory_functions:", scripts.functions().memory_bytes(), "\r\n");
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {

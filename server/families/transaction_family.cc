@@ -63,7 +63,7 @@ void CmdExec(CommandContext& ctx) {
     tx.End();
     tx.UnwatchAll(keyspace);
     return ctx.w.Error(StrCat("EXECABORT Transaction discarded because of: ",
-                              busy ? protocol::errors::kBusyScript
+                              busy ? ctx.server.scripts().BusyError(storage::NowMs())
                                    : std::string_view("ERR the server is shutting down")));
   }
   const bool changed = tx.WatchedKeyChanged(keyspace, ctx.now_ms);

@@ -16,10 +16,11 @@
 #include "protocol/reply_reader.h"
 #include "server/dispatch/dispatch.h"
 #include "server/dispatch/lock_planner.h"
-#include "server/scripting/lua_libs.h"
 #include "server/process/server.h"
+#include "server/scripting/lua_libs.h"
 #include "server/scripting/sha1.h"
 #include "storage/clock.h"
+#include "storage/dump_payload.h"
 
 extern "C" {
 #include <lauxlib.h>
@@ -47,6 +48,9 @@ constexpr int kHookInstructions = 100000;
 // Nesting limit when turning a Lua value into a reply.
 constexpr int kMaxReplyDepth = 1000;
 constexpr const char* kSourceName = "@user_script";
+constexpr const char* kFunctionSourceName = "@user_function";
+// How long FUNCTION LOAD lets a library's code run, as Redis.
+constexpr int64_t kLoadTimeoutMs = 500;
 constexpr const char* kKilledError = kScriptKilledError.data();
 constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
 // Raised through a script that starts over with wider locks (never replied).
@@ -56,11 +60,13 @@ constexpr const char* kRestartError = "ERR script restarts with its whole databa
 // (or the flush) it was built for.
 std::atomic<uint64_t> g_epoch_counter{0};
 
-// Everything one EVAL needs while its Lua code runs.
+// Everything one EVAL or FCALL needs while its Lua code runs.
 struct ScriptRun {
   ScriptEngine* engine;
   CommandContext* ctx;
-  std::string sha;  // its identity, for ScriptScopes
+  std::string name;      // the script's SHA-1 or the function's name
+  std::string scope_id;  // its identity, for ScriptScopes
+  bool function = false;
   bool read_only = false;
   bool oom = false;        // memory was full when the script started
   bool allow_oom = false;  // allow-oom in its shebang
@@ -90,6 +96,18 @@ struct ScriptRun {
 };
 
 thread_local ScriptRun* t_run = nullptr;
+
+// What a library's code registers while FUNCTION LOAD (or a thread's first
+// FCALL of it) runs it. The callbacks go into the Lua table `callbacks_ref`
+// (index i + 1 for functions[i]).
+struct LibraryLoad {
+  Server* server = nullptr;
+  std::vector<FunctionInfo> functions;
+  int callbacks_ref = LUA_NOREF;
+  int64_t deadline_ms = 0;
+};
+
+thread_local LibraryLoad* t_load = nullptr;
 
 // ---- Lua helpers ------------------------------------------------------------
 
@@ -354,7 +372,7 @@ bool RunCommand(ScriptRun& run) {
     const ScriptScopes::Scope wider = WiderScope(run.scope, run.switched_db);
     if (wider > run.told) {
       run.told = wider;
-      run.engine->scopes().Widen(run.sha, wider);
+      run.engine->scopes().Widen(run.scope_id, wider);
     }
   }
   switch (r.kind) {
@@ -489,13 +507,174 @@ int LuaLog(lua_State* L) {
   }
   // Stack: level, a, " ", b, " ", c ...: concatenate everything above 1.
   lua_concat(L, lua_gettop(L) - 1);
-  ScriptRun* run = t_run;
-  if (run != nullptr) {
+  Server* server = t_run != nullptr    ? &t_run->ctx->server
+                   : t_load != nullptr ? t_load->server
+                                       : nullptr;
+  if (server != nullptr) {
     static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
                                            LogLevel::kWarning};
     size_t len;
     const char* msg = lua_tolstring(L, -1, &len);
-    run->ctx->server.Log(kLevels[level], std::string_view(msg, len));
+    server->Log(kLevels[level], std::string_view(msg, len));
+  }
+  return 0;
+}
+
+// ---- redis.register_function (library loading only) ------------------------
+
+bool ValidFunctionName(const char* s, size_t len) {
+  if (len == 0) return false;
+  for (size_t i = 0; i < len; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!std::isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// Reads the flags table at `idx` into *flags; false on a non-string or
+// unknown flag.
+bool ReadFunctionFlags(lua_State* L, int idx, uint32_t* flags) {
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      return false;
+    }
+    size_t len;
+    const char* s = lua_tolstring(L, -1, &len);
+    bool known = false;
+    for (const FunctionFlagName& f : kFunctionFlagNames) {
+      if (std::string_view(s, len) == f.name) {
+        *flags |= f.flag;
+        known = true;
+      }
+    }
+    lua_pop(L, 1);
+    if (!known) {
+      lua_pop(L, 1);
+      return false;
+    }
+  }
+  return true;
+}
+
+// redis.register_function('name', callback) or
+// redis.register_function{function_name=..., callback=..., flags={...},
+// description=...}. Every check raises before any C++ object is built.
+int LuaRegisterFunction(lua_State* L) {
+  LibraryLoad* load = t_load;
+  if (load == nullptr)
+    return RaiseError(L, "ERR redis.register_function can only be called on FUNCTION LOAD command");
+  const int argc = lua_gettop(L);
+  int name_idx = 0, callback_idx = 0, description_idx = 0;
+  uint32_t flags = 0;
+  if (argc == 1) {
+    if (!lua_istable(L, 1)) {
+      return RaiseError(L,
+                        "ERR calling redis.register_function with a single argument is only "
+                        "applicable to Lua table (representing named arguments).");
+    }
+    // Slots: [2] the name, [3] the callback, [4] the description (nil until
+    // given); lua_next's key and value above them.
+    lua_settop(L, 4);
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      if (!lua_isstring(L, -2)) {
+        return RaiseError(L,
+                          "ERR named argument key given to redis.register_function is not a "
+                          "string");
+      }
+      // A copy of the key (a number would be converted in place, confusing
+      // lua_next); it stays above the value until the end of the turn.
+      const int value = lua_gettop(L);
+      lua_pushvalue(L, -2);
+      const char* key = lua_tostring(L, -1);
+      int slot = 0;
+      if (std::strcmp(key, "function_name") == 0) {
+        if (!lua_isstring(L, value)) {
+          return RaiseError(
+              L, "ERR function_name argument given to redis.register_function must be a string");
+        }
+        slot = 2;
+      } else if (std::strcmp(key, "callback") == 0) {
+        if (!lua_isfunction(L, value)) {
+          return RaiseError(
+              L, "ERR callback argument given to redis.register_function must be a function");
+        }
+        slot = 3;
+      } else if (std::strcmp(key, "description") == 0) {
+        if (!lua_isstring(L, value)) {
+          return RaiseError(
+              L, "ERR description argument given to redis.register_function must be a string");
+        }
+        slot = 4;
+      } else if (std::strcmp(key, "flags") == 0) {
+        if (!lua_istable(L, value)) {
+          return RaiseError(L,
+                            "ERR flags argument to redis.register_function must be a table "
+                            "representing function flags");
+        }
+        if (!ReadFunctionFlags(L, value, &flags)) return RaiseError(L, "ERR unknown flag given");
+      } else {
+        return RaiseError(L, "ERR unknown argument given to redis.register_function");
+      }
+      if (slot != 0) {
+        // A copy: converting a number to a string in place would confuse
+        // lua_next.
+        lua_pushvalue(L, value);
+        lua_replace(L, slot);
+      }
+      lua_pop(L, 2);  // the key's copy and the value; the key stays for lua_next
+    }
+    if (lua_isnil(L, 2)) {
+      return RaiseError(L, "ERR redis.register_function must get a function name argument");
+    }
+    if (lua_isnil(L, 3)) {
+      return RaiseError(L, "ERR redis.register_function must get a callback argument");
+    }
+    lua_tostring(L, 2);
+    name_idx = 2;
+    callback_idx = 3;
+    if (!lua_isnil(L, 4)) {
+      lua_tostring(L, 4);
+      description_idx = 4;
+    }
+  } else if (argc == 2) {
+    if (lua_type(L, 1) != LUA_TSTRING && lua_type(L, 1) != LUA_TNUMBER) {
+      return RaiseError(L, "ERR first argument to redis.register_function must be a string");
+    }
+    if (!lua_isfunction(L, 2)) {
+      return RaiseError(L, "ERR second argument to redis.register_function must be a function");
+    }
+    lua_tostring(L, 1);
+    name_idx = 1;
+    callback_idx = 2;
+  } else {
+    return RaiseError(L, "ERR wrong number of arguments to redis.register_function");
+  }
+  size_t name_len;
+  const char* name = lua_tolstring(L, name_idx, &name_len);
+  if (!ValidFunctionName(name, name_len)) {
+    return RaiseError(L,
+                      "ERR Function names can only contain letters, numbers, or underscores(_) "
+                      "and must be at least one character long");
+  }
+  for (const FunctionInfo& f : load->functions) {
+    if (f.name.size() == name_len && strncasecmp(f.name.data(), name, name_len) == 0) {
+      return RaiseError(L, "ERR Function already exists in the library");
+    }
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, load->callbacks_ref);
+  lua_pushvalue(L, callback_idx);
+  lua_rawseti(L, -2, static_cast<int>(load->functions.size() + 1));
+  lua_pop(L, 1);
+  FunctionInfo& info = load->functions.emplace_back();
+  info.name.assign(name, name_len);
+  info.flags = flags;
+  if (description_idx != 0) {
+    size_t len;
+    const char* d = lua_tolstring(L, description_idx, &len);
+    info.description.emplace(d, len);
   }
   return 0;
 }
@@ -594,7 +773,8 @@ int ErrorHandler(lua_State* L) {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     lua_getinfo(L, "Sl", &ar);
-    if (ar.source != nullptr && std::strcmp(ar.source, kSourceName) == 0) {
+    if (ar.source != nullptr && (std::strcmp(ar.source, kSourceName) == 0 ||
+                                 std::strcmp(ar.source, kFunctionSourceName) == 0)) {
       line = ar.currentline;
       break;
     }
@@ -641,24 +821,45 @@ void Hook(lua_State* L, lua_Debug*) {
   if (ran_ms >= run->busy_threshold_ms) run->ctx->server.ServeOthersWhileBusy();
   if (!run->busy_logged && ran_ms > run->busy_threshold_ms) {
     run->busy_logged = true;
-    run->ctx->server.Log(
-        LogLevel::kWarning,
-        StrCat("Slow script detected: still in execution after ",
-               storage::NowMs() - run->running.start_ms,
-               " milliseconds. You can try killing the script using the SCRIPT KILL command. "
-               "Script name is: ",
-               run->sha, "."));
+    run->ctx->server.Log(LogLevel::kWarning,
+                         StrCat("Slow script detected: still in execution after ",
+                                storage::NowMs() - run->running.start_ms,
+                                " milliseconds. You can try killing the script using the ",
+                                run->function ? "FUNCTION KILL" : "SCRIPT KILL",
+                                " command. Script name is: ", run->name, "."));
   }
 }
 
-// Runs the compiled script (stack: [1] the function) and writes its result
-// into the writer passed as upvalue-free light userdata at [2].
+// FUNCTION LOAD's watchdog: a library's code may run for kLoadTimeoutMs.
+void LoadHook(lua_State* L, lua_Debug*) {
+  if (t_load != nullptr && storage::NowMs() > t_load->deadline_ms) {
+    RaiseError(L, "ERR FUNCTION LOAD timeout");
+  }
+}
+
+// Runs the compiled script (stack: [1] the function, [2] the writer as
+// light userdata, [3...] the function's arguments) and writes its result
+// into the writer.
 int RunAndConvert(lua_State* L) {
   auto* w = static_cast<protocol::ReplySink*>(lua_touserdata(L, 2));
-  lua_settop(L, 1);
-  lua_call(L, 0, 1);
+  lua_remove(L, 2);
+  lua_call(L, lua_gettop(L) - 1, 1);
   WriteLuaValue(L, 1, *w, t_run->resp, 0);
   return 0;
+}
+
+// A function library's global environment: reads go to the scripts'
+// globals, except KEYS and ARGV (functions get them as arguments).
+int FunctionGlobalIndex(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char* name = lua_tostring(L, 2);
+    if (std::strcmp(name, "KEYS") == 0 || std::strcmp(name, "ARGV") == 0) {
+      return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name);
+    }
+  }
+  lua_settop(L, 2);
+  lua_gettable(L, lua_upvalueindex(1));
+  return 1;
 }
 
 std::string AsciiLowerCopy(std::string_view s) {
@@ -765,26 +966,121 @@ class LuaVm {
     return it == flags_.end() ? ShebangFlags{} : it->second;
   }
 
-  // Sets KEYS and ARGV from args[first_key ...], and puts back the library
-  // settings a previous script changed (cjson's), as each script starts.
+  // Sets KEYS and ARGV from args[3 ...] (EVAL's globals), and puts back the
+  // library settings a previous script changed (cjson's), as each script
+  // starts.
   void SetKeysAndArgv(const protocol::CommandArgs& args, size_t numkeys) {
-    ResetJsonSettings(L_);
+    PushKeysAndArgv(args, numkeys);  // [-2] KEYS [-1] ARGV
     lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
+    lua_pushliteral(L_, "KEYS");
+    lua_pushvalue(L_, -4);
+    lua_rawset(L_, -3);
+    lua_pushliteral(L_, "ARGV");
+    lua_pushvalue(L_, -3);
+    lua_rawset(L_, -3);
+    lua_pop(L_, 3);
+  }
+
+  void RestoreHook() { lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions); }
+
+  // Puts back the library settings a previous script changed (cjson's), as
+  // each function starts, and pushes its two arguments: the KEYS and ARGV
+  // tables from args[3 ...].
+  void PushKeysAndArgv(const protocol::CommandArgs& args, size_t numkeys) {
+    ResetJsonSettings(L_);
     for (int pass = 0; pass < 2; ++pass) {
       const size_t begin = pass == 0 ? 3 : 3 + numkeys;
       const size_t end = pass == 0 ? 3 + numkeys : args.size();
-      lua_pushstring(L_, pass == 0 ? "KEYS" : "ARGV");
       lua_createtable(L_, static_cast<int>(end - begin), 0);
       for (size_t i = begin; i < end; ++i) {
         lua_pushlstring(L_, args[i].data(), args[i].size());
         lua_rawseti(L_, -2, static_cast<int>(i - begin + 1));
       }
-      lua_rawset(L_, -3);
     }
-    lua_pop(L_, 1);
   }
 
-  void RestoreHook() { lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions); }
+  // Runs a library's code (`code`, its shebang line first) in the load
+  // environment, collecting what it registers into *load. Leaves the stack
+  // as it was. On failure sets *error to the reply and returns false.
+  bool LoadLibrary(std::string_view code, LibraryLoad* load, std::string* error) {
+    const int top = lua_gettop(L_);
+    // The code from the shebang's newline on: line numbers stay the file's.
+    const size_t nl = code.find('\n');
+    const std::string_view body = nl == std::string_view::npos ? "" : code.substr(nl);
+    lua_pushcfunction(L_, ErrorHandler);
+    if (luaL_loadbuffer(L_, body.data(), body.size(), kFunctionSourceName) != 0) {
+      *error = StrCat("ERR Error compiling function: ", lua_tostring(L_, -1));
+      lua_settop(L_, top);
+      return false;
+    }
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, function_env_ref_);
+    lua_setfenv(L_, -2);
+    SetFunctionEnvIndex(load_api_ref_);
+    lua_newtable(L_);
+    load->callbacks_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
+    load->deadline_ms = storage::NowMs() + kLoadTimeoutMs;
+    t_load = load;
+    lua_sethook(L_, LoadHook, LUA_MASKCOUNT, kHookInstructions / 10);
+    const int rc = lua_pcall(L_, 0, 0, top + 1);
+    t_load = nullptr;
+    RestoreHook();
+    SetFunctionEnvIndex(runtime_index_ref_);
+    lua_gc(L_, LUA_GCRESTART, 0);
+    bool ok = true;
+    if (rc != 0) {
+      ok = false;
+      std::string message = "ERR unknown error";
+      if (lua_istable(L_, -1)) {
+        lua_getfield(L_, -1, "err");
+        if (const char* m = lua_tostring(L_, -1)) message = m;
+      } else if (const char* m = lua_tostring(L_, -1)) {
+        message = StrCat("ERR ", m);
+      }
+      *error = StrCat("ERR Error registering functions: ", message);
+    } else if (load->functions.empty()) {
+      ok = false;
+      *error = "ERR No functions registered";
+    }
+    lua_settop(L_, top);
+    if (!ok) {
+      luaL_unref(L_, LUA_REGISTRYINDEX, load->callbacks_ref);
+      load->callbacks_ref = LUA_NOREF;
+      return false;
+    }
+    return true;
+  }
+
+  // Keeps a library loaded by LoadLibrary in this state under `id`.
+  void AdoptLibrary(uint64_t id, int callbacks_ref) {
+    auto [it, added] = libraries_.try_emplace(id, callbacks_ref);
+    if (!added) luaL_unref(L_, LUA_REGISTRYINDEX, callbacks_ref);
+  }
+
+  // Pushes function `index` of `lib`, loading the library into this state
+  // first if it has not been. On failure pushes nothing and sets *error.
+  bool PushFunction(const FunctionLibraries& registry, const Library& lib, size_t index,
+                    Server* server, std::string* error) {
+    DropUnregistered(registry);
+    auto it = libraries_.find(lib.id);
+    if (it == libraries_.end()) {
+      LibraryLoad load;
+      load.server = server;
+      if (!LoadLibrary(lib.code, &load, error)) return false;
+      if (load.functions.size() != lib.functions.size()) {
+        luaL_unref(L_, LUA_REGISTRYINDEX, load.callbacks_ref);
+        *error = "ERR the library registered other functions on this thread";
+        return false;
+      }
+      it = libraries_.emplace(lib.id, load.callbacks_ref).first;
+    }
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, it->second);
+    lua_rawgeti(L_, -1, static_cast<int>(index + 1));
+    lua_remove(L_, -2);
+    if (lua_isfunction(L_, -1)) return true;
+    lua_pop(L_, 1);
+    *error = "ERR Function not found";
+    return false;
+  }
 
  private:
   void OpenLibrary(lua_CFunction open, const char* name) {
@@ -796,6 +1092,90 @@ class LuaVm {
   void SetFunction(const char* name, lua_CFunction f) {
     lua_pushcfunction(L_, f);
     lua_setfield(L_, -2, name);
+  }
+
+  // Forgets the libraries no longer registered (replaced, deleted, flushed)
+  // once the registry's generation moved.
+  void DropUnregistered(const FunctionLibraries& registry) {
+    const uint64_t generation = registry.generation();
+    if (generation == libraries_generation_) return;
+    absl::flat_hash_set<uint64_t> live;
+    for (const FunctionLibraries::LibraryPtr& lib : registry.All()) live.insert(lib->id);
+    for (auto it = libraries_.begin(); it != libraries_.end();) {
+      if (live.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      luaL_unref(L_, LUA_REGISTRYINDEX, it->second);
+      libraries_.erase(it++);
+    }
+    libraries_generation_ = generation;
+  }
+
+  void SetFunctionEnvIndex(int ref) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, env_meta_ref_);
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
+    lua_setfield(L_, -2, "__index");
+    lua_pop(L_, 1);
+  }
+
+  // Pushes a metatable that refuses writes and raises on reading a missing
+  // name, as the globals do.
+  void PushStrictMetatable() {
+    lua_createtable(L_, 0, 3);
+    lua_pushcfunction(L_, MissingGlobal);
+    lua_setfield(L_, -2, "__index");
+    lua_pushcfunction(L_, ReadonlyNewIndex);
+    lua_setfield(L_, -2, "__newindex");
+    lua_pushboolean(L_, 0);
+    lua_setfield(L_, -2, "__metatable");
+  }
+
+  // The environment of function libraries (one table every library's code
+  // and callbacks share): empty, read-only, and reading through its
+  // metatable's __index, which points at the load API while a library's
+  // code runs and at the scripts' globals otherwise. REQUIRES: the real
+  // globals at index `globals`.
+  void BuildFunctionEnvironment(int globals) {
+    lua_newtable(L_);           // the environment
+    lua_createtable(L_, 0, 3);  // its metatable
+    lua_pushvalue(L_, globals);
+    lua_pushcclosure(L_, FunctionGlobalIndex, 1);
+    lua_pushvalue(L_, -1);
+    runtime_index_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    lua_setfield(L_, -2, "__index");
+    lua_pushcfunction(L_, ReadonlyNewIndex);
+    lua_setfield(L_, -2, "__newindex");
+    lua_pushboolean(L_, 0);
+    lua_setfield(L_, -2, "__metatable");
+    lua_pushvalue(L_, -1);
+    env_meta_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    lua_setmetatable(L_, -2);
+    function_env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+
+    // What a library's code sees while it loads: redis.register_function,
+    // redis.log and the constants, nothing else.
+    lua_newtable(L_);  // the load-time globals
+    lua_newtable(L_);  // their redis
+    SetFunction("register_function", LuaRegisterFunction);
+    SetFunction("log", LuaLog);
+    const std::pair<const char*, int> kConstants[] = {{"LOG_DEBUG", 0},
+                                                      {"LOG_VERBOSE", 1},
+                                                      {"LOG_NOTICE", 2},
+                                                      {"LOG_WARNING", 3},
+                                                      {"REDIS_VERSION_NUM", kRedisVersionNum}};
+    for (const auto& [name, value] : kConstants) {
+      lua_pushinteger(L_, value);
+      lua_setfield(L_, -2, name);
+    }
+    lua_pushlstring(L_, kRedisVersion.data(), kRedisVersion.size());
+    lua_setfield(L_, -2, "REDIS_VERSION");
+    PushStrictMetatable();
+    lua_setmetatable(L_, -2);
+    lua_setfield(L_, -2, "redis");
+    PushStrictMetatable();
+    lua_setmetatable(L_, -2);
+    load_api_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   }
 
   void Build() {
@@ -878,6 +1258,7 @@ class LuaVm {
     lua_setmetatable(L_, globals);
     lua_pushvalue(L_, globals);
     globals_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    BuildFunctionEnvironment(globals);
     // Scripts (and code they load) see a read-only proxy of them.
     lua_pushvalue(L_, globals);
     MakeReadonlyProxy(L_, protected_set);
@@ -896,10 +1277,21 @@ class LuaVm {
   uint64_t epoch_;
   int globals_ref_ = LUA_NOREF;
   int functions_ref_ = LUA_NOREF;
+  // Function libraries (BuildFunctionEnvironment).
+  int function_env_ref_ = LUA_NOREF;
+  int env_meta_ref_ = LUA_NOREF;
+  int runtime_index_ref_ = LUA_NOREF;
+  int load_api_ref_ = LUA_NOREF;
+  // The libraries loaded into this state: library id -> the registry ref
+  // of its callbacks table. Checked against the registry's generation.
+  absl::flat_hash_map<uint64_t, int> libraries_;
+  uint64_t libraries_generation_ = 0;
   absl::flat_hash_map<std::string, ShebangFlags> flags_;  // scripts with a shebang
 };
 
 thread_local std::unique_ptr<LuaVm> t_vm;
+
+LuaVm& ThreadVm(const ScriptEngine& engine);
 
 LuaVm& ThreadVm(const ScriptEngine& engine) {
   if (t_vm == nullptr || t_vm->owner() != &engine || t_vm->epoch() != engine.epoch()) {
@@ -907,6 +1299,101 @@ LuaVm& ThreadVm(const ScriptEngine& engine) {
     t_vm = std::make_unique<LuaVm>(&engine, engine.epoch());
   }
   return *t_vm;
+}
+
+// What RunScript runs.
+struct RunSpec {
+  std::string name;      // the script's SHA-1 or the function's name
+  std::string scope_id;  // its identity in ScriptScopes
+  bool function;     // FCALL (KEYS and ARGV are its arguments) or EVAL
+  bool read_only;    // refuse write commands
+  bool allow_oom;
+};
+
+// Runs a script or function and writes its result, or its error, to ctx.w:
+// the one run path of EVAL and FCALL. Stack: [1] ErrorHandler [2] the
+// function [3 .. 2 + nargs] its arguments.
+void RunScript(ScriptEngine& engine, CommandContext& ctx, LuaVm& vm, int nargs,
+               const RunSpec& spec) {
+  ScriptRun run;
+  run.engine = &engine;
+  run.ctx = &ctx;
+  run.name = spec.name;
+  run.function = spec.function;
+  run.read_only = spec.read_only;
+  run.oom = ctx.oom;
+  run.allow_oom = spec.allow_oom;
+  run.now_ms = ctx.now_ms;
+  run.busy_threshold_ms = engine.server().config().busy_reply_threshold_ms();
+  run.running.start_ms = storage::NowMs();
+  run.running.function = spec.function;
+  run.running.name = spec.name;
+  run.running.command = &ctx.args;
+  run.scope_id = spec.scope_id;
+  run.scope = engine.scopes().Get(spec.scope_id);
+  run.start_db = ctx.client.db();
+  run.restartable = ctx.may_rerun;
+
+  // The declared keys' shards were locked by the dispatcher (EVAL's row
+  // plans them), into ctx.locks; redis.call adds to that set.
+  run.locks = ctx.locks;
+  ShardLocks own;
+  if (run.locks == nullptr) run.locks = &own;
+  const int db_before = ctx.client.db();
+
+  lua_State* L = vm.L();
+  protocol::ReplyCapture out;
+  out.set_protocol(ctx.w.protocol());
+  lua_pushcfunction(L, RunAndConvert);
+  lua_insert(L, 2);  // [1] handler [2] RunAndConvert [3] function [4...] arguments
+  lua_pushlightuserdata(L, &out);
+  lua_insert(L, 4);  // [4] writer [5...] arguments
+
+  engine.AddRunning(&run.running);
+  t_run = &run;
+  const int rc = lua_pcall(L, 2 + nargs, 0, 1);
+  t_run = nullptr;
+  engine.RemoveRunning(&run.running);
+
+  ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
+  if (run.killed || run.restart) vm.RestoreHook();
+  lua_gc(L, LUA_GCRESTART, 0);
+  engine.CountRun(run.scope, run.restart && !run.killed);
+  if (run.restart && !run.killed) {
+    // Nothing was written or replied: the dispatcher runs this EVAL or FCALL
+    // again, planned with the scope just learned.
+    lua_settop(L, 0);
+    ctx.rerun = true;
+    return;
+  }
+
+  if (rc == 0) {
+    lua_settop(L, 0);
+    if (out.values().size() == 1 && out.complete()) {
+      return protocol::WriteReplyValue(ctx.w, out.values()[0]);
+    }
+    return ctx.w.Error("ERR the script's reply could not be converted");
+  }
+  std::string message;
+  int line = -1;
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "err");
+    if (const char* s = lua_tostring(L, -1)) message = s;
+    lua_getfield(L, -2, "line");
+    line = static_cast<int>(lua_tointeger(L, -1));
+  } else {
+    // Out of memory, or an error in the error handler: the bare message.
+    const char* s = lua_tostring(L, -1);
+    message = StrCat("ERR ", s != nullptr ? s : "unknown error");
+  }
+  lua_settop(L, 0);
+  if (run.killed) message = kKilledError;
+  if (line > 0) {
+    ctx.w.Error(StrCat(message, " script: ", spec.name, ", on ",
+                       spec.function ? kFunctionSourceName : kSourceName, ":", line, "."));
+  } else {
+    ctx.w.Error(StrCat(message, " script: ", spec.name));
+  }
 }
 
 }  // namespace
@@ -983,20 +1470,50 @@ bool ScriptEngine::BusySlow(int64_t now_ms, const RunningScript* except) {
   return false;
 }
 
-ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms) {
+ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms, bool functions) {
   const int64_t threshold = server_.config().busy_reply_threshold_ms();
   std::lock_guard lock(running_mu_);
   bool busy = false;
+  bool other_kind = false;
   bool killed = false;
   for (RunningScript* r : running_) {
     if (now_ms - r->start_ms < threshold) continue;
+    if (r->function != functions) {
+      other_kind = true;
+      continue;
+    }
     busy = true;
     if (r->wrote.load(std::memory_order_relaxed)) continue;
     r->kill.store(true, std::memory_order_relaxed);
     killed = true;
   }
   if (killed) return KillOutcome::kKilled;
-  return busy ? KillOutcome::kUnkillable : KillOutcome::kNotBusy;
+  if (busy) return KillOutcome::kUnkillable;
+  return other_kind ? KillOutcome::kOtherKind : KillOutcome::kNotBusy;
+}
+
+std::string_view ScriptEngine::BusyError(int64_t now_ms) {
+  const int64_t threshold = server_.config().busy_reply_threshold_ms();
+  std::lock_guard lock(running_mu_);
+  for (const RunningScript* r : running_) {
+    if (now_ms - r->start_ms >= threshold && r->function) return protocol::errors::kBusyFunction;
+  }
+  return protocol::errors::kBusyScript;
+}
+
+bool ScriptEngine::FindRunningFunction(int64_t now_ms, RunningFunction* out) {
+  std::lock_guard lock(running_mu_);
+  for (const RunningScript* r : running_) {
+    if (!r->function) continue;
+    out->name = r->name;
+    out->command.clear();
+    if (r->command != nullptr) {
+      for (size_t i = 0; i < r->command->size(); ++i) out->command.emplace_back((*r->command)[i]);
+    }
+    out->duration_ms = std::max<int64_t>(0, now_ms - r->start_ms);
+    return true;
+  }
+  return false;
 }
 
 void ScriptEngine::KillAll() {
@@ -1069,78 +1586,171 @@ void ScriptEngine::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
     return ctx.w.Error(protocol::errors::kOom);
   }
 
-  ScriptRun run;
-  run.engine = this;
-  run.ctx = &ctx;
-  run.sha = sha;
-  run.read_only = read_only;
-  run.oom = ctx.oom;
-  run.allow_oom = flags.allow_oom;
-  run.now_ms = ctx.now_ms;
-  run.busy_threshold_ms = server_.config().busy_reply_threshold_ms();
-  run.running.start_ms = storage::NowMs();
-  run.scope = scopes_.Get(sha);
-  run.start_db = ctx.client.db();
-  run.restartable = ctx.may_rerun;
-
-  // The declared keys' shards were locked by the dispatcher (EVAL's row
-  // plans them), into ctx.locks; redis.call adds to that set.
-  run.locks = ctx.locks;
-  ShardLocks own;
-  if (run.locks == nullptr) run.locks = &own;
-  const int db_before = ctx.client.db();
-
   vm.SetKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));
-  protocol::ReplyCapture out;
-  out.set_protocol(ctx.w.protocol());
-  lua_pushcfunction(L, RunAndConvert);
-  lua_insert(L, 2);                // [1] handler [2] RunAndConvert [3] function
-  lua_pushlightuserdata(L, &out);  // [4] writer
+  RunScript(*this, ctx, vm, 0, RunSpec{sha, sha, false, read_only, flags.allow_oom});
+}
 
-  AddRunning(&run.running);
-  t_run = &run;
-  const int rc = lua_pcall(L, 2, 0, 1);
-  t_run = nullptr;
-  RemoveRunning(&run.running);
+// ---- functions ------------------------------------------------------------------
 
-  ctx.client.set_db(db_before);  // SELECT inside a script does not leak out
-  if (run.killed || run.restart) vm.RestoreHook();
-  lua_gc(L, LUA_GCRESTART, 0);
-  CountRun(run.scope, run.restart && !run.killed);
-  if (run.restart && !run.killed) {
-    // Nothing was written or replied: the dispatcher runs this EVAL again,
-    // planned with the scope just learned.
-    lua_settop(L, 0);
-    ctx.rerun = true;
-    return;
+std::string FunctionScopeId(std::string_view name) { return StrCat("fcall:", AsciiLower(name)); }
+
+namespace {
+
+// The name in a library's shebang ("#!lua name=mylib"): Redis's checks, in
+// its order. Returns false with *error the reply.
+bool ParseLibraryHeader(std::string_view code, std::string* name, std::string* error) {
+  if (code.substr(0, 2) != "#!") {
+    *error = "ERR Missing library metadata";
+    return false;
   }
-
-  if (rc == 0) {
-    lua_settop(L, 0);
-    if (out.values().size() == 1 && out.complete()) {
-      return protocol::WriteReplyValue(ctx.w, out.values()[0]);
+  const size_t nl = code.find('\n');
+  if (nl == std::string_view::npos) {
+    *error = "ERR Invalid library metadata";
+    return false;
+  }
+  // Words split on white space; a word in double quotes loses them.
+  std::vector<std::string_view> words;
+  const std::string_view line = code.substr(0, nl);
+  for (size_t i = 0; i < line.size();) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i == line.size()) break;
+    size_t j = i;
+    while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
+    words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  const std::string_view engine = words[0].substr(2);
+  bool named = false;
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (w.size() >= 5 && protocol::EqualsIgnoreCase(w.substr(0, 5), "name=")) {
+      if (named) {
+        *error = "ERR Invalid metadata value, name argument was given multiple times";
+        return false;
+      }
+      named = true;
+      std::string_view v = w.substr(5);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      name->assign(v);
+      continue;
     }
-    return ctx.w.Error("ERR the script's reply could not be converted");
+    *error = StrCat("ERR Invalid metadata value given: ", w);
+    return false;
   }
-  std::string message;
-  int line = -1;
-  if (lua_istable(L, -1)) {
-    lua_getfield(L, -1, "err");
-    if (const char* s = lua_tostring(L, -1)) message = s;
-    lua_getfield(L, -2, "line");
-    line = static_cast<int>(lua_tointeger(L, -1));
-  } else {
-    // Out of memory, or an error in the error handler: the bare message.
-    const char* s = lua_tostring(L, -1);
-    message = StrCat("ERR ", s != nullptr ? s : "unknown error");
+  if (!named) {
+    *error = "ERR Library name was not given";
+    return false;
   }
+  if (!ValidFunctionName(name->data(), name->size())) {
+    *error =
+        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+        "least one character long";
+    return false;
+  }
+  if (!protocol::EqualsIgnoreCase(engine, "lua")) {
+    *error = StrCat("ERR Engine '", engine, "' not found");
+    return false;
+  }
+  return true;
+}
+
+// Checks and runs `code` in this thread's state: the library it makes, or
+// false with *error the reply. `*callbacks_ref` receives its loaded
+// callbacks (the caller adopts or unrefs them).
+bool CompileLibrary(ScriptEngine& engine, LuaVm& vm, std::string_view code, Library* lib,
+                    int* callbacks_ref, std::string* error) {
+  if (!ParseLibraryHeader(code, &lib->name, error)) return false;
+  LibraryLoad load;
+  load.server = &engine.server();
+  if (!vm.LoadLibrary(code, &load, error)) return false;
+  lib->code.assign(code);
+  lib->functions = std::move(load.functions);
+  *callbacks_ref = load.callbacks_ref;
+  return true;
+}
+
+}  // namespace
+
+void ScriptEngine::FunctionLoad(CommandContext& ctx, std::string_view code, bool replace) {
+  Library lib;
+  std::string error;
+  if (!ParseLibraryHeader(code, &lib.name, &error)) return ctx.w.Error(error);
+  if (!replace && functions_.HasLibrary(lib.name)) {
+    return ctx.w.Error(StrCat("ERR Library '", lib.name, "' already exists"));
+  }
+  LuaVm& vm = ThreadVm(*this);
+  int callbacks = LUA_NOREF;
+  if (!CompileLibrary(*this, vm, code, &lib, &callbacks, &error)) return ctx.w.Error(error);
+  const std::string name = lib.name;
+  uint64_t id = 0;
+  error = functions_.Load(std::move(lib), replace, &id);
+  if (!error.empty()) {
+    luaL_unref(vm.L(), LUA_REGISTRYINDEX, callbacks);
+    return ctx.w.Error(error);
+  }
+  vm.AdoptLibrary(id, callbacks);
+  ctx.w.Bulk(name);
+}
+
+void ScriptEngine::FunctionRestore(CommandContext& ctx, std::string_view payload,
+                                   RestorePolicy policy) {
+  std::vector<std::string> codes;
+  std::string error;
+  if (!storage::DecodeFunctionsPayload(payload, &codes, &error)) return ctx.w.Error(error);
+  LuaVm& vm = ThreadVm(*this);
+  std::vector<Library> libs;
+  absl::flat_hash_set<std::string> lib_names, function_names;
+  for (const std::string& code : codes) {
+    Library lib;
+    int callbacks = LUA_NOREF;
+    if (!CompileLibrary(*this, vm, code, &lib, &callbacks, &error)) return ctx.w.Error(error);
+    luaL_unref(vm.L(), LUA_REGISTRYINDEX, callbacks);  // each thread loads it at its first FCALL
+    if (!lib_names.insert(lib.name).second) {
+      return ctx.w.Error(StrCat("ERR Library '", lib.name, "' already exists"));
+    }
+    for (const FunctionInfo& f : lib.functions) {
+      if (!function_names.insert(AsciiLower(f.name)).second) {
+        return ctx.w.Error(StrCat("ERR Function ", f.name, " already exists"));
+      }
+    }
+    libs.push_back(std::move(lib));
+  }
+  error = functions_.Restore(std::move(libs), policy);
+  if (!error.empty()) return ctx.w.Error(error);
+  ctx.w.Ok();
+}
+
+void ScriptEngine::Fcall(CommandContext& ctx, bool read_only) {
+  size_t index = 0;
+  const FunctionLibraries::LibraryPtr lib = functions_.FindFunction(ctx.arg(1), &index);
+  if (lib == nullptr) return ctx.w.Error("ERR Function not found");
+  std::optional<int64_t> numkeys = protocol::ParseInt64(ctx.arg(2));
+  if (!numkeys) return ctx.w.Error("ERR Bad number of keys provided");
+  if (*numkeys > static_cast<int64_t>(ctx.argc() - 3)) {
+    return ctx.w.Error("ERR Number of keys can't be greater than number of args");
+  }
+  if (*numkeys < 0) return ctx.w.Error("ERR Number of keys can't be negative");
+  const FunctionInfo& fn = lib->functions[index];
+  const bool no_writes = (fn.flags & kFunctionNoWrites) != 0;
+  const bool allow_oom = (fn.flags & kFunctionAllowOom) != 0;
+  if (read_only && !no_writes) {
+    return ctx.w.Error("ERR Can not execute a script with write flag using *_ro command.");
+  }
+  // Memory full at the start: a function that may write must allow it.
+  if (ctx.oom && !no_writes && !allow_oom) return ctx.w.Error(protocol::errors::kOom);
+
+  LuaVm& vm = ThreadVm(*this);
+  lua_State* L = vm.L();
   lua_settop(L, 0);
-  if (run.killed) message = kKilledError;
-  if (line > 0) {
-    ctx.w.Error(StrCat(message, " script: ", sha, ", on @user_script:", line, "."));
-  } else {
-    ctx.w.Error(StrCat(message, " script: ", sha));
+  lua_pushcfunction(L, ErrorHandler);  // [1]
+  std::string error;
+  if (!vm.PushFunction(functions_, *lib, index, &server_, &error)) {  // [2]
+    lua_settop(L, 0);
+    return ctx.w.Error(error);
   }
+  vm.PushKeysAndArgv(ctx.args, static_cast<size_t>(*numkeys));  // [3] KEYS [4] ARGV
+  RunScript(*this, ctx, vm, 2,
+            RunSpec{fn.name, FunctionScopeId(fn.name), true, no_writes, allow_oom});
 }
 
 }  // namespace sluice::server

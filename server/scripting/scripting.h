@@ -1,6 +1,7 @@
 #pragma once
 // Lua scripting: EVAL / EVALSHA and the script cache behind SCRIPT LOAD,
-// EXISTS, FLUSH and KILL.
+// EXISTS, FLUSH and KILL; functions: FCALL / FCALL_RO and the libraries of
+// FUNCTION LOAD / DELETE / FLUSH / RESTORE (server/scripting/functions.h).
 //
 // The script bodies are registered server-wide, by the SHA-1 of their text
 // (mutex-protected). Each I/O thread has its own Lua 5.1 state (thread_local),
@@ -28,8 +29,17 @@
 // connections of its I/O thread (Server::ServeOthersWhileBusy), which then
 // get BUSY like everyone else; SCRIPT KILL and SHUTDOWN get through.
 //
-// Thread-safe: Eval runs on the caller's thread; Kill, Exists, Flush and Load
-// may be called from any thread at any time.
+// Functions live in a server-wide FunctionLibraries registry. FUNCTION LOAD
+// runs the library's code once in the caller's Lua state, where only
+// redis.register_function, redis.log and the version constants exist; each
+// I/O thread loads a library's code into its own state the first time it
+// calls one of its functions (and again after SCRIPT FLUSH rebuilt the
+// state), keyed by the library's id, so REPLACE and DELETE take effect on
+// every thread at its next FCALL. EVAL and FCALL share one run path
+// (RunScript in scripting.cc): locks, busy handling, kills, replies.
+//
+// Thread-safe: Eval and Fcall run on the caller's thread; Kill, Exists,
+// Flush and Load may be called from any thread at any time.
 
 #include <atomic>
 #include <cstdint>
@@ -41,6 +51,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/script_scopes.h"
+#include "server/scripting/functions.h"
 
 namespace sluice::server {
 
@@ -49,15 +60,23 @@ class Server;
 inline constexpr std::string_view kScriptKilledError =
     "ERR Script killed by user with SCRIPT KILL...";
 
-// One script being run, as SCRIPT KILL sees it.
+// One script being run, as SCRIPT KILL, FUNCTION KILL and FUNCTION STATS
+// see it.
 struct RunningScript {
   int64_t start_ms = 0;
+  bool function = false;                           // FCALL (else EVAL)
+  std::string name;                                // the function's name, or the script's SHA-1
+  const protocol::CommandArgs* command = nullptr;  // the FCALL/EVAL, while it runs
   std::atomic<bool> wrote{false};  // ran a write command: no longer killable
   std::atomic<bool> kill{false};   // SCRIPT KILL asked it to stop
   // Ran a command with an effect others could see (a write, a publish, an
   // admin command): the script may no longer start over. Its own thread's.
   bool effects = false;
 };
+
+// The identity of FCALL's function `name` in ScriptEngine::scopes() (EVAL's
+// scripts are named by their SHA-1, 40 hex digits, so the two never meet).
+std::string FunctionScopeId(std::string_view name);
 
 class ScriptEngine {
  public:
@@ -79,11 +98,32 @@ class ScriptEngine {
   void Flush();
   size_t cached_scripts() const;
 
-  enum class KillOutcome { kNotBusy, kKilled, kUnkillable };
-  // SCRIPT KILL: stops every script that has run for longer than
-  // busy-reply-threshold and has not written. kUnkillable when every busy
-  // script has written; kNotBusy when none is busy.
-  KillOutcome Kill(int64_t now_ms);
+  // FCALL name numkeys key... arg... (FCALL_RO with `read_only`).
+  void Fcall(CommandContext& ctx, bool read_only);
+  // FUNCTION LOAD [REPLACE] code: replies the library's name or the error.
+  void FunctionLoad(CommandContext& ctx, std::string_view code, bool replace);
+  // FUNCTION RESTORE payload policy.
+  void FunctionRestore(CommandContext& ctx, std::string_view payload, RestorePolicy policy);
+  FunctionLibraries& functions() { return functions_; }
+  const FunctionLibraries& functions() const { return functions_; }
+
+  enum class KillOutcome { kNotBusy, kKilled, kUnkillable, kOtherKind };
+  // SCRIPT KILL (functions false) / FUNCTION KILL (true): stops every script
+  // of that kind that has run for longer than busy-reply-threshold and has
+  // not written. kUnkillable when every busy one of that kind has written;
+  // kOtherKind when only scripts of the other kind are busy; kNotBusy when
+  // none is busy.
+  KillOutcome Kill(int64_t now_ms, bool functions = false);
+  // The BUSY error for clients while a script is busy: it names SCRIPT KILL
+  // or FUNCTION KILL after what runs, as Redis does.
+  std::string_view BusyError(int64_t now_ms);
+  // A running function, as FUNCTION STATS reports it.
+  struct RunningFunction {
+    std::string name;
+    std::vector<std::string> command;
+    int64_t duration_ms = 0;
+  };
+  bool FindRunningFunction(int64_t now_ms, RunningFunction* out);
   // Stops every running script, written or not (server shutdown).
   void KillAll();
   // Whether a script (other than `except`) has run for longer than
@@ -122,6 +162,7 @@ class ScriptEngine {
 
  private:
   Server& server_;
+  FunctionLibraries functions_;
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::string> bodies_;  // sha1 hex -> script text
   std::atomic<uint64_t> epoch_{1};

@@ -1,0 +1,53 @@
+#pragma once
+// The RDB encodings of lengths and strings, as DUMP payloads and RDB files
+// carry them (Redis's format, so payloads travel between sluice and Redis):
+//
+//   length: 00xxxxxx (6 bits) | 01xxxxxx xxxxxxxx (14 bits, big-endian) |
+//           0x80 + 4 bytes big-endian | 0x81 + 8 bytes big-endian
+//   string: a length and that many bytes, or 11xxxxxx: an integer in 1, 2 or
+//           4 little-endian bytes (written as its decimal text), or LZF:
+//           0xc3, compressed length, plain length, the compressed bytes.
+//
+// The writer emits plain strings (every reader accepts them); the reader
+// takes all the forms. Pure functions and a cursor over caller-owned bytes;
+// thread-compatible.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice::storage {
+
+// RDB opcodes that name what follows.
+inline constexpr uint8_t kRdbOpcodeFunctionPreGa = 246;  // a 7.0 release-candidate format
+inline constexpr uint8_t kRdbOpcodeFunction2 = 245;      // a function library: its code
+
+void AppendRdbLength(std::string* out, uint64_t length);
+void AppendRdbString(std::string* out, std::string_view s);
+
+// Reads RDB values from the front of `in`. Every Read returns false, having
+// consumed an unspecified part of the input, on truncated or malformed data.
+class RdbReader {
+ public:
+  explicit RdbReader(std::string_view in) : in_(in) {}
+
+  [[nodiscard]] bool ReadByte(uint8_t* b);
+  // A plain length (false for an encoded-string marker).
+  [[nodiscard]] bool ReadLength(uint64_t* length);
+  [[nodiscard]] bool ReadString(std::string* s);
+  size_t remaining() const { return in_.size() - pos_; }
+
+ private:
+  // The length prefix; *encoding is set (0..3) for the 11xxxxxx forms.
+  bool ReadLengthOrEncoding(uint64_t* length, int* encoding);
+  bool ReadBytes(size_t n, std::string_view* out);
+
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+// LZF decompression of `in` into exactly `plain_length` bytes; false when
+// the data is malformed or does not decompress to that length.
+[[nodiscard]] bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out);
+
+}  // namespace sluice::storage
