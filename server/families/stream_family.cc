@@ -117,6 +117,22 @@ void WriteRange(protocol::ReplySink& w, const Stream& s, StreamId start, StreamI
   for (const StreamEntryView& e : found) WriteEntry(w, e);
 }
 
+// MAXLEN's and LIMIT's numbers: false after replying the error.
+bool ParseNonNegative(CommandContext& ctx, std::string_view arg, std::string_view negative_error,
+                      uint64_t* out) {
+  const std::optional<int64_t> n = ParseInt64(arg);
+  if (!n) {
+    ctx.w.Error(errors::kNotInteger);
+    return false;
+  }
+  if (*n < 0) {
+    ctx.w.Error(negative_error);
+    return false;
+  }
+  *out = static_cast<uint64_t>(*n);
+  return true;
+}
+
 // The trimming options of XADD (from index 2, stopping at the ID, whose
 // index goes to *id_at) or XTRIM (every argument from 2). Replies the error
 // and returns false on bad input.
@@ -145,31 +161,19 @@ bool ParseTrimArgs(CommandContext& ctx, bool xadd, StreamTrim* trim, bool* no_cr
       }
       ++i;
       if (maxlen) {
-        const std::optional<int64_t> n = ParseInt64(ctx.arg(i));
-        if (!n) {
-          ctx.w.Error(errors::kNotInteger);
+        if (!ParseNonNegative(ctx, ctx.arg(i), "ERR The MAXLEN argument must be >= 0.",
+                              &trim->maxlen)) {
           return false;
         }
-        if (*n < 0) {
-          ctx.w.Error("ERR The MAXLEN argument must be >= 0.");
-          return false;
-        }
-        trim->maxlen = static_cast<uint64_t>(*n);
       } else if (!ParseIdText(ctx.arg(i), 0, &trim->min_id)) {
         ctx.w.Error(kInvalidId);
         return false;
       }
     } else if (EqualsIgnoreCase(opt, "LIMIT") && more > 0) {
-      const std::optional<int64_t> n = ParseInt64(ctx.arg(++i));
-      if (!n) {
-        ctx.w.Error(errors::kNotInteger);
+      if (!ParseNonNegative(ctx, ctx.arg(++i), "ERR The LIMIT argument must be >= 0.",
+                            &trim->limit)) {
         return false;
       }
-      if (*n < 0) {
-        ctx.w.Error("ERR The LIMIT argument must be >= 0.");
-        return false;
-      }
-      trim->limit = static_cast<uint64_t>(*n);
       limit_given = true;
     } else if (xadd && EqualsIgnoreCase(opt, "NOMKSTREAM")) {
       *no_create = true;

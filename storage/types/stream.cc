@@ -330,7 +330,10 @@ bool Stream::CheckConsistency() const {
   size_t live = 0, bytes_seen = 0;
   StreamId prev;
   bool have_prev = false;
-  for (const auto& [master, node] : nodes_) {
+  for (const auto& item : nodes_) {
+    // (Not a structured binding: the lambda below captures the ID.)
+    const StreamId& master = item.first;
+    const Node& node = item.second;
     if (node.live == 0 || node.live > node.total || node.used > node.capacity) return false;
     uint32_t total = 0, node_live = 0;
     StreamId last;

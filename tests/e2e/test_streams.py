@@ -675,6 +675,17 @@ def test_type_object_encoding_and_scan(r):
     assert list(r.scan_iter(_type="STREAM")) == ["s"]
 
 
+@pytest.mark.parametrize("cmd", [
+    ["GET", "s"], ["APPEND", "s", "x"], ["LPUSH", "s", "x"], ["SADD", "s", "x"],
+    ["HSET", "s", "f", "v"], ["ZADD", "s", "1", "x"], ["SORT", "s"], ["INCR", "s"],
+    ["LLEN", "s"], ["SCARD", "s"], ["HLEN", "s"], ["ZCARD", "s"],
+])
+def test_other_types_commands_on_a_stream(c, cmd):
+    c.call("XADD", "s", "1-1", "f", "v")
+    assert error_of(c, *cmd) == WRONGTYPE
+    assert c.call("XLEN", "s") == 1
+
+
 def test_del_unlink_exists(r):
     for k in ("a", "b"):
         r.xadd(k, {"f": "v"})
