@@ -22,6 +22,7 @@ GROUP_TITLES = [
     ("set", "Sets"),
     ("sorted-set", "Sorted sets"),
     ("list", "Lists"),
+    ("stream", "Streams"),
     ("generic", "Keys"),
     ("pubsub", "Pub/Sub"),
     ("connection", "Connection"),

@@ -27,7 +27,14 @@ namespace sluice::storage {
 
 // The type of a key's value (4 bits in the entry). Collections (every type
 // but kString) are stored out of line as an ObjectRef.
-enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZset = 3, kHash = 4 };
+enum class ValueType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZset = 3,
+  kHash = 4,
+  kStream = 5,
+};
 
 class Entry {
  public:

@@ -28,6 +28,9 @@ void DestroyObject(ObjectRef ref) {
     case ContainerKind::kQuickList:
       delete ref.quick();
       return;
+    case ContainerKind::kStream:
+      delete ref.stream();
+      return;
   }
 }
 
@@ -45,6 +48,8 @@ size_t ObjectAllocatedBytes(ObjectRef ref) {
       return malloc_usable_size(ref.zset()) + ref.zset()->AllocatedBytes();
     case ContainerKind::kQuickList:
       return malloc_usable_size(ref.quick()) + ref.quick()->AllocatedBytes();
+    case ContainerKind::kStream:
+      return malloc_usable_size(ref.stream()) + ref.stream()->AllocatedBytes();
   }
   return 0;
 }
@@ -63,6 +68,8 @@ size_t ObjectElementCount(ObjectRef ref) {
       return ref.zset()->size();
     case ContainerKind::kQuickList:
       return ref.quick()->size();
+    case ContainerKind::kStream:
+      return ref.stream()->size();
   }
   return 0;
 }
@@ -111,6 +118,8 @@ ObjectRef CloneObject(ObjectRef ref) {
       }
       return ObjectRef::Quick(copy.release());
     }
+    case ContainerKind::kStream:
+      return ObjectRef::StreamRef(ref.stream()->Clone().release());
   }
   return ref;
 }

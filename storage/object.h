@@ -20,6 +20,7 @@
 #include "storage/types/packed.h"
 #include "storage/types/quick_list.h"
 #include "storage/types/str_set.h"
+#include "storage/types/stream.h"
 #include "storage/types/zset.h"
 
 namespace sluice::storage {
@@ -31,7 +32,8 @@ enum class ContainerKind : uint8_t {
   kStrSet = 3,     // StrSet (large sets)
   kZSet = 4,       // ZSet (large sorted sets; small ones are kPacked)
   kQuickList = 5,  // QuickList (large lists; small ones are kPacked)
-  // 6..7 reserved for the other collection encodings.
+  kStream = 6,     // Stream (every stream)
+  // 7 reserved for another collection encoding.
 };
 
 class ObjectRef {
@@ -57,6 +59,10 @@ class ObjectRef {
     return ObjectRef(reinterpret_cast<uintptr_t>(list) |
                      static_cast<uintptr_t>(ContainerKind::kQuickList));
   }
+  static ObjectRef StreamRef(Stream* stream) {
+    return ObjectRef(reinterpret_cast<uintptr_t>(stream) |
+                     static_cast<uintptr_t>(ContainerKind::kStream));
+  }
   static ObjectRef FromWord(uintptr_t word) { return ObjectRef(word); }
 
   uintptr_t word() const { return word_; }
@@ -73,6 +79,8 @@ class ObjectRef {
   ZSet* zset() const { return reinterpret_cast<ZSet*>(word_ & ~kTagMask); }
   // REQUIRES: kind() == kQuickList.
   QuickList* quick() const { return reinterpret_cast<QuickList*>(word_ & ~kTagMask); }
+  // REQUIRES: kind() == kStream.
+  Stream* stream() const { return reinterpret_cast<Stream*>(word_ & ~kTagMask); }
 
  private:
   static constexpr uintptr_t kTagMask = 0x7;

@@ -86,6 +86,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterSetFamily(*table);
   RegisterZSetFamily(*table);
   RegisterListFamily(*table);
+  RegisterStreamFamily(*table);
   RegisterKeyFamily(*table);
   RegisterSortFamily(*table);
   RegisterConnectionFamily(*table);

@@ -231,6 +231,7 @@ void RegisterHashFamily(CommandTable& table);
 void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
 void RegisterListFamily(CommandTable& table);
+void RegisterStreamFamily(CommandTable& table);
 void RegisterKeyFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);

@@ -42,6 +42,8 @@ std::string_view TypeName(const Entry* e) {
       return "set";
     case storage::ValueType::kZset:
       return "zset";
+    case storage::ValueType::kStream:
+      return "stream";
   }
   return "none";
 }
@@ -106,6 +108,7 @@ void CmdObjectEncoding(CommandContext& ctx) {
     return ctx.w.Bulk(storage::ZSetView(e).encoding_name());
   }
   if (e->type() == storage::ValueType::kList) return ctx.w.Bulk(storage::ListEncodingName(e));
+  if (e->type() == storage::ValueType::kStream) return ctx.w.Bulk("stream");
   // Redis's names for string encodings: integers, strings of up to 44
   // bytes (embedded with their header), longer ones.
   if (e->is_int()) return ctx.w.Bulk("int");

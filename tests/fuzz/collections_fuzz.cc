@@ -12,7 +12,11 @@
 //     rank, score and lex, walks both ways, runs of increasing scores;
 //   QuickList (large lists): pushes and pops at both ends, replaces,
 //     inserts before and after, erases, trims of both ends, indexing from
-//     either end and lent-node hand-backs, under a fill picked by the input.
+//     either end and lent-node hand-backs, under a fill picked by the input;
+//   Stream: appends with increasing IDs (values long enough to cross the
+//     node byte limit), deletes of present and absent IDs, exact and
+//     approximate MAXLEN / MINID trims with limits, ranges both ways with
+//     counts, clones.
 // Invariants: no crash or sanitizer report, the container matches the model,
 // and each container's CheckConsistency() holds.
 
@@ -24,6 +28,7 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -34,6 +39,7 @@
 #include "storage/types/packed.h"
 #include "storage/types/quick_list.h"
 #include "storage/types/str_set.h"
+#include "storage/types/stream.h"
 #include "storage/types/zset.h"
 
 namespace {
@@ -41,6 +47,9 @@ namespace {
 using sluice::storage::IntSet;
 using sluice::storage::PackedList;
 using sluice::storage::QuickList;
+using sluice::storage::Stream;
+using sluice::storage::StreamEntryView;
+using sluice::storage::StreamId;
 using sluice::storage::StrMap;
 using sluice::storage::StrSet;
 using sluice::storage::ZSet;
@@ -580,10 +589,125 @@ void FuzzQuickList(Input& in) {
   q.Unlend();
 }
 
+// ---- Stream -------------------------------------------------------------
+
+using StreamModel = std::map<StreamId, std::vector<std::string>>;
+
+std::vector<std::pair<StreamId, std::vector<std::string>>> StreamItems(const Stream& s,
+                                                                       StreamId start, StreamId end,
+                                                                       bool reverse, size_t count) {
+  std::vector<std::pair<StreamId, std::vector<std::string>>> out;
+  s.Range(start, end, reverse, count, [&](const StreamEntryView& e) {
+    std::vector<std::string> fields;
+    e.ForEachPair([&](std::string_view f, std::string_view v) {
+      fields.emplace_back(f);
+      fields.emplace_back(v);
+    });
+    Check(fields.size() == 2 * e.pairs());
+    out.emplace_back(e.id(), std::move(fields));
+    return true;
+  });
+  return out;
+}
+
+StreamId SomeId(Input& in, const StreamModel& model, StreamId last) {
+  if (!model.empty() && (in.Byte() & 1)) {
+    auto it = model.begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(in.Byte() % model.size()));
+    return it->first;
+  }
+  return {in.Byte() % (last.ms + 3), uint64_t{in.Byte()} % 4};
+}
+
+void FuzzStream(Input& in) {
+  Stream s;
+  StreamModel model;
+  StreamId last;
+  while (!in.done()) {
+    const uint8_t op = in.Byte();
+    switch (op % 6) {
+      case 0:
+      case 1: {
+        StreamId id = last;
+        const uint8_t step = in.Byte();
+        if (step % 4 == 0) {
+          id = {last.ms + 1 + step / 4, uint64_t{in.Byte()} % 3};
+        } else if (step % 4 == 1) {
+          id = {last.ms, ~uint64_t{0} - in.Byte() % 2};  // near the sequence's end
+        } else if (!id.Increment()) {
+          break;
+        }
+        if (id <= last) break;  // Append requires a larger ID (and never 0-0)
+        std::vector<std::string> fields;
+        const size_t pairs = 1 + in.Byte() % 4;
+        for (size_t i = 0; i < 2 * pairs; ++i) {
+          std::string v = in.String();
+          if ((op & 0x40) && i == 1) v.append(1000 + in.Byte() * 20, 'z');
+          fields.push_back(std::move(v));
+        }
+        std::vector<std::string_view> views(fields.begin(), fields.end());
+        s.Append(id, views);
+        model[id] = std::move(fields);
+        last = id;
+        break;
+      }
+      case 2: {
+        const StreamId id = SomeId(in, model, last);
+        Check(s.Delete(id) == (model.erase(id) == 1));
+        break;
+      }
+      case 3: {
+        const size_t keep = in.Byte() % (model.size() + 4);
+        const bool approx = (op & 0x10) != 0;
+        const uint64_t limit = approx ? in.Byte() % 4 * 60 : 0;
+        const size_t before = model.size();
+        const size_t removed = s.TrimMaxLen(keep, approx, limit);
+        Check(removed <= before);
+        for (size_t i = 0; i < removed; ++i) model.erase(model.begin());
+        if (!approx) Check(model.size() == std::min(keep, before));
+        if (approx) Check(model.size() >= std::min(keep, before));
+        break;
+      }
+      case 4: {
+        const StreamId min = SomeId(in, model, last);
+        const bool approx = (op & 0x10) != 0;
+        const size_t removed = s.TrimMinId(min, approx, 0);
+        size_t below = 0;
+        for (auto it = model.begin(); it != model.end() && it->first < min; ++it) ++below;
+        Check(approx ? removed <= below : removed == below);
+        for (size_t i = 0; i < removed; ++i) model.erase(model.begin());
+        break;
+      }
+      default: {
+        StreamId a = SomeId(in, model, last), b = SomeId(in, model, last);
+        if (b < a) std::swap(a, b);
+        const bool reverse = (op & 0x10) != 0;
+        const size_t count = in.Byte() % 8;
+        std::vector<std::pair<StreamId, std::vector<std::string>>> want;
+        for (auto it = model.lower_bound(a); it != model.end() && it->first <= b; ++it) {
+          want.emplace_back(it->first, it->second);
+        }
+        if (reverse) std::reverse(want.begin(), want.end());
+        if (count != 0 && want.size() > count) want.resize(count);
+        Check(StreamItems(s, a, b, reverse, count) == want);
+        if (op & 0x80) {
+          const std::unique_ptr<Stream> copy = s.Clone();
+          Check(copy->CheckConsistency());
+          Check(StreamItems(*copy, StreamId::Min(), StreamId::Max(), false, 0) ==
+                StreamItems(s, StreamId::Min(), StreamId::Max(), false, 0));
+        }
+      }
+    }
+    Check(s.size() == model.size());
+    Check(s.CheckConsistency());
+  }
+  Check(StreamItems(s, StreamId::Min(), StreamId::Max(), false, 0).size() == model.size());
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Input in(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       FuzzPacked(in);
       break;
@@ -596,8 +720,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3:
       FuzzZSet(in);
       break;
-    default:
+    case 4:
       FuzzQuickList(in);
+      break;
+    default:
+      FuzzStream(in);
   }
   return 0;
 }
