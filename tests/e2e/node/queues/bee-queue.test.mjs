@@ -114,7 +114,7 @@ describe('bee-queue', { timeout: SUITE_TIMEOUT }, () => {
         const jobs = Array.from({ length: N }, (_, i) => q.createJob({ i }));
         await saveAll(q, jobs);
         const ids = new Set(jobs.map((j) => j.id));
-        const ws = await ctx.workers.start(3, { queue: name, concurrency: 4, stallInterval: 2000, workMs: 5 });
+        const ws = await ctx.workers.start(3, { queue: name, concurrency: 4, stallInterval: 2000, workMs: 25 });
         // Kill w0 while it holds jobs: once it has started a few hundred.
         const startedByKilled = await killMidRun(ctx, name, ws[0], 200, async () => JSON.stringify(await q.checkHealth()));
         await waitUntil(async () => (await q.checkHealth()).succeeded === N, RUN_TIMEOUT,

@@ -147,8 +147,9 @@ describe('bull', { timeout: SUITE_TIMEOUT }, () => {
       try {
         const added = await q.addBulk(Array.from({ length: N }, (_, i) => ({ data: { i } })));
         const ids = new Set(added.map((j) => String(j.id)));
-        const ws = await ctx.workers.start(3, { queue: name, concurrency: 4, settings, workMs: 5 });
-        // Kill w0 while it holds jobs: once it has started a few hundred.
+        const ws = await ctx.workers.start(3, { queue: name, concurrency: 4, settings, workMs: 25 });
+        // Kill w0 while it holds jobs: once it has started a few hundred (25 ms jobs, 4 at
+        // a time, so it is all but always inside some when the signal lands).
         const startedByKilled = await killMidRun(ctx, name, ws[0], 200, async () => JSON.stringify(await q.getJobCounts()));
         await waitUntil(async () => (await q.getCompletedCount()) === N, RUN_TIMEOUT,
           async () => JSON.stringify(await q.getJobCounts()));
