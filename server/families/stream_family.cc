@@ -4,6 +4,7 @@
 // the stream's nodes and record keyspace events.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -314,8 +315,8 @@ void CmdXTrim(CommandContext& ctx) {
 
 // XREAD's options: where the keys start and how many streams there are;
 // false after replying the error.
-bool ParseXRead(CommandContext& ctx, int64_t* count, bool* block, size_t* keys_at,
-                size_t* streams) {
+bool ParseXRead(CommandContext& ctx, int64_t* count, bool* block, int64_t* block_ms,
+                size_t* keys_at, size_t* streams) {
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const std::string_view opt = ctx.arg(i);
     const bool more = i + 1 < ctx.argc();
@@ -330,6 +331,7 @@ bool ParseXRead(CommandContext& ctx, int64_t* count, bool* block, size_t* keys_a
         return false;
       }
       *block = true;
+      *block_ms = *ms;
     } else if (EqualsIgnoreCase(opt, "COUNT") && more) {
       const std::optional<int64_t> n = ParseInt64(ctx.arg(++i));
       if (!n) {
@@ -357,12 +359,17 @@ bool ParseXRead(CommandContext& ctx, int64_t* count, bool* block, size_t* keys_a
   return false;
 }
 
-// XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...].
+// XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...]. With BLOCK
+// and nothing to read, the client waits on the keys (BLOCK 0: forever; inside
+// MULTI or a script it answers nil at once); a retry reads after the IDs the
+// first run resolved `$` to (ClientState::block_notes).
 void CmdXRead(CommandContext& ctx) {
-  int64_t count = 0;
+  int64_t count = 0, block_ms = 0;
   bool block = false;
   size_t keys_at = 0, streams = 0;
-  if (!ParseXRead(ctx, &count, &block, &keys_at, &streams)) return;
+  if (!ParseXRead(ctx, &count, &block, &block_ms, &keys_at, &streams)) return;
+  const bool retry = block && ctx.Retrying();
+  std::vector<std::string>& notes = ctx.client.block_notes();
   struct Source {
     const Entry* entry;
     StreamId after;
@@ -370,10 +377,20 @@ void CmdXRead(CommandContext& ctx) {
   std::vector<Source> sources(streams);
   for (size_t k = 0; k < streams; ++k) {
     const Entry* e;
-    if (!ReadStream(ctx, ctx.arg(keys_at + k), &e)) return;
+    const std::string_view key = ctx.arg(keys_at + k);
+    if (retry) {
+      // While waiting, a key of another type reads as empty (as for BLPOP).
+      storage::Result<const Entry*> r =
+          storage::FindStream(SelectedDb(ctx).ShardFor(key), key, ctx.now_ms);
+      e = r.ok() ? r.value : nullptr;
+    } else if (!ReadStream(ctx, key, &e)) {
+      return;
+    }
     const std::string_view id_text = ctx.arg(keys_at + streams + k);
     sources[k].entry = e;
-    if (id_text == "$") {
+    if (id_text == "$" && retry && k < notes.size()) {
+      ParseIdText(notes[k], 0, &sources[k].after);
+    } else if (id_text == "$") {
       sources[k].after = e != nullptr ? storage::StreamOf(e).last_id() : StreamId::Min();
     } else if (id_text == ">") {
       return ctx.w.Error(
@@ -403,7 +420,22 @@ void CmdXRead(CommandContext& ctx) {
     ++ready;
   }
   if (ready == 0) {
-    if (block) return ctx.w.Error("ERR BLOCK is not supported yet");
+    if (block) {
+      int64_t deadline = 0;
+      if (block_ms > 0) {
+        if (block_ms > std::numeric_limits<int64_t>::max() - ctx.now_ms) {
+          return ctx.w.Error("ERR timeout is out of range");
+        }
+        deadline = ctx.now_ms + block_ms;
+      }
+      if (!retry) {
+        notes.clear();
+        for (const Source& s : sources) notes.push_back(s.after.ToString());
+      }
+      std::vector<std::string_view> keys;
+      for (size_t k = 0; k < streams; ++k) keys.push_back(ctx.arg(keys_at + k));
+      if (ctx.Block(keys, deadline)) return;
+    }
     return ctx.w.NullArray();
   }
   if (ctx.w.resp3()) {
@@ -549,7 +581,7 @@ void RegisterStreamFamily(CommandTable& t) {
             "that can be released with a single deallocation.",
             "@write @stream @slow"));
   t.Add(Row("xread", -4, kReadOnly | kBlocking, CmdXRead,
-            "Read the entries of one or more streams after given IDs (not blocking yet).", "5.0.0",
+            "Read the entries of one or more streams after given IDs, optionally waiting.", "5.0.0",
             "For each stream mentioned: O(N) with N being the number of elements being "
             "returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the "
             "BLOCK option is used, XADD will pay O(M) time in order to serve the M clients "

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "server/txn/transaction.h"
@@ -102,6 +103,10 @@ class ClientState {
   // clears it before a command and reads it after. Connection thread only.
   bool wants_block() const { return wants_block_; }
   void set_wants_block(bool v) { wants_block_ = v; }
+  // What a blocked command resolved when it first ran and its retries must
+  // reuse (XREAD BLOCK: the IDs `$` stood for, so a retry reads the entries
+  // added since, not after them). Connection thread only.
+  std::vector<std::string>& block_notes() { return block_notes_; }
 
   // MULTI queue and WATCHed keys (connection thread only, but multi_count()).
   Transaction& transaction() { return transaction_; }
@@ -137,6 +142,7 @@ class ClientState {
   bool replies_on_ = true;
   bool wants_block_ = false;
   int64_t block_deadline_ms_ = 0;
+  std::vector<std::string> block_notes_;
   Transaction transaction_;
 
   mutable std::mutex mu_;

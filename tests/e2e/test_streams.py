@@ -10,6 +10,8 @@ most 100 entries in both servers, but where node boundaries fall differs.
 XINFO's radix-tree counters are only checked to be numbers."""
 
 import random
+import threading
+import time
 
 import pytest
 
@@ -544,11 +546,87 @@ def test_xread_block_with_data_answers_at_once(s5):
     assert got == [[b"s", [[b"5-1", [b"f", b"5"]]]]]
 
 
-@pytest.mark.sluice_only
-def test_xread_block_without_data_is_refused(s5):
-    assert error_of(s5, "XREAD", "BLOCK", "10", "STREAMS", "s", "$") == \
-        "ERR BLOCK is not supported yet"
-    assert s5.call("PING") == "PONG"
+def _blocked(r, n=1):
+    wait_until(lambda: int(r.info("clients")["blocked_clients"]) >= n, 5,
+               message=f"{n} blocked client(s)")
+
+
+def _xread_in_thread(server, *args, timeout=10):
+    """Runs XREAD on its own connection in a thread; returns (thread, result dict)."""
+    out = {}
+
+    def run():
+        c = server.client(socket_timeout=timeout)
+        try:
+            out["reply"] = c.execute_command("XREAD", *args)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            out["error"] = e
+        finally:
+            c.close()
+            c.connection_pool.disconnect()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, out
+
+
+def test_xread_block_dollar_wakes_on_the_next_xadd(server, r):
+    r.xadd("s", {"old": "1"}, id="1-1")
+    t, out = _xread_in_thread(server, "BLOCK", "0", "STREAMS", "s", "$")
+    _blocked(r)
+    r.xadd("s", {"new": "2"}, id="2-1")
+    t.join(10)
+    assert not t.is_alive()
+    assert out["reply"] == [["s", [("2-1", {"new": "2"})]]] or \
+        out["reply"] == [["s", [["2-1", ["new", "2"]]]]]
+    assert int(r.info("clients")["blocked_clients"]) == 0
+
+
+def test_xread_block_on_a_missing_key_and_an_explicit_id(server, r):
+    t, out = _xread_in_thread(server, "COUNT", "5", "BLOCK", "5000", "STREAMS", "nokey", "s",
+                              "0-0", "$")
+    _blocked(r)
+    r.xadd("nokey", {"a": "1"}, id="3-3")
+    t.join(10)
+    assert not t.is_alive()
+    assert out["reply"][0][0] == "nokey"
+    assert out["reply"][0][1][0][0] == "3-3"
+
+
+def test_xread_block_times_out_with_nil(server, r):
+    t, out = _xread_in_thread(server, "BLOCK", "100", "STREAMS", "s", "$")
+    t.join(10)
+    assert not t.is_alive()
+    assert out == {"reply": []}  # redis-py reads XREAD's nil as []
+
+
+def test_xread_block_inside_multi_does_not_wait(r):
+    p = r.pipeline(transaction=True)
+    p.execute_command("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    assert p.execute() == [[]]  # nil, as redis-py reads it
+
+
+def test_xread_block_ignores_writes_to_other_keys_and_dbs(server, r):
+    t, out = _xread_in_thread(server, "BLOCK", "0", "STREAMS", "s", "$")
+    _blocked(r)
+    r.xadd("other", {"a": "1"})
+    r.lpush("list", "x")
+    other = server.client(db=1)
+    other.xadd("s", {"db1": "x"})
+    other.close()
+    other.connection_pool.disconnect()
+    time.sleep(0.2)
+    assert t.is_alive()
+    r.xadd("s", {"done": "1"}, id="9-9")
+    t.join(10)
+    assert out["reply"][0][1][0][0] == "9-9"
+
+
+@pytest.mark.parametrize("timeout,error", [
+    ("-1", "timeout is negative"), ("x", "timeout is not an integer or out of range"),
+    ("1.5", "timeout is not an integer or out of range"),
+])
+def test_xread_block_timeout_errors(s5, timeout, error):
+    assert error in error_of(s5, "XREAD", "BLOCK", timeout, "STREAMS", "s", "$")
 
 
 @pytest.mark.parametrize("args,want", [
@@ -897,3 +975,7 @@ def test_rq_job_result(server, r):
     assert r.type("rq:results:%s" % job.id) == "stream"
     assert r.xlen("rq:results:%s" % job.id) == 1
     assert rq.__version__
+
+
+def test_xread_block_timeout_is_a_null_array(s5):
+    assert s5.call_raw("XREAD", "BLOCK", "50", "STREAMS", "s", "$") == b"*-1\r\n"
