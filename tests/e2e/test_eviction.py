@@ -123,8 +123,11 @@ def test_every_policy_keeps_used_memory_at_the_bound(start_server, policy):
     assert used(r) <= limit * 1.05
     assert r.info("stats")["evicted_keys"] > 0
     assert 0 < r.dbsize() < 40000
-    # The newest key is there: eviction made room for it.
-    assert r.get("k:39999") is not None
+    # The newest keys are there: eviction made room for them. (Not necessarily every
+    # one: under the LFU and random policies all these keys tie, and a sample taken
+    # after the last writes may pick one of them.)
+    recent = sum(r.exists("k:%d" % i) for i in range(39900, 40000))
+    assert recent >= 90, recent
 
 
 def test_noeviction_refuses_exactly_the_denyoom_commands(start_server):
