@@ -3,6 +3,7 @@
 #   common/    header-only helpers: includes no other module
 #   protocol/  RESP: may include common/ only
 #   storage/   the keyspace: may include common/ only (no RESP, no server)
+#   persistence/ RDB encodings and files: may include common/ and storage/
 #   server/    the process: may include everything below it
 # Inside server/, command families never reach into the network layer
 # (families/ includes no net/connection.h): they see a client through
@@ -21,7 +22,8 @@ check() {  # check DIR FORBIDDEN_REGEX WHY
 }
 check common 'protocol/|storage/|server/' 'common/ must not include another module'
 check protocol 'storage/|server/' 'protocol/ must not include storage/ or server/'
-check storage 'protocol/|server/' 'storage/ must not include protocol/ or server/'
+check storage 'protocol/|persistence/|server/' 'storage/ must not include protocol/, persistence/ or server/'
+check persistence 'protocol/|server/' 'persistence/ must not include protocol/ or server/'
 check server/families 'server/net/connection\.h' 'families/ must not include the connection'
-[ $status -eq 0 ] && echo "layers: ok (common < protocol, storage < server)"
+[ $status -eq 0 ] && echo "layers: ok (common < protocol, storage < persistence < server)"
 exit $status

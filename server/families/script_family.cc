@@ -16,7 +16,7 @@
 #include "server/scripting/scripting.h"
 #include "server/scripting/sha1.h"
 #include "storage/clock.h"
-#include "storage/dump_payload.h"
+#include "persistence/dump_payload.h"
 #include "storage/glob.h"
 
 namespace sluice::server {
@@ -212,7 +212,7 @@ void CmdFunctionDump(CommandContext& ctx) {
   std::vector<std::string_view> codes;
   codes.reserve(libs.size());
   for (const FunctionLibraries::LibraryPtr& lib : libs) codes.push_back(lib->code);
-  ctx.w.Bulk(storage::EncodeFunctionsPayload(codes));
+  ctx.w.Bulk(persistence::EncodeFunctionsPayload(codes));
 }
 
 // FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] (APPEND by default).

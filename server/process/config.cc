@@ -1,5 +1,8 @@
 #include "server/process/config.h"
 
+#include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -41,6 +44,35 @@ absl::Status OneArg(const std::vector<std::string>& v) {
 }
 
 constexpr int kIntMax = 2147483647;
+
+absl::Status YesNoArg(const std::vector<std::string>& v, bool* out) {
+  if (absl::Status s = OneArg(v); !s.ok()) return s;
+  if (protocol::EqualsIgnoreCase(v[0], "yes")) {
+    *out = true;
+  } else if (protocol::EqualsIgnoreCase(v[0], "no")) {
+    *out = false;
+  } else {
+    return absl::InvalidArgumentError("argument must be 'yes' or 'no'");
+  }
+  return absl::OkStatus();
+}
+
+std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+// `save`: the points as one argument (CONFIG SET, `save ""`) or as several
+// (a config-file line). In a file or on the command line the first `save`
+// replaces the defaults and later ones add to it; CONFIG SET replaces.
+absl::Status SetSavePoints(Config& c, const std::vector<std::string>& v) {
+  std::vector<SavePoint> points;
+  const std::string text = StrJoin(v, " ");
+  if (!ParseSavePoints(text, &points)) return absl::InvalidArgumentError("Invalid save parameters");
+  if (c.save_points_from_directive) {
+    c.save_points.insert(c.save_points.end(), points.begin(), points.end());
+  } else {
+    c.save_points = std::move(points);
+  }
+  return absl::OkStatus();
+}
 
 // A byte count as Redis writes them: digits with an optional unit, k/m/g
 // (powers of 1000) or kb/mb/gb (powers of 1024), case-insensitive.
@@ -222,9 +254,34 @@ const std::vector<Param>& Params() {
       // lua-time-limit is the older name of busy-reply-threshold.
       {"busy-reply-threshold", true, BusyThresholdText, SetBusyThreshold},
       {"lua-time-limit", true, BusyThresholdText, SetBusyThreshold},
-      // Read-only values that clients commonly query; sluice keeps no disk
-      // state (docs/compatibility.md).
-      {"save", false, [](const Config&) { return std::string(); }, nullptr},
+      {"save", true, [](const Config& c) { return SavePointsText(c.save_points); },
+       SetSavePoints},
+      {"dir", false, [](const Config& c) { return c.dir; },
+       [](Config& c, const std::vector<std::string>& v) {
+         if (absl::Status s = OneArg(v); !s.ok()) return s;
+         c.dir = v[0];
+         return absl::OkStatus();
+       }},
+      {"dbfilename", false, [](const Config& c) { return c.dbfilename; },
+       [](Config& c, const std::vector<std::string>& v) {
+         if (absl::Status s = OneArg(v); !s.ok()) return s;
+         if (v[0].empty() || v[0].find('/') != std::string::npos) {
+           return absl::InvalidArgumentError("dbfilename can't be a path, just a filename");
+         }
+         c.dbfilename = v[0];
+         return absl::OkStatus();
+       }},
+      {"rdbcompression", true, [](const Config& c) { return YesNo(c.rdbcompression); },
+       [](Config& c, const std::vector<std::string>& v) { return YesNoArg(v, &c.rdbcompression); }},
+      {"rdbchecksum", false, [](const Config& c) { return YesNo(c.rdbchecksum); },
+       [](Config& c, const std::vector<std::string>& v) { return YesNoArg(v, &c.rdbchecksum); }},
+      {"stop-writes-on-bgsave-error", true,
+       [](const Config& c) { return YesNo(c.stop_writes_on_bgsave_error); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return YesNoArg(v, &c.stop_writes_on_bgsave_error);
+       }},
+      // Read-only values that clients commonly query; sluice has no
+      // append-only file (docs/compatibility.md).
       {"appendonly", false, [](const Config&) { return std::string("no"); }, nullptr},
       {"maxmemory", true, [](const Config& c) { return std::to_string(c.maxmemory); },
        [](Config& c, const std::vector<std::string>& v) {
@@ -318,8 +375,8 @@ const Param* FindParam(std::string_view name) {
 // persistence or daemon management it does not do.
 bool IsIgnoredDirective(std::string_view name) {
   static constexpr std::string_view kIgnored[] = {
-      "save",       "appendonly", "protected-mode", "dir",           "dbfilename",  "daemonize",
-      "supervised", "pidfile",    "logfile",        "tcp-keepalive", "tcp-backlog", "hz"};
+      "appendonly", "protected-mode", "daemonize", "supervised", "pidfile",
+      "logfile",    "tcp-keepalive",  "tcp-backlog", "hz"};
   for (auto n : kIgnored) {
     if (n == name) return true;
   }
@@ -353,7 +410,31 @@ absl::Status ApplyDirective(Config& config, std::string_view name,
   if (p == nullptr || p->set == nullptr) {
     return absl::InvalidArgumentError("Bad directive or wrong number of arguments");
   }
-  return p->set(config, values);
+  absl::Status s = p->set(config, values);
+  if (s.ok() && lower == "save") config.save_points_from_directive = true;
+  return s;
+}
+
+std::string SavePointsText(const std::vector<SavePoint>& points) {
+  std::string out;
+  for (const SavePoint& p : points) {
+    if (!out.empty()) out += ' ';
+    out += StrCat(p.seconds, " ", p.changes);
+  }
+  return out;
+}
+
+bool ParseSavePoints(std::string_view text, std::vector<SavePoint>* points) {
+  const std::vector<std::string_view> words = SplitNonEmpty(text, ' ');
+  if (words.size() % 2 != 0) return false;
+  points->clear();
+  for (size_t i = 0; i < words.size(); i += 2) {
+    std::optional<int64_t> seconds = protocol::ParseInt64(words[i]);
+    std::optional<int64_t> changes = protocol::ParseInt64(words[i + 1]);
+    if (!seconds || !changes || *seconds < 1 || *changes < 0) return false;
+    points->push_back(SavePoint{*seconds, *changes});
+  }
+  return true;
 }
 
 absl::Status LoadConfigFile(Config& config, const std::string& path) {
@@ -381,6 +462,13 @@ absl::Status LoadConfigFile(Config& config, const std::string& path) {
 }
 
 absl::Status Finalize(Config& config) {
+  // The snapshot directory, absolute, as CONFIG GET dir prints it; it must exist.
+  char resolved[PATH_MAX];
+  if (realpath(config.dir.c_str(), resolved) == nullptr) {
+    return absl::InvalidArgumentError(
+        StrCat("Can't chdir to '", config.dir, "': ", std::strerror(errno)));
+  }
+  config.dir = resolved;
   if (config.threads == 0) {
     config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }

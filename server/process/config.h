@@ -40,6 +40,14 @@ struct OutputBufferLimit {
   int64_t soft_seconds = 0;
 };
 
+// One `save <seconds> <changes>` point: snapshot when at least `changes`
+// writes happened and `seconds` passed since the last successful save.
+struct SavePoint {
+  int64_t seconds = 0;
+  int64_t changes = 0;
+  bool operator==(const SavePoint&) const = default;
+};
+
 struct Config {
   int port = 6379;
   std::vector<std::string> bind = {"127.0.0.1"};
@@ -77,7 +85,23 @@ struct Config {
   // Nodes kept LZF-compressed beyond this many from each end. sluice's
   // default is 1 (Redis's is 0, no compression): see docs/configuration.md.
   int list_compress_depth = 1;
+  // Snapshots (docs/persistence.md). Redis's defaults: save points on, the
+  // file dump.rdb in the working directory.
+  std::vector<SavePoint> save_points = {{3600, 1}, {300, 100}, {60, 10000}};
+  // Set once a `save` directive was read: a later one in the same file or
+  // command line adds points instead of replacing them, as in Redis.
+  bool save_points_from_directive = false;
+  std::string dir = ".";  // made absolute by Finalize
+  std::string dbfilename = "dump.rdb";
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool stop_writes_on_bgsave_error = true;
 };
+
+// The `save` value as CONFIG GET prints it: "3600 1 300 100", "" for none.
+std::string SavePointsText(const std::vector<SavePoint>& points);
+// Parses "<seconds> <changes> ..." (or "" for none); false when malformed.
+bool ParseSavePoints(std::string_view text, std::vector<SavePoint>* points);
 
 // Parses argv (argv[0] is the program). A first argument that does not start
 // with "--" names a config file, read first; later options win. Errors name

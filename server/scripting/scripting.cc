@@ -20,7 +20,7 @@
 #include "server/scripting/lua_libs.h"
 #include "server/scripting/sha1.h"
 #include "storage/clock.h"
-#include "storage/dump_payload.h"
+#include "persistence/dump_payload.h"
 
 extern "C" {
 #include <lauxlib.h>
@@ -1696,7 +1696,7 @@ void ScriptEngine::FunctionRestore(CommandContext& ctx, std::string_view payload
                                    RestorePolicy policy) {
   std::vector<std::string> codes;
   std::string error;
-  if (!storage::DecodeFunctionsPayload(payload, &codes, &error)) return ctx.w.Error(error);
+  if (!persistence::DecodeFunctionsPayload(payload, &codes, &error)) return ctx.w.Error(error);
   LuaVm& vm = ThreadVm(*this);
   std::vector<Library> libs;
   absl::flat_hash_set<std::string> lib_names, function_names;

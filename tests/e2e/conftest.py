@@ -12,12 +12,15 @@ status 0; a server that died, or printed a sanitizer report, fails the test
 with its output.
 """
 
+import atexit
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -138,12 +141,25 @@ class _Pipe:
             return self.data.decode(errors="replace")
 
 
-class ServerProcess:
-    """One running server (sluice or redis-server)."""
+# Every server runs in a directory of its own (its `dir`, where a snapshot
+# goes with the default save points and SHUTDOWN), removed when pytest exits.
+_SERVER_DIRS = tempfile.mkdtemp(prefix="sluice-e2e-")
+atexit.register(shutil.rmtree, _SERVER_DIRS, True)
 
-    def __init__(self, args=(), config_file=None):
+
+def server_dir():
+    """A fresh empty directory for one server's files."""
+    return tempfile.mkdtemp(dir=_SERVER_DIRS)
+
+
+class ServerProcess:
+    """One running server (sluice or redis-server). It runs in its own
+    directory, `self.dir` (kept across restart_if_unhealthy)."""
+
+    def __init__(self, args=(), config_file=None, cwd=None):
         self.args = list(args)
         self.config_file = config_file
+        self.dir = cwd or server_dir()
         self._start()
 
     def _start(self):
@@ -169,7 +185,7 @@ class ServerProcess:
             pytest.fail("server binary %s does not exist (build it, or set SLUICE_SERVER)" %
                         SERVER_BIN)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=str(REPO))
+                                     stderr=subprocess.PIPE, cwd=self.dir)
         self.out = _Pipe(self.proc.stdout, pattern)
         self.err = _Pipe(self.proc.stderr)
         deadline = time.monotonic() + START_TIMEOUT
@@ -300,7 +316,7 @@ def run_server_expecting_failure(args, config_file=None, timeout=15):
     cmd += ["--bind", "127.0.0.1"] + list(args)
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                           cwd=str(REPO))
+                           cwd=server_dir())
     except subprocess.TimeoutExpired as e:
         pytest.fail("server kept running with bad options %r: %r" % (args, e.stdout))
     return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
@@ -320,8 +336,8 @@ def start_server():
     for this test; every one is stopped and checked afterwards."""
     started = []
 
-    def start(*args, config_file=None):
-        s = ServerProcess(args, config_file=config_file)
+    def start(*args, config_file=None, cwd=None):
+        s = ServerProcess(args, config_file=config_file, cwd=cwd)
         started.append(s)
         return s
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the DUMP payload decoder (storage/dump_payload.h and
+// libFuzzer target for the DUMP payload decoder (persistence/dump_payload.h and
 // the RDB string reader under it). Each input is decoded twice: as it is
 // (almost always refused by the CRC check) and with a valid trailer appended,
 // so the RDB reader and LZF decompression see arbitrary bodies. Invariants:
@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/dump_payload.h"
-#include "storage/rdb_string.h"
+#include "persistence/dump_payload.h"
+#include "persistence/rdb_string.h"
 
 namespace {
 
@@ -35,14 +35,14 @@ bool KnownError(const std::string& error) {
 void Decode(std::string_view payload) {
   std::vector<std::string> codes;
   std::string error;
-  if (!sluice::storage::DecodeFunctionsPayload(payload, &codes, &error)) {
+  if (!sluice::persistence::DecodeFunctionsPayload(payload, &codes, &error)) {
     Check(KnownError(error));
     return;
   }
   std::vector<std::string_view> views(codes.begin(), codes.end());
-  const std::string again = sluice::storage::EncodeFunctionsPayload(views);
+  const std::string again = sluice::persistence::EncodeFunctionsPayload(views);
   std::vector<std::string> back;
-  Check(sluice::storage::DecodeFunctionsPayload(again, &back, &error));
+  Check(sluice::persistence::DecodeFunctionsPayload(again, &back, &error));
   Check(back == codes);
 }
 
@@ -54,10 +54,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The first byte picks the trailer's version (some above the newest).
   const uint16_t version = size > 0 ? static_cast<uint16_t>(data[0] % 13) : 10;
   std::string framed(input.substr(size > 0 ? 1 : 0));
-  sluice::storage::AppendDumpTrailer(&framed, version);
+  sluice::persistence::AppendDumpTrailer(&framed, version);
   Decode(framed);
   // The RDB string reader on its own, over the raw bytes.
-  sluice::storage::RdbReader reader(input);
+  sluice::persistence::RdbReader reader(input);
   std::string s;
   while (reader.remaining() > 0 && reader.ReadString(&s)) {
   }

@@ -5,7 +5,9 @@
 // these tests can be checked against the reference implementation.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,7 +106,10 @@ export async function startServer(extraArgs = []) {
     args = ['--port', '0', '--bind', HOST, ...extraArgs];
     readyRe = /Ready to accept connections tcp on port (\d+)/;
   }
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own directory: where snapshots go (default save points, SHUTDOWN).
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-node-e2e-'));
+  const child = spawn(path.resolve(SERVER_BIN), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  child.on('exit', () => fs.rmSync(cwd, { recursive: true, force: true }));
   const server = new ServerProcess(child, [SERVER_BIN, ...args]);
   if (IS_REDIS) server.port = Number(args[1]);
 

@@ -2,7 +2,7 @@
 // DUMP payloads, in Redis's format so they travel between sluice and Redis:
 //
 //   <body: RDB-encoded values> <RDB version: 2 bytes, little-endian>
-//   <CRC-64 (storage/crc64.h) of everything before it: 8 bytes, little-endian>
+//   <CRC-64 (persistence/crc64.h) of everything before it: 8 bytes, little-endian>
 //
 // The framing (AppendDumpTrailer / OpenDumpPayload) is shared by FUNCTION
 // DUMP / RESTORE, and is what DUMP / RESTORE of keys and RDB snapshots will
@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::storage {
+namespace sluice::persistence {
 
 // The RDB version sluice writes into payloads. Function libraries are
 // encoded the same in RDB 10 (Redis 7.0) and 11 (7.2), and 10 restores into
@@ -44,4 +44,4 @@ std::string EncodeFunctionsPayload(const std::vector<std::string_view>& codes);
 [[nodiscard]] bool DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* codes,
                                           std::string* error);
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

@@ -1,8 +1,8 @@
-#include "storage/crc64.h"
+#include "persistence/crc64.h"
 
 #include <array>
 
-namespace sluice::storage {
+namespace sluice::persistence {
 namespace {
 
 // The reflected form of the Jones polynomial: its 64 bits in reverse order.
@@ -46,4 +46,4 @@ uint64_t Crc64(uint64_t crc, std::string_view data) {
   return crc;
 }
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace sluice::storage {
+namespace sluice::persistence {
 
 // Continues `crc` (0 to start) over `data`.
 [[nodiscard]] uint64_t Crc64(uint64_t crc, std::string_view data);
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

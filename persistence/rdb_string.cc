@@ -1,8 +1,8 @@
-#include "storage/rdb_string.h"
+#include "persistence/rdb_string.h"
 
 #include <charconv>
 
-namespace sluice::storage {
+namespace sluice::persistence {
 namespace {
 
 constexpr int kEncInt8 = 0;
@@ -167,4 +167,4 @@ bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out) {
   return op == end;
 }
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

@@ -1,9 +1,9 @@
-#include "storage/dump_payload.h"
+#include "persistence/dump_payload.h"
 
-#include "storage/crc64.h"
-#include "storage/rdb_string.h"
+#include "persistence/crc64.h"
+#include "persistence/rdb_string.h"
 
-namespace sluice::storage {
+namespace sluice::persistence {
 namespace {
 
 constexpr size_t kTrailerSize = 10;  // version (2) + CRC-64 (8)
@@ -80,4 +80,4 @@ bool DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* 
   return true;
 }
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

@@ -1,13 +1,13 @@
-#include "storage/dump_payload.h"
+#include "persistence/dump_payload.h"
 
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "storage/crc64.h"
-#include "storage/rdb_string.h"
+#include "persistence/crc64.h"
+#include "persistence/rdb_string.h"
 
-namespace sluice::storage {
+namespace sluice::persistence {
 namespace {
 
 std::string FromHex(std::string_view hex) {
@@ -191,4 +191,4 @@ TEST(DumpPayloadTest, FunctionsPayloadErrorsNameTheProblem) {
 }
 
 }  // namespace
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

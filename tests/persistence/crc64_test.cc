@@ -1,10 +1,10 @@
-#include "storage/crc64.h"
+#include "persistence/crc64.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace sluice::storage {
+namespace sluice::persistence {
 namespace {
 
 TEST(Crc64Test, CheckValueOfTheJonesPolynomial) {
@@ -48,4 +48,4 @@ TEST(Crc64Test, ContinuesAcrossPieces) {
 }
 
 }  // namespace
-}  // namespace sluice::storage
+}  // namespace sluice::persistence

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace sluice::storage {
+namespace sluice::persistence {
 
 // RDB opcodes that name what follows.
 inline constexpr uint8_t kRdbOpcodeFunctionPreGa = 246;  // a 7.0 release-candidate format
@@ -50,4 +50,4 @@ class RdbReader {
 // the data is malformed or does not decompress to that length.
 [[nodiscard]] bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out);
 
-}  // namespace sluice::storage
+}  // namespace sluice::persistence
