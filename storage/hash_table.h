@@ -110,6 +110,10 @@ class HashTable {
   // linked, key absent) at the head of its bucket in the current array. Starts
   // growing when the table would pass load factor 1 and no resize is running.
   void Insert(Entry* entry, uint32_t hash);
+  // Sizes an empty table for `keys` keys at once (an RDB load's RESIZEDB
+  // hint), so that filling it starts no resize. Does nothing to a table that
+  // holds keys or is resizing, or for a smaller size than it has.
+  void Reserve(size_t keys);
   // Unlinks `entry`, which is at `slot`. Moves nothing and never resizes.
   void Unlink(uint32_t hash, const Slot& slot, Entry* entry);
   // Points the link at `slot` (after slot.prev, or the bucket head) at

@@ -320,6 +320,8 @@ Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
   return updated;
 }
 
+void Shard::Reserve(size_t keys) { impl_->table.Reserve(keys); }
+
 bool Shard::rehashing() const { return impl_->table.rehashing(); }
 
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {

@@ -131,6 +131,8 @@ class Shard {
   // Takes ownership of `entry` and links it, destroying any entry with the
   // same key. Registers its expiry with the timer wheel.
   void Insert(Entry* entry);
+  // Sizes an empty shard's key table for `keys` keys (HashTable::Reserve).
+  void Reserve(size_t keys);
   // Unlinks `key` and hands the entry to the caller (nullptr if absent or expired).
   Entry* Detach(std::string_view key, int64_t now_ms);
   // Unlinks and destroys `key`; true if a live key was removed.

@@ -90,6 +90,10 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
                       "are allowed in this context");
       return false;
     }
+    if (server.loading() && !(spec.flags & kLoading)) {
+      *error = protocol::errors::kLoading;
+      return false;
+    }
     if (!(spec.flags & kAllowBusy) && server.scripts().BusyPastThreshold(ctx.now_ms)) {
       *error = server.scripts().BusyError(ctx.now_ms);
       return false;

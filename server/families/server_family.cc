@@ -16,6 +16,7 @@
 #include "server/dispatch/lock_planner.h"
 #include "server/memory/evictor.h"
 #include "server/process/allocator.h"
+#include "server/process/rdb_load.h"
 #include "server/process/server.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
@@ -364,10 +365,14 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
-  StrAppend(&out, "# Persistence\r\n", "loading:0\r\n", "async_loading:0\r\n",
+  StrAppend(&out, "# Persistence\r\n", "loading:", ctx.server.loading() ? 1 : 0, "\r\n",
+            "async_loading:0\r\n",
             "rdb_changes_since_last_save:0\r\n", "rdb_bgsave_in_progress:0\r\n",
             "rdb_last_save_time:", ctx.server.start_time_ms() / 1000, "\r\n",
-            "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n");
+            "rdb_last_bgsave_status:ok\r\n");
+  AppendLastLoadInfo(ctx.server, &out);
+  StrAppend(&out, "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n");
+  AppendLoadingProgressInfo(ctx.server, &out);
 }
 
 void InfoStats(CommandContext& ctx, std::string& out) {
