@@ -127,7 +127,7 @@ class FileParser {
   // bad data.
   RdbReadResult FailRead(size_t at, std::string_view what) {
     if (in_.ran_out()) return Fail(at, "unexpected end of file reading " + std::string(what));
-    return Fail(at, "bad " + std::string(what));
+    return Fail(at, "bad data reading " + std::string(what));
   }
 
   bool ReadLittleEndian(int width, uint64_t* v) {
@@ -254,7 +254,7 @@ class FileParser {
         if (in_.ran_out()) {
           return Fail(value_at, "unexpected end of file reading " + what);
         }
-        return Fail(value_at, "bad " + what + ": " + value_error);
+        return Fail(value_at, "bad data reading " + what + ": " + value_error);
       }
       RdbKey k;
       k.db = db;
