@@ -28,7 +28,17 @@ constexpr size_t kBatchEntries = 4096;
 // Inserter threads at most.
 constexpr unsigned kMaxInserters = 8;
 
-using Batch = std::vector<std::pair<Shard*, Entry*>>;
+// How many entries ahead of its insert an inserter hints its bucket slot
+// (twice this) and its chain's first entry (this): a load's inserts are
+// mostly cache misses on the key tables.
+constexpr size_t kPrefetchAhead = 8;
+
+struct Pending {
+  Shard* shard;
+  Entry* entry;
+  uint64_t key_hash;
+};
+using Batch = std::vector<Pending>;
 
 // One thread linking entries into the shards it owns (no other inserter
 // touches them), taking each shard's lock per entry: uncontended, since
@@ -66,9 +76,18 @@ class Inserter {
         work.swap(queue_);
       }
       for (Batch& batch : work) {
-        for (auto [shard, entry] : batch) {
-          std::lock_guard lock(shard->mu());
-          shard->Insert(entry);
+        const size_t n = batch.size();
+        for (size_t i = 0; i < n; ++i) {
+          if (i + 2 * kPrefetchAhead < n) {
+            const Pending& p = batch[i + 2 * kPrefetchAhead];
+            p.shard->Prefetch(p.key_hash, 0);
+          }
+          if (i + kPrefetchAhead < n) {
+            const Pending& p = batch[i + kPrefetchAhead];
+            p.shard->Prefetch(p.key_hash, 1);
+          }
+          std::lock_guard lock(batch[i].shard->mu());
+          batch[i].shard->Insert(batch[i].entry);
         }
       }
       work.clear();
@@ -145,10 +164,11 @@ class Loader : public persistence::RdbVisitor {
     }
     ++loaded_;
     storage::Database& d = keyspace_.db(key.db);
-    const size_t index = d.ShardIndex(entry->key());
+    const uint64_t key_hash = storage::KeyHash(entry->key());
+    const size_t index = key_hash & (d.shard_count() - 1);  // Database::ShardIndex
     const size_t owner = (key.db * d.shard_count() + index) % inserters_.size();
     Batch& batch = pending_[owner];
-    batch.emplace_back(&d.shard(index), entry);
+    batch.push_back(Pending{&d.shard(index), entry, key_hash});
     if (batch.size() >= kBatchEntries) {
       inserters_[owner]->Push(std::move(batch));
       batch = Batch();

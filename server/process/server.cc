@@ -234,6 +234,9 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     // ticks; every thread catches up on eviction left over by commands.
     IoThread& self = *threads_[t];
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
+    // Nothing is evicted or expired actively while the start-up load fills
+    // the shards (as in Redis, whose cron does not run then).
+    if (loading()) return ScheduleExpiry(t, kExpiryPeriod);
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.
     const bool over = config_.maxmemory() != 0 && evictor_->Tick(storage::NowMs());
