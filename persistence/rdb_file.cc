@@ -75,8 +75,13 @@ class FileParser {
  public:
   FileParser(std::string_view bytes, std::string_view name, const RdbReadOptions& options,
              RdbVisitor& visitor, RdbFileSummary* summary, std::string* error)
-      : bytes_(bytes), in_(bytes), name_(name), options_(options), visitor_(visitor),
-        summary_(*summary), error_(*error) {
+      : bytes_(bytes),
+        in_(bytes),
+        name_(name),
+        options_(options),
+        visitor_(visitor),
+        summary_(*summary),
+        error_(*error) {
     summary_ = RdbFileSummary{};
     summary_.file_bytes = bytes.size();
   }
@@ -248,9 +253,8 @@ class FileParser {
       std::string value_error;
       storage::Entry* e = ReadRdbValue(op, in_, key, expire_at_ms, options_.limits, &value_error);
       if (e == nullptr) {
-        const std::string what = "the value of key '" + key + "' (" +
-                                 std::string(RdbTypeName(op)) + ", " +
-                                 std::string(RdbEncodingName(op)) + ")";
+        const std::string what = "the value of key '" + key + "' (" + std::string(RdbTypeName(op)) +
+                                 ", " + std::string(RdbEncodingName(op)) + ")";
         if (in_.ran_out()) {
           return Fail(value_at, "unexpected end of file reading " + what);
         }

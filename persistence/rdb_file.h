@@ -32,10 +32,10 @@ namespace sluice::persistence {
 // What the reader knows about one key it hands over.
 struct RdbKey {
   size_t db = 0;
-  uint8_t type = 0;           // the RDB type byte
-  int64_t expire_at_ms = 0;   // 0: none
-  bool expired = false;       // a deadline at or before RdbReadOptions::now_ms
-  size_t offset = 0;          // where its record starts
+  uint8_t type = 0;          // the RDB type byte
+  int64_t expire_at_ms = 0;  // 0: none
+  bool expired = false;      // a deadline at or before RdbReadOptions::now_ms
+  size_t offset = 0;         // where its record starts
 };
 
 // The callbacks of one read. Each returns false (with *error set) to stop
@@ -67,7 +67,7 @@ struct RdbReadOptions {
 struct RdbFileSummary {
   int version = 0;
   size_t file_bytes = 0;
-  uint64_t keys = 0;      // records handed to OnKey, expired ones included
+  uint64_t keys = 0;  // records handed to OnKey, expired ones included
   uint64_t expired = 0;
   uint64_t functions = 0;
   bool checksum_checked = false;  // false when the file stores 0 (or has none: version < 5)

@@ -213,10 +213,9 @@ absl::Status LoadRdbAtStartup(Server& server, const std::string& path) {
 
   persistence::RdbReadOptions options;
   options.databases = static_cast<size_t>(cfg.databases);
-  options.limits = persistence::ValueLimits{server.config().hash_limits(),
-                                            server.config().set_limits(),
-                                            server.config().list_limits(),
-                                            server.config().zset_limits()};
+  options.limits =
+      persistence::ValueLimits{server.config().hash_limits(), server.config().set_limits(),
+                               server.config().list_limits(), server.config().zset_limits()};
   options.now_ms = storage::NowMs();
   persistence::RdbFileSummary summary;
   std::string error;
@@ -251,8 +250,9 @@ absl::Status LoadRdbAtStartup(Server& server, const std::string& path) {
 void AppendLastLoadInfo(Server& server, std::string* out) {
   const LoadingState& s = server.loading_state();
   StrAppend(out, "rdb_last_load_keys_expired:", s.last_keys_expired.load(std::memory_order_relaxed),
-            "\r\n", "rdb_last_load_keys_loaded:",
-            s.last_keys_loaded.load(std::memory_order_relaxed), "\r\n");
+            "\r\n",
+            "rdb_last_load_keys_loaded:", s.last_keys_loaded.load(std::memory_order_relaxed),
+            "\r\n");
 }
 
 void AppendLoadingProgressInfo(Server& server, std::string* out) {

@@ -237,8 +237,8 @@ TEST(RdbFileTest, EveryTruncationIsAnEndOfFileErrorWithItsOffset) {
     EXPECT_NE(error.find("Bad file format reading the RDB file dump.rdb at offset "),
               std::string::npos)
         << error;
-    EXPECT_NE(error.find("unexpected end of file"), std::string::npos) << "cut at " << n << ": "
-                                                                     << error;
+    EXPECT_NE(error.find("unexpected end of file"), std::string::npos)
+        << "cut at " << n << ": " << error;
   }
 }
 
@@ -326,7 +326,8 @@ TEST(RdbFileTest, BadLengthAndBadValueNameTheirOffset) {
   Recorder rec;
   std::string error;
   ASSERT_EQ(Read(b.Finish(), rec, &error), RdbReadResult::kError);
-  EXPECT_NE(error.find("at offset " + std::to_string(at + 1) + ": bad data reading a key"), std::string::npos)
+  EXPECT_NE(error.find("at offset " + std::to_string(at + 1) + ": bad data reading a key"),
+            std::string::npos)
       << error;
 
   FileBuilder v;
@@ -334,7 +335,8 @@ TEST(RdbFileTest, BadLengthAndBadValueNameTheirOffset) {
   const size_t value_at = v.size();
   v.Op(0xc3).Length(5).Length(100000).Str("zzzzz");  // LZF that cannot expand that far
   ASSERT_EQ(Read(v.Finish(), rec, &error), RdbReadResult::kError);
-  EXPECT_NE(error.find("at offset " + std::to_string(value_at) + ": bad data reading the value of key 'k'"),
+  EXPECT_NE(error.find("at offset " + std::to_string(value_at) +
+                       ": bad data reading the value of key 'k'"),
             std::string::npos)
       << error;
 }
