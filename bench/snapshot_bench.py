@@ -60,6 +60,14 @@ def load_commands(count):
     return (evens + BATCH - 1) // BATCH + count // 2
 
 
+def cache_dir():
+    """Where generated load files are kept between runs (they take a minute to write
+    at 10M keys, and are the same every time)."""
+    d = os.path.join(tempfile.gettempdir(), "sluice-bench-cache")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
 def write_load_file(path, count):
     """A RESP stream that loads keys 0 .. count-1: the even ones in MSETs of BATCH pairs
     (no TTL), the odd ones with SET ... EX (a TTL)."""
@@ -391,7 +399,7 @@ INTRO = (
 def run_section(opt, rec, workdir):
     """bench/run.py's `snapshot` section: rows into the Recorder `rec`."""
     count, rate = opt.snapshot_keys, opt.snapshot_rate
-    path = os.path.join(workdir, f"snapshot-load-{count}.resp")
+    path = os.path.join(cache_dir(), f"snapshot-load-{count}.resp")
     if not os.path.exists(path):
         log(f"generating {os.path.basename(path)} ({count:,} keys)")
     write_load_file(path, count)
@@ -433,7 +441,7 @@ def main():
     p.add_argument("--only", choices=SERVERS, help="run one server only")
     opt = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="sluice-snapshot-bench-")
-    path = write_load_file(os.path.join(workdir, f"load-{opt.keys}.resp"), opt.keys)
+    path = write_load_file(os.path.join(cache_dir(), f"snapshot-load-{opt.keys}.resp"), opt.keys)
     servers = make_servers(opt.sluice, opt.redis, workdir)
     if opt.only:
         servers = {opt.only: servers[opt.only]}
