@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -92,14 +93,24 @@ class FileParser {
     // is computed alongside the decoding.
     std::thread crc_thread;
     uint64_t body_crc = 0;
+    std::atomic<bool> abandon{false};
     const bool parallel = bytes_.size() >= kParallelCrcBytes;
     if (parallel) {
-      crc_thread = std::thread(
-          [this, &body_crc] { body_crc = Crc64(0, bytes_.substr(0, bytes_.size() - 8)); });
+      crc_thread = std::thread([this, &body_crc, &abandon] {
+        // In pieces, so that a read that failed early does not wait for it.
+        const std::string_view body = bytes_.substr(0, bytes_.size() - 8);
+        for (size_t at = 0; at < body.size() && !abandon.load(std::memory_order_relaxed);
+             at += kParallelCrcBytes) {
+          body_crc = Crc64(body_crc, body.substr(at, kParallelCrcBytes));
+        }
+      });
     }
     size_t eof_offset = 0;
     RdbReadResult r = Records(&eof_offset);
-    if (crc_thread.joinable()) crc_thread.join();
+    if (crc_thread.joinable()) {
+      if (r != RdbReadResult::kOk) abandon.store(true, std::memory_order_relaxed);
+      crc_thread.join();
+    }
     if (r != RdbReadResult::kOk || summary_.version < 5) return r;
     in_ = RdbReader(bytes_.substr(eof_offset + 1));
     uint64_t stored = 0;
