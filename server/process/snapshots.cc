@@ -55,7 +55,7 @@ void Snapshots::UpdateRefuseWrites() {
                        std::memory_order_relaxed);
 }
 
-bool Snapshots::StartBackground(const char* why) {
+bool Snapshots::StartBackground(bool shards_locked, const char* why) {
   std::thread old;
   {
     std::lock_guard lock(mu_);
@@ -64,17 +64,21 @@ bool Snapshots::StartBackground(const char* why) {
     background_.store(true);
     cancel_pending_ = false;
     old = std::move(thread_);
-    if (why != nullptr) server_.Log(LogLevel::kNotice, why);
-    server_.Log(LogLevel::kNotice, "Background saving started");
-    thread_ = std::thread([this] {
-      RegisterAllocatorThread();
-      RunSave(true);
-      std::lock_guard done(mu_);
-      in_progress_.store(false);
-      done_cv_.notify_all();
-    });
   }
+  if (why != nullptr) server_.Log(LogLevel::kNotice, why);
+  server_.Log(LogLevel::kNotice, "Background saving started");
+  std::unique_ptr<persistence::RdbSnapshot> snapshot;
+  if (shards_locked) snapshot = Begin(true);
   if (old.joinable()) old.join();  // a finished save's thread
+  std::lock_guard lock(mu_);
+  thread_ = std::thread([this, snapshot = std::move(snapshot)]() mutable {
+    RegisterAllocatorThread();
+    if (snapshot == nullptr) snapshot = LockAndBegin(true);
+    Finish(std::move(snapshot), true);
+    std::lock_guard done(mu_);
+    in_progress_.store(false);
+    done_cv_.notify_all();
+  });
   return true;
 }
 
@@ -89,7 +93,7 @@ bool Snapshots::SaveNow(std::string* error) {
     background_.store(false);
     cancel_pending_ = false;
   }
-  const std::string failed = RunSave(false);
+  const std::string failed = Finish(LockAndBegin(false), false);
   {
     std::lock_guard lock(mu_);
     in_progress_.store(false);
@@ -115,7 +119,7 @@ bool Snapshots::SaveForShutdown(bool save, bool force) {
     cancel_pending_ = false;
   }
   server_.Log(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
-  const std::string failed = RunSave(false);
+  const std::string failed = Finish(LockAndBegin(false), false);
   {
     std::lock_guard lock(mu_);
     in_progress_.store(false);
@@ -132,48 +136,50 @@ bool Snapshots::SaveForShutdown(bool save, bool force) {
   return false;
 }
 
-std::string Snapshots::RunSave(bool background) {
+std::unique_ptr<persistence::RdbSnapshot> Snapshots::Begin(bool background) {
   const Config cfg = server_.config().Snapshot();
   persistence::SnapshotFileOptions options;
   options.dir = cfg.dir;
   options.dbfilename = cfg.dbfilename;
   options.compress = cfg.rdbcompression;
   options.checksum = cfg.rdbchecksum;
-  const int64_t start_ms = storage::NowMs();
-  options.ctime_s = start_ms / 1000;
+  const int64_t now_ms = storage::NowMs();
+  options.ctime_s = now_ms / 1000;
   options.used_mem = UsedMemory();
   for (const auto& lib : server_.scripts().functions().All()) {
     options.function_codes.push_back(lib->code);
   }
-  current_start_ms_.store(start_ms);
-  if (background) last_try_s_.store(start_ms / 1000);
+  current_start_ms_.store(now_ms);
+  if (background) last_try_s_.store(now_ms / 1000);
   saves_.fetch_add(1);
+  auto snapshot =
+      std::make_unique<persistence::RdbSnapshot>(server_.keyspace(), std::move(options), now_ms);
+  std::lock_guard lock(mu_);
+  dirty_at_start_ = dirty_.load();
+  current_ = snapshot.get();
+  if (cancel_pending_) snapshot->Cancel();
+  return snapshot;
+}
 
-  // The instant: every shard held at once, for as long as it takes to flip
-  // their marks.
-  storage::Keyspace& keyspace = server_.keyspace();
-  std::unique_ptr<persistence::RdbSnapshot> snapshot;
-  uint64_t dirty_before = 0;
-  {
-    LockPlan plan(keyspace, 0);
-    plan.AddAllDbs();
-    ShardLocks locks;
-    locks.Acquire(plan, [] { return false; });
-    dirty_before = dirty_.load();
-    snapshot = std::make_unique<persistence::RdbSnapshot>(keyspace, std::move(options),
-                                                          storage::NowMs());
-  }
-  {
-    std::lock_guard lock(mu_);
-    current_ = snapshot.get();
-    if (cancel_pending_) snapshot->Cancel();
-  }
+std::unique_ptr<persistence::RdbSnapshot> Snapshots::LockAndBegin(bool background) {
+  LockPlan plan(server_.keyspace(), 0);
+  plan.AddAllDbs();
+  ShardLocks locks;
+  locks.Acquire(plan, [] { return false; });
+  return Begin(background);
+}
+
+std::string Snapshots::Finish(std::unique_ptr<persistence::RdbSnapshot> snapshot,
+                              bool background) {
+  const int64_t start_ms = current_start_ms_.load();
   const std::string error = snapshot->Write();
   bool cancelled;
+  uint64_t dirty_before;
   {
     std::lock_guard lock(mu_);
     current_ = nullptr;
     cancelled = cancel_pending_;
+    dirty_before = dirty_at_start_;
   }
   const int64_t end_ms = storage::NowMs();
   if (error.empty()) {
@@ -201,10 +207,6 @@ void Snapshots::Tick(int64_t now_ms) {
   if (now_ms - last_tick_ms_.load(std::memory_order_relaxed) < kTickPeriodMs) return;
   last_tick_ms_.store(now_ms, std::memory_order_relaxed);
   if (in_progress_.load()) return;
-  if (scheduled_.exchange(false)) {
-    StartBackground();
-    return;
-  }
   if (!has_save_points_.load()) return;
   const int64_t now_s = now_ms / 1000;
   const uint64_t dirty = dirty_.load();
@@ -220,7 +222,7 @@ void Snapshots::Tick(int64_t now_ms) {
       }
     }
   }
-  if (!why.empty()) StartBackground(why.c_str());
+  if (!why.empty()) StartBackground(false, why.c_str());
 }
 
 void Snapshots::AppendInfo(std::string* out) const {
@@ -234,7 +236,7 @@ void Snapshots::AppendInfo(std::string* out) const {
     }
   }
   const int64_t start = current_start_ms_.load();
-  const bool bg_running = running && background_.load() && start != 0;
+  const bool bg_running = running && background_.load();
   StrAppend(out, "current_cow_peak:0\r\n", "current_cow_size:0\r\n",
             "current_cow_size_age:0\r\n", "current_fork_perc:0.00\r\n",
             "current_save_keys_processed:", processed, "\r\n",
@@ -245,7 +247,8 @@ void Snapshots::AppendInfo(std::string* out) const {
             "rdb_last_bgsave_status:", last_bgsave_ok_.load() ? "ok" : "err", "\r\n",
             "rdb_last_bgsave_time_sec:", last_bgsave_seconds_.load(), "\r\n",
             "rdb_current_bgsave_time_sec:",
-            bg_running ? (storage::NowMs() - start) / 1000 : int64_t{-1}, "\r\n",
+            bg_running ? (start != 0 ? (storage::NowMs() - start) / 1000 : 0) : int64_t{-1},
+            "\r\n",
             "rdb_saves:", saves_.load(), "\r\n", "rdb_last_cow_size:0\r\n");
 }
 

@@ -44,9 +44,11 @@ class Snapshots {
   Snapshots& operator=(const Snapshots&) = delete;
 
   // BGSAVE: starts a background save; false when a save is in progress.
-  bool StartBackground(const char* why = nullptr);
-  // BGSAVE SCHEDULE while a save runs: start one when it is over.
-  void ScheduleBackground() { scheduled_.store(true, std::memory_order_relaxed); }
+  // With `shards_locked` (the BGSAVE row locks every shard) the snapshot's
+  // instant is taken before this returns, so a write the client makes after
+  // the reply is not in it; otherwise (save points) the save's thread takes
+  // the locks itself.
+  bool StartBackground(bool shards_locked, const char* why = nullptr);
   // SAVE: saves on the calling thread. Returns false, with *error set to
   // the reply, when a save is already in progress or the save failed.
   // REQUIRES: the caller holds no shard lock.
@@ -66,7 +68,7 @@ class Snapshots {
     if (n != 0) dirty_.fetch_add(n, std::memory_order_relaxed);
   }
   // The housekeeping tick: starts a background save when a save point is
-  // due (or one was scheduled), and joins a finished save thread.
+  // due.
   void Tick(int64_t now_ms);
 
   // MISCONF: writes are refused after a failed background save while save
@@ -83,10 +85,14 @@ class Snapshots {
   void AppendInfo(std::string* out) const;
 
  private:
-  // Takes the instant and writes the file on the calling thread. Returns ""
-  // on success, else the error (already logged). REQUIRES: in_progress_ was
-  // set by the caller.
-  std::string RunSave(bool background);
+  // Takes the instant: a snapshot of the keyspace as it is now.
+  // REQUIRES: every shard locked by the caller; in_progress_ set by it.
+  std::unique_ptr<persistence::RdbSnapshot> Begin(bool background);
+  // Begin() with the locks taken here (REQUIRES: the caller holds none).
+  std::unique_ptr<persistence::RdbSnapshot> LockAndBegin(bool background);
+  // Writes the file of `snapshot` and records the outcome. Returns "" on
+  // success, else the error (already logged).
+  std::string Finish(std::unique_ptr<persistence::RdbSnapshot> snapshot, bool background);
   void UpdateRefuseWrites();
 
   Server& server_;
@@ -101,9 +107,9 @@ class Snapshots {
   std::vector<SavePoint> save_points_;
   std::atomic<bool> in_progress_{false};
   std::atomic<bool> background_{false};
-  std::atomic<bool> scheduled_{false};
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<uint64_t> dirty_{0};
+  uint64_t dirty_at_start_ = 0;  // dirty_ at the running save's instant
   std::atomic<int64_t> last_save_s_{0};
   std::atomic<int64_t> last_try_s_{0};
   std::atomic<bool> last_bgsave_ok_{true};
