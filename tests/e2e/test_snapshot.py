@@ -493,6 +493,13 @@ def test_misconf_after_a_failed_bgsave_and_recovery(start_server):
         # SHUTDOWN refuses when its save fails.
         assert error_of(conn, "SHUTDOWN") == "ERR Errors trying to SHUTDOWN. Check logs."
     assert c.get("k") == "v2"
+    # So does SIGTERM: the server logs why and keeps serving.
+    refused = s.output().count("Error trying to save the DB, can't exit.")
+    s.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: s.output().count("Error trying to save the DB, can't exit.") > refused,
+               timeout=15, message="the refused shutdown")
+    assert s.proc.poll() is None
+    assert c.get("k") == "v2"
     # Mended: the next save succeeds and writes are served again.
     mend()
     assert c.bgsave() is True
