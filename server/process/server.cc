@@ -253,6 +253,9 @@ void Server::OnSignal(int sig) {
   if (signal_saver_.joinable()) signal_saver_.join();  // an earlier, refused one
   signal_saver_ = std::thread([this] {
     RegisterAllocatorThread();
+    // A looping script would hold its shards (the save needs them all) for
+    // as long as it runs: stop it first, as the shutdown would.
+    scripts_->KillAll();
     const bool may_exit = snapshots_->SaveForShutdown(/*save=*/true, /*force=*/false);
     signal_save_running_.store(false);
     if (may_exit) Shutdown();
