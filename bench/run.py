@@ -53,6 +53,10 @@ rounds so that drift on a shared machine hits both servers alike:
               (bench/queue_bench.py). A server that lacks what a library needs
               (BRPOPLPUSH, undeclared keys in scripts, BLPOP, XADD) reads
               "n/a (needs ...)".
+  snapshot    BGSAVE of 10M keys (16-byte keys and values, half with TTLs)
+              while a client writes at 10k SETs/s: BGSAVE time, SET p99 during
+              it against quiet, peak memory above the dataset, file size and
+              start-up load time (bench/snapshot_bench.py).
 
 Every figure in the report is the median over rounds; ratios are
 sluice / redis. The report is a Markdown table and a gnuplot PNG in
@@ -81,6 +85,7 @@ import lists_bench
 import pubsub_bench
 import queue_bench
 import scripting_bench
+import snapshot_bench
 from common import (VALUE_SIZE, BenchError, Server, ensure_running, log, redis_benchmark,
                     sluice_threads_for)
 
@@ -90,7 +95,7 @@ RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 SERVERS = ("sluice", "redis")
 SECTIONS = ("throughput", "memory", "expiry", "pubsub", "scripting", "growth", "eviction",
             "collections-memory", "collections-throughput", "lists-throughput", "lists-memory",
-            "lists-wakeup", "queues")
+            "lists-wakeup", "queues", "snapshot")
 # The eviction section's hit-ratio rows (one per trace, maxmemory, server and
 # policy: sluice has more policies than redis, so they are not pairs).
 HIT_ROWS = []
@@ -803,6 +808,9 @@ def markdown(info, opt, rows, micro, problems, elapsed, png_name):
          f" {opt.rounds} round(s).", metric_table),
         ("queues", "Job queues (bench/queue_bench.py)", queue_bench.intro(opt),
          queue_bench.table),
+        ("snapshot", "Snapshots (bench/snapshot_bench.py)",
+         snapshot_bench.INTRO.format(keys=opt.snapshot_keys, rate=opt.snapshot_rate,
+                                     rounds=opt.snapshot_rounds), metric_table),
     ):
         selected = [r for r in rows if r["section"] == section]
         if selected:
@@ -992,6 +1000,14 @@ def main():
     p.add_argument("--queue-jobs", type=int, default=queue_bench.JOBS,
                    help="jobs per Bull run of the queues section; RQ runs get a quarter "
                         "(20000; 2000 under --quick)")
+    p.add_argument("--snapshot-keys", type=int, default=snapshot_bench.KEYS,
+                   help="keys of the snapshot section's dataset (10000000; 1000000 under "
+                        "--quick)")
+    p.add_argument("--snapshot-rate", type=int, default=snapshot_bench.RATE,
+                   help="paced SETs per second during the snapshot section (10000)")
+    p.add_argument("--snapshot-rounds", type=int, default=3,
+                   help="rounds of the snapshot section (3; 1 under --quick; each loads the "
+                        "keys into both servers, about 2 minutes at 10M keys)")
     p.add_argument("--micro", action="store_true",
                    help="also build and run the Google Benchmark bench/*_bench binaries")
     p.add_argument("--micro-min-time", default="0.2",
@@ -1032,6 +1048,10 @@ def main():
             opt.list_pushes = 500
         if "--queue-jobs" not in sys.argv:
             opt.queue_jobs = 2_000
+        if "--snapshot-keys" not in sys.argv:
+            opt.snapshot_keys = 1_000_000
+        if "--snapshot-rounds" not in sys.argv:
+            opt.snapshot_rounds = 1
         opt.micro_min_time = "0.05" if "--micro-min-time" not in sys.argv else opt.micro_min_time
     opt.eviction_mb = [int(x) for x in str(opt.eviction_mb).split(",") if x.strip()]
     opt.sluice_bin = os.path.abspath(opt.sluice_bin)
@@ -1118,6 +1138,11 @@ def main():
         if "queues" in sections:
             log("== job queues")
             queue_bench.run_queues(servers, opt, rec, workdir)
+        if "snapshot" in sections:
+            log("== snapshots")
+            for s in servers.values():
+                s.stop()
+            snapshot_bench.run_section(opt, rec, workdir)
     except KeyboardInterrupt:
         rec.problem("interrupted; the report covers what ran")
     except BenchError as e:

@@ -1,7 +1,9 @@
 #include "server/dispatch/command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cstring>
 
 #include "server/blocking/blocking_registry.h"
 #include "server/net/client_state.h"
@@ -15,7 +17,8 @@ namespace {
 bool Lower(std::string_view in, char* buf, size_t cap, std::string_view* out) {
   if (in.size() > cap) return false;
   for (size_t i = 0; i < in.size(); ++i) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(in[i])));
+    const char c = in[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;  // ASCII only, as Redis
   }
   *out = std::string_view(buf, in.size());
   return true;
@@ -71,12 +74,38 @@ CommandSpec& CommandTable::AddSubcommand(CommandSpec& parent, CommandSpec sub) {
   return *parent.subcommands.back();
 }
 
+CommandTable::CommandTable() {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
+}
+
 const CommandSpec* CommandTable::Find(std::string_view name) const {
+  // The last name this thread found, as the client spelled it: a pipeline
+  // mostly repeats one command, and this skips lower-casing and hashing it.
+  // (The table does not change once built.)
+  struct Last {
+    uint64_t table = 0;
+    const CommandSpec* spec = nullptr;
+    uint8_t size = 0;
+    char name[23];
+  };
+  thread_local Last last;
+  if (last.table == id_ && name.size() == last.size &&
+      std::memcmp(name.data(), last.name, name.size()) == 0) {
+    return last.spec;
+  }
   char buf[64];
   std::string_view lower;
   if (!Lower(name, buf, sizeof(buf), &lower)) return nullptr;
   auto it = commands_.find(absl::string_view(lower.data(), lower.size()));
-  return it == commands_.end() ? nullptr : it->second.get();
+  if (it == commands_.end()) return nullptr;
+  if (name.size() <= sizeof(last.name)) {
+    last.table = id_;
+    last.spec = it->second.get();
+    last.size = static_cast<uint8_t>(name.size());
+    std::memcpy(last.name, name.data(), name.size());
+  }
+  return it->second.get();
 }
 
 std::unique_ptr<CommandTable> BuildCommandTable() {

@@ -215,7 +215,10 @@ class CommandTable {
   // Adds a subcommand row to `parent` ("config" + "get" -> "config|get").
   CommandSpec& AddSubcommand(CommandSpec& parent, CommandSpec sub);
 
-  // Case-insensitive lookup; nullptr when unknown.
+  CommandTable();
+
+  // Case-insensitive lookup; nullptr when unknown. Thread-safe once the
+  // table is built (Add/AddSubcommand are for start-up only).
   const CommandSpec* Find(std::string_view name) const;
   const absl::flat_hash_map<std::string, std::unique_ptr<CommandSpec>>& all() const {
     return commands_;
@@ -223,6 +226,7 @@ class CommandTable {
 
  private:
   absl::flat_hash_map<std::string, std::unique_ptr<CommandSpec>> commands_;
+  uint64_t id_;  // unique per table, for Find's per-thread cache
 };
 
 // Family registration; each lives in its family's file.

@@ -18,7 +18,12 @@
 namespace sluice::server {
 namespace {
 
-constexpr size_t kReadBufferSize = 16 * 1024;
+// The read buffer adapts to the traffic: it starts small, doubles after a
+// read that filled it (a pipeline or a large value), and halves after reads
+// that used little of it, so the many idle or blocked connections of a
+// queue's workers cost a kilobyte each, not the 16 KiB a bulk loader needs.
+constexpr size_t kMinReadBuffer = 1024;
+constexpr size_t kMaxReadBuffer = 16 * 1024;
 // A reply buffer that grew past this for one large reply is released after
 // it was written, so an idle connection does not pin megabytes.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
@@ -60,7 +65,8 @@ Connection::Connection(Server& server, IoThread& thread, asio::ip::tcp::socket s
       block_timer_(thread.context()) {
   state_.set_authenticated(authenticated);
   parser_.set_authenticated(authenticated);
-  read_buf_.resize(kReadBufferSize);
+  read_size_ = kMinReadBuffer;
+  read_buf_.resize(kMinReadBuffer);
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -92,6 +98,10 @@ void Connection::DoRead() {
   // loop (OnWrite), and the command still uses the parsed arguments.
   if (closed_ || reading_ || executing_) return;
   reading_ = true;
+  if (read_buf_.size() != read_size_) {
+    std::string fresh(read_size_, '\0');
+    read_buf_.swap(fresh);
+  }
   socket_.async_read_some(asio::buffer(read_buf_.data(), read_buf_.size()),
                           [self = shared_from_this()](const boost::system::error_code& ec,
                                                       size_t n) { self->OnRead(ec, n); });
@@ -104,6 +114,11 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     return;
   }
   thread_.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  if (n == read_buf_.size()) {
+    read_size_ = std::min(kMaxReadBuffer, read_buf_.size() * 2);
+  } else if (n < read_buf_.size() / 8) {
+    read_size_ = std::max(kMinReadBuffer, read_buf_.size() / 2);
+  }
   std::string_view input(read_buf_.data(), n);
   if (blocked_) {
     // Kept for after the wait; reading goes on so that a close is seen.
@@ -164,6 +179,7 @@ void Connection::FinishInput() {
 
 void Connection::EnterBlocked() {
   blocked_ = true;
+  read_size_ = kMinReadBuffer;  // it waits: the next read is a close or a few bytes
   ++block_generation_;
   const int64_t deadline = state_.block_deadline_ms();
   if (deadline == 0) return;

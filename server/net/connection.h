@@ -102,6 +102,7 @@ class Connection : public Subscriber,
   protocol::Parser parser_;
   protocol::CommandArgs args_;
   std::string read_buf_;
+  size_t read_size_;  // what the next read's buffer will be (see connection.cc)
   std::string out_;      // replies being produced
   std::string writing_;  // replies on the wire
   std::string deferred_pushes_;  // messages that arrived mid-reply (see Deliver)

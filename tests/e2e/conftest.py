@@ -160,6 +160,7 @@ class ServerProcess:
         self.args = list(args)
         self.config_file = config_file
         self.dir = cwd or server_dir()
+        self.clients = []
         self._start()
 
     def _start(self):
@@ -255,7 +256,20 @@ class ServerProcess:
         kw.setdefault("decode_responses", True)
         kw.setdefault("socket_timeout", 15)
         kw.setdefault("socket_connect_timeout", 5)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        c = redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        self.clients.append(c)
+        return c
+
+    def close_clients(self, since=0):
+        """Disconnects the clients client() made, from the `since`-th on (the `r`
+        fixture closes those of its test, so that forgotten ones do not stay
+        connected into the next test)."""
+        for c in self.clients[since:]:
+            try:
+                c.connection_pool.disconnect()
+            except Exception:
+                pass
+        del self.clients[since:]
 
     def raw(self, timeout=10.0):
         return RawConn(self.port, timeout=timeout)
@@ -370,6 +384,7 @@ def r(server):
     problem = server.restart_if_unhealthy()
     if problem:
         pytest.fail("before this test: " + problem, pytrace=False)
+    first_client = len(server.clients)
     c = server.client()
     c.flushall()
     # The previous test's connections may still be closing on the server's
@@ -385,7 +400,11 @@ def r(server):
     yield c
     # The fixtures built on this one (raw, rb) have closed their connections by
     # now; wait until the server has seen those closes, so that the next test
-    # does not count this one's clients or subscriptions.
+    # does not count this one's clients or subscriptions. Connections the test
+    # took from this client's pool (pipelines with WATCH, pubsub objects), and
+    # other clients it made with server.client(), are closed first: the info()
+    # below opens one in place of the original.
+    server.close_clients(first_client)
     deadline = time.monotonic() + 5
     try:
         while (c.info("clients")["connected_clients"] > clients_before and
