@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "lzf.h"
+#include "storage/entry.h"
+
 namespace sluice::persistence {
 namespace {
 
@@ -39,6 +42,46 @@ void AppendRdbLength(std::string* out, uint64_t length) {
 void AppendRdbString(std::string* out, std::string_view s) {
   AppendRdbLength(out, s.size());
   out->append(s);
+}
+
+void AppendRdbInt(std::string* out, int64_t v) {
+  if (v >= INT8_MIN && v <= INT8_MAX) {
+    out->push_back(static_cast<char>(0xc0 | kEncInt8));
+    out->push_back(static_cast<char>(v & 0xff));
+  } else if (v >= INT16_MIN && v <= INT16_MAX) {
+    out->push_back(static_cast<char>(0xc0 | kEncInt16));
+    for (int i = 0; i < 2; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  } else if (v >= INT32_MIN && v <= INT32_MAX) {
+    out->push_back(static_cast<char>(0xc0 | kEncInt32));
+    for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  } else {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    AppendRdbString(out, std::string_view(buf, r.ptr - buf));
+  }
+}
+
+void AppendRdbStringCompact(std::string* out, std::string_view s, bool compress) {
+  int64_t v;
+  if (s.size() <= 11 && storage::LooksLikeInt64(s, &v) && v >= INT32_MIN &&
+      v <= INT32_MAX) {
+    return AppendRdbInt(out, v);
+  }
+  if (compress && s.size() > 20 && s.size() < UINT32_MAX) {
+    // Worth it only when the compressed form (with its two lengths) is
+    // shorter: lzf_compress gives up (0) past the room it is offered.
+    std::string packed(s.size() - 4, '\0');
+    const unsigned n = lzf_compress(s.data(), static_cast<unsigned>(s.size()), packed.data(),
+                                    static_cast<unsigned>(packed.size()));
+    if (n > 0) {
+      out->push_back(static_cast<char>(0xc0 | kEncLzf));
+      AppendRdbLength(out, n);
+      AppendRdbLength(out, s.size());
+      out->append(packed.data(), n);
+      return;
+    }
+  }
+  AppendRdbString(out, s);
 }
 
 bool RdbReader::ReadBytes(size_t n, std::string_view* out) {

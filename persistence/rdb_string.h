@@ -8,8 +8,8 @@
 //           4 little-endian bytes (written as its decimal text), or LZF:
 //           0xc3, compressed length, plain length, the compressed bytes.
 //
-// The writer emits plain strings (every reader accepts them); the reader
-// takes all the forms. Pure functions and a cursor over caller-owned bytes;
+// AppendRdbString emits plain strings (every reader accepts them);
+// AppendRdbStringCompact the forms Redis writes; the reader takes all. Pure functions and a cursor over caller-owned bytes;
 // thread-compatible.
 
 #include <cstdint>
@@ -24,6 +24,12 @@ inline constexpr uint8_t kRdbOpcodeFunction2 = 245;      // a function library: 
 
 void AppendRdbLength(std::string* out, uint64_t length);
 void AppendRdbString(std::string* out, std::string_view s);
+// Redis's compact forms: a canonical decimal integer of at most 11 bytes
+// that fits 32 bits as an integer; with `compress` (rdbcompression), a
+// string over 20 bytes as LZF when that saves space; plain otherwise.
+void AppendRdbStringCompact(std::string* out, std::string_view s, bool compress);
+// An integer value: the integer forms when it fits 32 bits, else decimal.
+void AppendRdbInt(std::string* out, int64_t v);
 
 // Reads RDB values from the front of `in`. Every Read returns false, having
 // consumed an unspecified part of the input, on truncated or malformed data.
@@ -38,6 +44,8 @@ class RdbReader {
   // A plain length (false for an encoded-string marker).
   [[nodiscard]] bool ReadLength(uint64_t* length);
   [[nodiscard]] bool ReadString(std::string* s);
+  // `n` raw bytes (fixed-width fields: binary doubles, stream IDs, times).
+  [[nodiscard]] bool ReadRaw(size_t n, std::string_view* out) { return ReadBytes(n, out); }
   size_t remaining() const { return in_.size() - pos_; }
 
  private:

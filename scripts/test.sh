@@ -11,7 +11,8 @@
 #   asan   ASan+UBSan build: unit tests and end-to-end tests
 #   tsan   TSan build: unit tests and the whole end-to-end suite
 #   fuzz   libFuzzer runs over the RESP parser, the collection encodings, the
-#          scripts' cmsgpack / struct decoders and the DUMP payload decoder
+#          scripts' cmsgpack / struct decoders, the DUMP payload decoder and the
+#          RDB value decoder
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -97,8 +98,8 @@ fuzz() {
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON \
     -DSLUICE_SERVER=OFF -DSLUICE_TESTS=OFF -DSLUICE_BENCH=OFF -DSLUICE_SANITIZE=address,undefined \
     >/dev/null && cmake --build build-fuzz -j "$JOBS" --target parser_fuzz collections_fuzz lua_libs_fuzz \
-      dump_payload_fuzz &&
-    for target in parser_fuzz collections_fuzz lua_libs_fuzz dump_payload_fuzz; do
+      dump_payload_fuzz rdb_value_fuzz &&
+    for target in parser_fuzz collections_fuzz lua_libs_fuzz dump_payload_fuzz rdb_value_fuzz; do
       echo "== $target"
       ./build-fuzz/$target -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 -print_final_stats=1 \
         >"build-fuzz/$target.log" 2>&1

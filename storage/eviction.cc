@@ -83,6 +83,16 @@ std::string_view EvictionPolicyName(EvictionPolicy p) {
 
 uint8_t LruStampNow(int64_t now_ms) { return Stamp(0, now_ms / kLevelUnitMs[0]); }
 
+uint8_t LruStampIdle(int64_t idle_ms, int64_t now_ms) {
+  if (idle_ms > kMaxDays * kLevelUnitMs[3]) idle_ms = kMaxDays * kLevelUnitMs[3];
+  const int64_t at = now_ms - idle_ms;
+  if (idle_ms < kPromoteUnits[0] * kLevelUnitMs[0]) return LruStampNow(at);
+  int level = 1;
+  while (level < 3 && idle_ms >= kPromoteUnits[level] * kLevelUnitMs[level]) ++level;
+  const int64_t unit = kLevelUnitMs[level];
+  return Stamp(level, (at + unit / 2) / unit);
+}
+
 int64_t LruIdleMs(uint8_t stamp, int64_t now_ms) {
   const int level = stamp >> 6;
   const int64_t unit = kLevelUnitMs[level];

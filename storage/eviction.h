@@ -76,6 +76,9 @@ struct EvictionSettings {
 // --- kLru stamps ---
 // The stamp an access at `now_ms` writes.
 uint8_t LruStampNow(int64_t now_ms);
+// The stamp of an access `idle_ms` before `now_ms` (RESTORE ... IDLETIME),
+// at the level the age sweep would have brought it to by now.
+uint8_t LruStampIdle(int64_t idle_ms, int64_t now_ms);
 // How long ago (ms, at the stamp's resolution) the stamped access was.
 int64_t LruIdleMs(uint8_t stamp, int64_t now_ms);
 // The stamp the age sweep writes back (the same one, or a coarser level's),

@@ -285,6 +285,18 @@ Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key, std
   return {Status::kOk, std::move(text)};
 }
 
+Entry* CreateHashEntry(std::string_view key, std::span<const std::string_view> pairs,
+                       const HashLimits& limits, int64_t expire_at_ms) {
+  MutableHash hash(ObjectRef::Packed(nullptr), limits);
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) hash.Set(pairs[i], pairs[i + 1]);
+  const ObjectRef result = hash.Release();
+  if (std::optional<std::string> tiny = AsTiny(result)) {
+    DestroyObject(result);
+    return Entry::CreateBytes(key, ValueType::kHash, *tiny, expire_at_ms);
+  }
+  return Entry::CreateObject(key, ValueType::kHash, result, expire_at_ms);
+}
+
 std::vector<FieldValue> HashRandomFields(const Entry* hash, int64_t count) {
   const HashView view(hash);
   const StrMap* map = view.packed() ? nullptr : HashAccess::Ref(view).map();

@@ -107,6 +107,12 @@ Result<std::string> HashIncrementByFloat(Shard& shard, std::string_view key, std
 
 using FieldValue = std::pair<std::string, std::string>;
 
+// A new hash entry (linked into no shard) holding `pairs` (field, value,
+// field, value, ...; even, non-empty, fields distinct), encoded as HSET
+// would build it from nothing (loading a snapshot or RESTORE).
+Entry* CreateHashEntry(std::string_view key, std::span<const std::string_view> pairs,
+                       const HashLimits& limits, int64_t expire_at_ms);
+
 // HRANDFIELD key count: count >= 0 gives min(count, size) distinct fields
 // (the whole hash when count >= size), count < 0 gives -count fields that
 // may repeat. REQUIRES: `hash` is a hash entry.

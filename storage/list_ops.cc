@@ -320,6 +320,13 @@ Result<ListMoveOutcome> ListMove(Shard& src, std::string_view src_key, Shard& ds
   return {Status::kOk, std::move(out)};
 }
 
+Entry* CreateListEntry(std::string_view key, std::span<const std::string_view> values,
+                       const ListLimits& limits, int64_t expire_at_ms) {
+  ListWriter w(ObjectRef::Packed(nullptr), limits);
+  for (std::string_view v : values) w.list().PushBack(v);
+  return Entry::CreateObject(key, ValueType::kList, w.Finish(), expire_at_ms);
+}
+
 bool ListStore(Shard& shard, std::string_view key, std::span<const std::string_view> values,
                const ListLimits& limits, int64_t now_ms) {
   const std::string owned(key);

@@ -117,4 +117,10 @@ Result<ListMoveOutcome> ListMove(Shard& src, std::string_view src_key, Shard& ds
 bool ListStore(Shard& shard, std::string_view key, std::span<const std::string_view> values,
                const ListLimits& limits, int64_t now_ms);
 
+// A new list entry (linked into no shard) of `values` in order
+// (non-empty), built as RPUSH would build it (loading a snapshot or
+// RESTORE).
+Entry* CreateListEntry(std::string_view key, std::span<const std::string_view> values,
+                       const ListLimits& limits, int64_t expire_at_ms);
+
 }  // namespace sluice::storage

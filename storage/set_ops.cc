@@ -314,6 +314,13 @@ bool SetStore(Shard& shard, std::string_view key, const std::vector<std::string>
   return existed;
 }
 
+Entry* CreateSetEntry(std::string_view key, std::span<const std::string_view> members,
+                      const SetLimits& limits, int64_t expire_at_ms) {
+  MutableSet set(CreateFor(members.front(), members.size(), limits), limits);
+  for (std::string_view m : members) set.Add(m);
+  return Entry::CreateObject(key, ValueType::kSet, set.Release(), expire_at_ms);
+}
+
 std::vector<std::string> SetIntersection(std::span<const Entry* const> sets, size_t limit) {
   std::vector<std::string> out;
   if (sets.empty()) return out;

@@ -110,6 +110,12 @@ uint64_t SetScan(const Entry* set, uint64_t cursor, size_t count, std::string_vi
 bool SetStore(Shard& shard, std::string_view key, const std::vector<std::string>& members,
               const SetLimits& limits, int64_t now_ms);
 
+// A new set entry (linked into no shard) of `members` (distinct,
+// non-empty), encoded as SADD would build it from nothing (loading a
+// snapshot or RESTORE).
+Entry* CreateSetEntry(std::string_view key, std::span<const std::string_view> members,
+                      const SetLimits& limits, int64_t expire_at_ms);
+
 // Set algebra over set views; nullptr stands for an absent (empty) set.
 // SINTER (stops after `limit` members when limit > 0), SUNION, SDIFF.
 std::vector<std::string> SetIntersection(std::span<const Entry* const> sets, size_t limit = 0);

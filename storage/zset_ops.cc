@@ -564,6 +564,12 @@ bool ZSetStore(Shard& shard, std::string_view key, std::vector<ScoredMember> ite
   const std::string owned(key);
   const bool existed = shard.Erase(owned, now_ms);
   if (items.empty()) return existed;
+  shard.Insert(CreateZSetEntry(owned, std::move(items), limits, 0));
+  return existed;
+}
+
+Entry* CreateZSetEntry(std::string_view key, std::vector<ScoredMember> items,
+                       const ZSetLimits& limits, int64_t expire_at_ms) {
   size_t longest = 0;
   for (const ScoredMember& m : items) longest = std::max(longest, m.first.size());
   ObjectRef object = ObjectRef::Packed(nullptr);
@@ -584,8 +590,7 @@ bool ZSetStore(Shard& shard, std::string_view key, std::vector<ScoredMember> ite
     for (const ScoredMember& m : items) tree->Insert(m.first, m.second);
     object = ObjectRef::ZSetRef(tree.release());
   }
-  shard.Insert(Entry::CreateObject(owned, ValueType::kZset, object, 0));
-  return existed;
+  return Entry::CreateObject(key, ValueType::kZset, object, expire_at_ms);
 }
 
 }  // namespace sluice::storage

@@ -187,6 +187,12 @@ uint64_t ZSetScan(const Entry* zset, uint64_t cursor, size_t count, std::string_
 bool ZSetStore(Shard& shard, std::string_view key, std::vector<ScoredMember> items,
                const ZSetLimits& limits, int64_t now_ms);
 
+// A new sorted-set entry (linked into no shard) of `items` (distinct
+// members, any order, no NaN; non-empty), encoded by its size as ZSetStore
+// does (loading a snapshot or RESTORE).
+Entry* CreateZSetEntry(std::string_view key, std::vector<ScoredMember> items,
+                       const ZSetLimits& limits, int64_t expire_at_ms);
+
 // ---- Implementation of the template ----
 
 template <typename Visit>

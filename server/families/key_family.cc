@@ -1,6 +1,6 @@
 // Generic key commands: deletion, existence, expiry, type, iteration,
-// renaming and copying, and whole-database commands (DBSIZE, FLUSHDB,
-// FLUSHALL, SWAPDB).
+// renaming and copying, DUMP / RESTORE, and whole-database commands
+// (DBSIZE, FLUSHDB, FLUSHALL, SWAPDB).
 
 #include <limits>
 #include <mutex>
@@ -8,12 +8,15 @@
 #include <random>
 
 #include "common/strings.h"
+#include "persistence/dump_payload.h"
+#include "persistence/rdb_value.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/dispatch/command.h"
 #include "server/dispatch/keyspace_access.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
+#include "storage/eviction.h"
 #include "storage/glob.h"
 #include "storage/hash_ops.h"
 #include "storage/list_ops.h"
@@ -456,6 +459,93 @@ void CmdMove(CommandContext& ctx) {
   ctx.w.Integer(1);
 }
 
+// ---- DUMP / RESTORE ------------------------------------------------------------
+
+// DUMP key: the value in Redis's DUMP format (RDB 10 encodings, version and
+// CRC-64 trailer), nil when the key is absent.
+void CmdDump(CommandContext& ctx) {
+  const Entry* e = KeyShard(ctx).FindForRead(ctx.arg(1), ctx.now_ms);
+  if (e == nullptr) return ctx.w.Null();
+  persistence::RdbWriteOptions options;
+  options.compress = ctx.server.config().Snapshot().rdbcompression;
+  std::string payload;
+  persistence::AppendRdbValue(*e, options, &payload);
+  persistence::AppendDumpTrailer(&payload);
+  ctx.w.Bulk(payload);
+}
+
+// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ f]:
+// Redis's checks in Redis's order (options, BUSYKEY, the TTL, the trailer,
+// the value), then the key is created (or, when its deadline has passed
+// already, only the old one removed).
+void CmdRestore(CommandContext& ctx) {
+  bool replace = false, absttl = false;
+  int64_t idle = -1, freq = -1;
+  for (size_t i = 4; i < ctx.argc(); ++i) {
+    const std::string_view a = ctx.arg(i);
+    const bool has_next = i + 1 < ctx.argc();
+    if (EqualsIgnoreCase(a, "REPLACE")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(a, "ABSTTL")) {
+      absttl = true;
+    } else if (EqualsIgnoreCase(a, "IDLETIME") && has_next && freq < 0) {
+      auto n = ParseInt64(ctx.arg(++i));
+      if (!n) return ctx.w.Error(errors::kNotInteger);
+      if (*n < 0) return ctx.w.Error("ERR Invalid IDLETIME value, must be >= 0");
+      idle = *n;
+    } else if (EqualsIgnoreCase(a, "FREQ") && has_next && idle < 0) {
+      auto n = ParseInt64(ctx.arg(++i));
+      if (!n) return ctx.w.Error(errors::kNotInteger);
+      if (*n < 0 || *n > 255) return ctx.w.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      freq = *n;
+    } else {
+      return ctx.w.Error(errors::kSyntax);
+    }
+  }
+  const std::string_view key = ctx.arg(1);
+  Shard& shard = KeyShard(ctx);
+  if (!replace && shard.Find(key, ctx.now_ms) != nullptr) {
+    return ctx.w.Error("BUSYKEY Target key name already exists.");
+  }
+  auto ttl = ParseInt64(ctx.arg(2));
+  if (!ttl) return ctx.w.Error(errors::kNotInteger);
+  if (*ttl < 0) return ctx.w.Error("ERR Invalid TTL value, must be >= 0");
+  const std::optional<std::string_view> body = persistence::OpenDumpPayload(ctx.arg(3));
+  if (!body) return ctx.w.Error("ERR DUMP payload version or checksum are wrong");
+  if (body->empty()) return ctx.w.Error("ERR Bad data format");
+  int64_t deadline = *ttl;
+  if (deadline != 0 && !absttl) {
+    if (deadline > std::numeric_limits<int64_t>::max() - ctx.now_ms) {
+      return ctx.w.Error(errors::InvalidExpire("restore"));
+    }
+    deadline += ctx.now_ms;
+  }
+  persistence::RdbReader in(body->substr(1));
+  const ServerConfig& config = ctx.server.config();
+  const persistence::ValueLimits limits{config.hash_limits(), config.set_limits(),
+                                        config.list_limits(), config.zset_limits()};
+  std::string error;
+  Entry* e = persistence::ReadRdbValue(static_cast<uint8_t>((*body)[0]), in, key, deadline,
+                                       limits, &error);
+  if (e == nullptr) return ctx.w.Error("ERR Bad data format");
+  const bool deleted = replace && shard.Erase(key, ctx.now_ms);
+  if (deadline != 0 && deadline <= ctx.now_ms) {
+    // Already expired: nothing is created; a replaced key is gone.
+    Entry::Destroy(e);
+    if (deleted) ctx.KeyChanged(kNotifyGeneric, "del", key);
+    return ctx.w.Ok();
+  }
+  shard.Insert(e);
+  const storage::AccessMode mode = storage::ModeOf(CurrentPolicy(ctx));
+  if (idle >= 0 && mode == storage::AccessMode::kLru) {
+    e->set_access(storage::LruStampIdle(std::min<int64_t>(idle, INT32_MAX) * 1000, ctx.now_ms));
+  } else if (freq >= 0 && mode == storage::AccessMode::kLfu) {
+    e->set_access(static_cast<uint8_t>(freq));
+  }
+  ctx.KeyChanged(kNotifyGeneric, "restore", key);
+  ctx.w.Ok();
+}
+
 void CmdDbSize(CommandContext& ctx) { ctx.w.Integer(static_cast<int64_t>(SelectedDb(ctx).Size())); }
 
 // FLUSHDB / FLUSHALL [ASYNC|SYNC].
@@ -470,10 +560,13 @@ void CmdFlush(CommandContext& ctx) {
       return ctx.w.Error(errors::kSyntax);
     }
   }
+  storage::Keyspace& ks = ctx.server.keyspace();
   if (kAll) {
-    ctx.server.keyspace().FlushAll(async);
+    for (size_t i = 0; i < ks.database_count(); ++i) ctx.dirty += ks.db(i).Size();
+    ks.FlushAll(async);
   } else {
-    ctx.server.keyspace().FlushDb(ctx.client.db(), async);
+    ctx.dirty += ks.db(ctx.client.db()).Size();
+    ks.FlushDb(ctx.client.db(), async);
   }
   ctx.w.Ok();
 }
@@ -621,6 +714,13 @@ void RegisterKeyFamily(CommandTable& t) {
   t.Add(Row("move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "Move a key to another database.", "1.0.0",
             "O(1)", "@keyspace @write @fast"))
       .keys = PlanMove;
+  t.Add(Row("dump", 2, kReadOnly, 1, 1, 1, CmdDump,
+            "Serialize a key's value in Redis's DUMP format.", "2.6.0",
+            "O(1) to access the key and O(N*M) to serialize it", "@keyspace @read @slow"));
+  t.Add(Row("restore", -4, kWrite | kDenyOom, 1, 1, 1, CmdRestore,
+            "Create a key from a DUMP payload.", "2.6.0",
+            "O(1) to create the new key and O(N*M) to reconstruct the serialized value",
+            "@keyspace @write @slow @dangerous"));
   t.Add(Row("dbsize", 1, kReadOnly | kFast, 0, 0, 0, CmdDbSize,
             "Number of keys in the selected database.", "1.0.0", "O(1)", "@keyspace @read @fast"));
   t.Add(Row("flushdb", -1, kWrite | kWholeDb, 0, 0, 0, CmdFlush<false>,

@@ -116,6 +116,14 @@ class Stream {
 
   std::unique_ptr<Stream> Clone() const;
 
+  // Sets the metadata a snapshot or RESTORE carries (after the entries
+  // were appended). REQUIRES: last_id is at least the last entry's ID.
+  void RestoreMetadata(StreamId last_id, StreamId max_deleted_id, uint64_t entries_added) {
+    last_id_ = last_id;
+    max_deleted_id_ = max_deleted_id;
+    entries_added_ = entries_added;
+  }
+
   // For tests: nodes well formed, counts and metadata agree.
   bool CheckConsistency() const;
 

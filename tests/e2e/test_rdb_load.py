@@ -319,6 +319,10 @@ def test_keys_whose_ttl_passed_while_down_are_gone(writer, start_server):
     assert c.get("short") == "s" and c.get("shortint") == "12"
     assert 0 < c.pttl("short") <= 1500
     s.stop()
+    if not IS_REDIS:
+        # Default save points: the shutdown wrote the file again, sluice's own now.
+        assert "Saving the final RDB snapshot before exiting." in s.output()
+        assert "DB saved on disk" in s.output()
     # Down until the short TTLs have passed.
     time.sleep(max(0.0, written + 1.7 - time.monotonic()))
     s2 = load(start_server, path)
@@ -471,9 +475,10 @@ def start_loading(writer, keys):
     return proc, port, path
 
 
-def stop_cleanly(proc):
-    """SIGTERMs `proc`; asserts it exits with status 0; returns its output."""
-    if proc.poll() is None:
+def stop_cleanly(proc, terminate=True):
+    """SIGTERMs `proc` (or, without `terminate`, waits for it to exit); asserts
+    that it exits with status 0; returns its output."""
+    if terminate and proc.poll() is None:
         proc.terminate()
     try:
         out, _ = proc.communicate(timeout=30)
@@ -523,9 +528,28 @@ def test_clients_get_loading_during_a_long_load(writer):
 
 @pytest.mark.skipif(IS_REDIS, reason="starts the binary itself on a known port")
 def test_sigterm_during_a_load_stops_the_server(writer):
-    proc, _, _ = start_loading(writer, 2000000)
+    proc, _, path = start_loading(writer, 2000000)
+    before = open(path, "rb").read()
     text = stop_cleanly(proc)
     assert "Ready to accept" not in text, text
+    # Save points are on by default, yet a half-loaded dataset is never saved.
+    assert "Saving the final RDB snapshot" not in text, text
+    assert open(path, "rb").read() == before
+    assert sorted(os.listdir(os.path.dirname(path))) == ["dump.rdb"]
+
+
+@pytest.mark.skipif(IS_REDIS, reason="starts the binary itself on a known port")
+def test_shutdown_during_a_load_saves_nothing(writer):
+    proc, port, path = start_loading(writer, 2000000)
+    before = open(path, "rb").read()
+    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    try:
+        c.execute_command("SHUTDOWN")
+    except redis.ConnectionError:
+        pass
+    text = stop_cleanly(proc, terminate=False)
+    assert "Ready to accept" not in text and "Saving the final" not in text, text
+    assert open(path, "rb").read() == before
 
 
 # ---- sluice-check-rdb ------------------------------------------------------------------------
