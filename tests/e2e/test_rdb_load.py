@@ -244,6 +244,31 @@ def test_each_type_and_encoding_loads_as_redis_wrote_it(writer, start_server, fi
     roundtrip(writer, start_server, fill)
 
 
+class ServerFiller:
+    """What the fills need (`.c`, `.client(db)`) over a server of the harness."""
+
+    def __init__(self, server):
+        self.server = server
+        self.c = server.client(decode_responses=False)
+
+    def client(self, db=0):
+        return self.server.client(db=db, decode_responses=False)
+
+
+def test_its_own_snapshot_loads_back(start_server):
+    """Every fill at once into the server under test, SAVE, restart on the file."""
+    s = start_server("--save", "")
+    filler = ServerFiller(s)
+    for fill in TYPE_FILLS + [fill_databases]:
+        fill(filler)
+    expected = capture(s.port, range(16))
+    assert filler.c.save()
+    path = os.path.join(s.dir, "dump.rdb")
+    s.stop()
+    s2 = load(start_server, path, "--save", "")
+    assert_same(expected, s2.port, range(16))
+
+
 def test_strings_without_compression(writer, start_server):
     roundtrip(writer, start_server, fill_strings, writer_args=("--rdbcompression", "no"))
 
