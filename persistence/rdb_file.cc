@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -184,6 +185,8 @@ class FileParser {
     if (RdbReadResult r = Header(); r != RdbReadResult::kOk) return r;
     size_t db = 0;
     int64_t expire_at_ms = 0;
+    int64_t idle_s = -1;
+    int freq = -1;
     size_t record_start = offset();  // of a key's record, its expiry included
     size_t next_progress = options_.progress_bytes;
     std::string name, value, key, callback_error;
@@ -212,9 +215,11 @@ class FileParser {
           continue;
         case kRdbOpIdle:
           if (!in_.ReadLength(&a)) return FailRead(at, "an idle time");
+          idle_s = static_cast<int64_t>(std::min<uint64_t>(a, INT64_MAX));
           continue;
         case kRdbOpFreq:
           if (!ReadLittleEndian(1, &a)) return FailRead(at, "an access frequency");
+          freq = static_cast<int>(a);
           continue;
         case kRdbOpSelectDb:
           if (!in_.ReadLength(&a)) return FailRead(at, "a database number");
@@ -277,9 +282,13 @@ class FileParser {
       k.expire_at_ms = expire_at_ms;
       k.expired = expire_at_ms != 0 && expire_at_ms <= options_.now_ms;
       k.offset = record_start;
+      k.idle_s = idle_s;
+      k.freq = freq;
       ++summary_.keys;
       if (k.expired) ++summary_.expired;
       expire_at_ms = 0;
+      idle_s = -1;
+      freq = -1;
       if (!visitor_.OnKey(k, e, &callback_error)) return Fail(record_start, callback_error);
     }
   }

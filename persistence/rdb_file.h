@@ -4,8 +4,8 @@
 //
 // ReadRdbFile maps the file and walks it once: the header ("REDIS" and a
 // version 1..11), AUX fields, SELECTDB / RESIZEDB, each record's expiry
-// (EXPIRETIME_MS, EXPIRETIME in seconds), IDLE and FREQ (read and passed on
-// to no one: sluice restarts every key's access history), function libraries
+// (EXPIRETIME_MS, EXPIRETIME in seconds), IDLE and FREQ (handed on with the
+// key, for its access history), function libraries
 // (FUNCTION2, handed to the visitor), every key's value (decoded by
 // persistence/rdb_value.h into a new storage::Entry, handed to the visitor),
 // EOF and the CRC-64 that follows it (checked unless it is stored as 0, which
@@ -36,6 +36,8 @@ struct RdbKey {
   int64_t expire_at_ms = 0;  // 0: none
   bool expired = false;      // a deadline at or before RdbReadOptions::now_ms
   size_t offset = 0;         // where its record starts
+  int64_t idle_s = -1;       // its IDLE record (LRU policies' writers), -1: none
+  int freq = -1;             // its FREQ record (LFU policies' writers), -1: none
 };
 
 // The callbacks of one read. Each returns false (with *error set) to stop

@@ -16,6 +16,7 @@
 #include "server/process/server.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
+#include "storage/eviction.h"
 
 namespace sluice::server {
 namespace {
@@ -37,6 +38,7 @@ struct Pending {
   Shard* shard;
   Entry* entry;
   uint64_t key_hash;
+  int access;  // the access byte the file's IDLE/FREQ give, -1: a new key's
 };
 using Batch = std::vector<Pending>;
 
@@ -86,8 +88,10 @@ class Inserter {
             const Pending& p = batch[i + kPrefetchAhead];
             p.shard->Prefetch(p.key_hash, 1);
           }
-          std::lock_guard lock(batch[i].shard->mu());
-          batch[i].shard->Insert(batch[i].entry);
+          const Pending& p = batch[i];
+          std::lock_guard lock(p.shard->mu());
+          p.shard->Insert(p.entry);
+          if (p.access >= 0) p.entry->set_access(static_cast<uint8_t>(p.access));
         }
       }
       work.clear();
@@ -168,7 +172,7 @@ class Loader : public persistence::RdbVisitor {
     const size_t index = key_hash & (d.shard_count() - 1);  // Database::ShardIndex
     const size_t owner = (key.db * d.shard_count() + index) % inserters_.size();
     Batch& batch = pending_[owner];
-    batch.push_back(Pending{&d.shard(index), entry, key_hash});
+    batch.push_back(Pending{&d.shard(index), entry, key_hash, Access(key)});
     if (batch.size() >= kBatchEntries) {
       inserters_[owner]->Push(std::move(batch));
       batch = Batch();
@@ -183,6 +187,16 @@ class Loader : public persistence::RdbVisitor {
   }
 
  private:
+  // What the file says of the key's use, as RESTORE's IDLETIME and FREQ
+  // apply it: an idle time under an LRU-clock policy, a counter under LFU.
+  int Access(const persistence::RdbKey& key) const {
+    if (key.idle_s >= 0 && mode_ == storage::AccessMode::kLru) {
+      return storage::LruStampIdle(std::min<int64_t>(key.idle_s, INT32_MAX) * 1000, now_ms_);
+    }
+    if (key.freq >= 0 && mode_ == storage::AccessMode::kLfu) return key.freq;
+    return -1;
+  }
+
   static std::optional<int64_t> ParseInt(std::string_view s) {
     int64_t v;
     if (!storage::LooksLikeInt64(s, &v)) return std::nullopt;
@@ -191,6 +205,8 @@ class Loader : public persistence::RdbVisitor {
 
   Server& server_;
   storage::Keyspace& keyspace_;
+  const storage::AccessMode mode_ = keyspace_.eviction().mode();
+  const int64_t now_ms_ = storage::NowMs();
   std::vector<std::unique_ptr<Inserter>> inserters_;
   std::vector<Batch> pending_;  // per inserter
   uint64_t loaded_ = 0;

@@ -358,6 +358,33 @@ def test_keys_whose_ttl_passed_while_down_are_gone(writer, start_server):
     assert c2.info("persistence")["rdb_last_load_keys_expired"] == 2
 
 
+def test_lfu_counters_and_lru_idle_times_come_along(writer, start_server):
+    # An LFU policy's writer stores each key's counter (FREQ records)...
+    w = writer("--maxmemory-policy", "allkeys-lfu")
+    w.c.set("hot", "v")
+    w.c.set("cold", "v")
+    for _ in range(300):
+        w.c.get("hot")
+    freqs = {k: w.c.object("freq", k) for k in ("hot", "cold")}
+    assert freqs["hot"] > freqs["cold"]
+    path = w.save_and_stop()
+    s = load(start_server, path, "--maxmemory-policy", "allkeys-lfu", "--save", "")
+    c = s.client()
+    assert {k: c.object("freq", k) for k in ("hot", "cold")} == freqs
+    s.stop()
+    # ...an LRU policy's its idle time in seconds (IDLE records).
+    w = writer("--maxmemory-policy", "allkeys-lru")
+    w.c.set("idle", "v")
+    time.sleep(2.2)
+    w.c.set("fresh", "v")
+    assert w.c.object("idletime", "idle") >= 2
+    path = w.save_and_stop()
+    s = load(start_server, path, "--maxmemory-policy", "allkeys-lru", "--save", "")
+    c = s.client()
+    assert 2 <= c.object("idletime", "idle") <= 4
+    assert c.object("idletime", "fresh") <= 1
+
+
 def test_no_checksum_file_loads(writer, start_server):
     roundtrip(writer, start_server, fill_strings, writer_args=("--rdbchecksum", "no"))
 

@@ -67,6 +67,8 @@ struct Seen {
   size_t db;
   int64_t expire_at_ms;
   bool expired;
+  int64_t idle_s;
+  int freq;
 };
 
 class Recorder : public RdbVisitor {
@@ -85,7 +87,7 @@ class Recorder : public RdbVisitor {
   bool OnKey(const RdbKey& key, storage::Entry* entry, std::string*) override {
     std::string scratch;
     keys.push_back({std::string(entry->key()), std::string(entry->string_value(&scratch)), key.db,
-                    key.expire_at_ms, key.expired});
+                    key.expire_at_ms, key.expired, key.idle_s, key.freq});
     storage::Entry::Destroy(entry);
     return true;
   }
@@ -168,15 +170,23 @@ TEST(RdbFileTest, ExpiryInSecondsAndPastDeadlinesAreReportedExpired) {
   EXPECT_EQ(summary.expired, 1u);
 }
 
-TEST(RdbFileTest, IdleAndFreqAreSkipped) {
+TEST(RdbFileTest, IdleAndFreqGoWithTheirKeyOnly) {
   FileBuilder b;
   b.Op(kRdbOpIdle).Length(12345).StringKey("a", "1");
-  b.Op(kRdbOpFreq).Op(200).StringKey("b", "2");
+  b.ExpireMs(4102444800000).Op(kRdbOpFreq).Op(200).StringKey("b", "2");
+  b.StringKey("c", "3");
   Recorder rec;
   std::string error;
   ASSERT_EQ(Read(b.Finish(), rec, &error), RdbReadResult::kOk) << error;
-  ASSERT_EQ(rec.keys.size(), 2u);
+  ASSERT_EQ(rec.keys.size(), 3u);
+  EXPECT_EQ(rec.keys[0].idle_s, 12345);
+  EXPECT_EQ(rec.keys[0].freq, -1);
   EXPECT_EQ(rec.keys[1].value, "2");
+  EXPECT_EQ(rec.keys[1].idle_s, -1);
+  EXPECT_EQ(rec.keys[1].freq, 200);
+  EXPECT_EQ(rec.keys[1].expire_at_ms, 4102444800000);
+  EXPECT_EQ(rec.keys[2].idle_s, -1);
+  EXPECT_EQ(rec.keys[2].freq, -1);
 }
 
 TEST(RdbFileTest, ZeroChecksumIsNotChecked) {
