@@ -113,6 +113,7 @@ class Loader : public persistence::RdbVisitor {
     const size_t n = std::min<size_t>({kMaxInserters, cores - 1, shards});
     for (size_t i = 0; i < n; ++i) inserters_.push_back(std::make_unique<Inserter>());
     pending_.resize(n);
+    db_has_keys_.resize(keyspace_.database_count());
   }
   // Hands over what is pending and waits for every insert.
   void Finish() {
@@ -144,6 +145,10 @@ class Loader : public persistence::RdbVisitor {
   }
 
   void OnResizeDb(size_t db, uint64_t keys, uint64_t expires) override {
+    // Only before the database's first key: a shard is then empty and no
+    // inserter has touched it (its hints read the table without the lock),
+    // and every later batch for it is handed over after this.
+    if (db_has_keys_[db]) return;
     storage::Database& d = keyspace_.db(db);
     // Per shard: its share, with room for the spread of the hash.
     const uint64_t share = keys / d.shard_count();
@@ -167,6 +172,7 @@ class Loader : public persistence::RdbVisitor {
       return true;
     }
     ++loaded_;
+    db_has_keys_[key.db] = true;
     storage::Database& d = keyspace_.db(key.db);
     const uint64_t key_hash = storage::KeyHash(entry->key());
     const size_t index = key_hash & (d.shard_count() - 1);  // Database::ShardIndex
@@ -208,7 +214,8 @@ class Loader : public persistence::RdbVisitor {
   const storage::AccessMode mode_ = keyspace_.eviction().mode();
   const int64_t now_ms_ = storage::NowMs();
   std::vector<std::unique_ptr<Inserter>> inserters_;
-  std::vector<Batch> pending_;  // per inserter
+  std::vector<Batch> pending_;     // per inserter
+  std::vector<bool> db_has_keys_;  // a key of the database was handed over
   uint64_t loaded_ = 0;
   uint64_t expired_ = 0;
 };
