@@ -46,7 +46,7 @@ class RdbSnapshot::ShardSink : public storage::SnapshotSink {
     scratch_.clear();
     AppendRdbValue(e, RdbWriteOptions{owner_.options_.compress}, &scratch_);
     buffer_.push_back(scratch_[0]);
-    AppendRdbString(&buffer_, e.key());
+    AppendRdbStringCompact(&buffer_, e.key(), owner_.options_.compress);
     buffer_.append(scratch_, 1, std::string::npos);
     owner_.keys_saved_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -68,9 +68,12 @@ class RdbSnapshot::ShardSink : public storage::SnapshotSink {
 // error it only remembers the error.
 class RdbSnapshot::FileOutput {
  public:
+  static constexpr size_t kFileBuffer = 1 << 20;  // few large writes
+
   FileOutput(const std::string& dir, bool checksum)
       : checksum_(checksum), temp_path_(dir + "/temp-" + std::to_string(getpid()) + ".rdb") {
     file_ = std::fopen(temp_path_.c_str(), "w");
+    if (file_ != nullptr) std::setvbuf(file_, nullptr, _IOFBF, kFileBuffer);
     if (file_ == nullptr) {
       error_ = "Failed opening the temp RDB file " + temp_path_.substr(dir.size() + 1) +
                " (in server root dir " + dir + ") for saving: " + ErrnoText(errno);
