@@ -229,10 +229,10 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     // ticks; every thread catches up on eviction left over by commands.
     IoThread& self = *threads_[t];
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
-    if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.
     const bool over = config_.maxmemory() != 0 && evictor_->Tick(storage::NowMs());
+    if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     keyspace_->ActiveExpire(begin, end, storage::NowMs(), kExpiryBudget);
     PublishQueuedKeyspaceEvents(*this);
     ScheduleExpiry(t, over ? std::chrono::milliseconds(1) : kExpiryPeriod);
