@@ -658,3 +658,21 @@ def test_bad_arguments(start_server):
     with pytest.raises(redis.ResponseError, match="not allowed from script"):
         c.eval("return redis.call('bgsave')", 0)
     assert c.ping() is True
+
+
+def test_restart_loads_what_it_saved(start_server):
+    """A file the server writes is the one it starts from: every type, TTL,
+    database and function library comes back."""
+    s = start_server("--save", "")
+    c = binary_client(s)
+    populate(c)
+    populate_collections(c)
+    want = contents(c)
+    want_streams = stream_meta(c)
+    c.shutdown(save=True)
+    assert s.wait_exit() == 0
+    s2 = start_server("--save", "", cwd=s.dir)
+    c2 = binary_client(s2)
+    assert_same(contents(c2), want)
+    assert stream_meta(c2) == want_streams
+    assert c2.fcall("snapf", 0) == 7
