@@ -523,9 +523,15 @@ def test_clients_get_loading_during_a_long_load(writer):
 
 @pytest.mark.skipif(IS_REDIS, reason="starts the binary itself on a known port")
 def test_sigterm_during_a_load_stops_the_server(writer):
-    proc, _, _ = start_loading(writer, 2000000)
+    proc, _, path = start_loading(writer, 2000000)
+    with open(path, "rb") as f:
+        before = f.read()
     text = stop_cleanly(proc)
     assert "Ready to accept" not in text, text
+    # Save points are on (the default), but a partial dataset is not saved.
+    assert "Saving the final RDB snapshot" not in text, text
+    with open(path, "rb") as f:
+        assert f.read() == before
 
 
 # ---- sluice-check-rdb ------------------------------------------------------------------------
