@@ -229,13 +229,18 @@ def stream_meta(client, dbs=range(16)):
     return out
 
 
-def test_every_type_loads_in_redis(start_server):
+def full_dataset(start_server):
+    """A server holding every type (populate, populate_collections), its
+    binary client, and what it holds (contents, stream_meta)."""
     s = start_server("--save", "")
     c = binary_client(s)
     populate(c)
     populate_collections(c)
-    want = contents(c)
-    want_streams = stream_meta(c)
+    return s, c, contents(c), stream_meta(c)
+
+
+def test_every_type_loads_in_redis(start_server):
+    s, c, want, want_streams = full_dataset(start_server)
     for compression in ("yes", "no"):
         c.config_set("rdbcompression", compression)
         assert c.save() is True
@@ -663,12 +668,7 @@ def test_bad_arguments(start_server):
 def test_restart_loads_what_it_saved(start_server):
     """A file the server writes is the one it starts from: every type, TTL,
     database and function library comes back."""
-    s = start_server("--save", "")
-    c = binary_client(s)
-    populate(c)
-    populate_collections(c)
-    want = contents(c)
-    want_streams = stream_meta(c)
+    s, c, want, want_streams = full_dataset(start_server)
     c.shutdown(save=True)
     assert s.wait_exit() == 0
     s2 = start_server("--save", "", cwd=s.dir)
