@@ -70,9 +70,14 @@ void AppendRdbStringCompact(std::string* out, std::string_view s, bool compress)
   if (compress && s.size() > 20 && s.size() < UINT32_MAX) {
     // Worth it only when the compressed form (with its two lengths) is
     // shorter: lzf_compress gives up (0) past the room it is offered.
-    std::string packed(s.size() - 4, '\0');
+    // A snapshot compresses many values: small ones reuse one buffer per
+    // thread; a large one gets its own (so the thread does not keep it).
+    thread_local std::string reused;
+    std::string own;
+    std::string& packed = s.size() <= 65536 ? reused : own;
+    if (packed.size() < s.size() - 4) packed.resize(s.size() - 4);
     const unsigned n = lzf_compress(s.data(), static_cast<unsigned>(s.size()), packed.data(),
-                                    static_cast<unsigned>(packed.size()));
+                                    static_cast<unsigned>(s.size() - 4));
     if (n > 0) {
       out->push_back(static_cast<char>(0xc0 | kEncLzf));
       AppendRdbLength(out, n);

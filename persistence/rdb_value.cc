@@ -186,29 +186,31 @@ std::string StreamNode(const std::vector<std::pair<StreamId, Pairs>>& entries, s
 
 void AppendStream(const Entry& entry, const RdbWriteOptions& options, std::string* out) {
   const Stream& s = storage::StreamOf(&entry);
-  std::vector<std::pair<StreamId, Pairs>> entries;
-  entries.reserve(s.size());
-  s.Range(StreamId::Min(), StreamId::Max(), false, 0, [&](const storage::StreamEntryView& e) {
-    Pairs pairs;
-    e.ForEachPair([&](std::string_view f, std::string_view v) { pairs.emplace_back(f, v); });
-    entries.emplace_back(e.id(), std::move(pairs));
-    return true;
-  });
+  // Entries are gathered one node at a time (up to Redis's default node
+  // size), so a large stream costs one node's views beyond its output.
+  std::vector<std::pair<StreamId, Pairs>> batch;
+  size_t batch_bytes = 0;
   std::string nodes;
   size_t node_count = 0;
-  for (size_t first = 0; first < entries.size();) {
-    size_t last = first, bytes = 0;
-    while (last < entries.size() && last - first < kStreamNodeEntries &&
-           (last == first || bytes < kStreamNodeBytes)) {
-      for (const auto& [f, v] : entries[last].second) bytes += f.size() + v.size() + 4;
-      bytes += 8;
-      ++last;
-    }
-    AppendRdbString(&nodes, StreamIdKey(entries[first].first));
-    AppendBlob(&nodes, StreamNode(entries, first, last), options);
+  auto flush = [&] {
+    AppendRdbString(&nodes, StreamIdKey(batch.front().first));
+    AppendBlob(&nodes, StreamNode(batch, 0, batch.size()), options);
     ++node_count;
-    first = last;
-  }
+    batch.clear();
+    batch_bytes = 0;
+  };
+  s.Range(StreamId::Min(), StreamId::Max(), false, 0, [&](const storage::StreamEntryView& e) {
+    if (batch.size() == kStreamNodeEntries || batch_bytes >= kStreamNodeBytes) flush();
+    Pairs pairs;
+    e.ForEachPair([&](std::string_view f, std::string_view v) {
+      pairs.emplace_back(f, v);
+      batch_bytes += f.size() + v.size() + 4;
+    });
+    batch_bytes += 8;
+    batch.emplace_back(e.id(), std::move(pairs));
+    return true;
+  });
+  if (!batch.empty()) flush();
   AppendType(out, kRdbTypeStreamListpacks2);
   AppendRdbLength(out, node_count);
   out->append(nodes);
