@@ -1,6 +1,8 @@
 #include "persistence/rdb_string.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "lzf.h"
 #include "storage/entry.h"
@@ -182,20 +184,28 @@ bool RdbReader::ReadString(std::string* s) {
 // any other is a back-reference: length (control >> 5) + 2 (with 7 meaning
 // "add the next byte"), distance ((control & 31) << 8 | next byte) + 1.
 bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out) {
-  out->assign(plain_length, '\0');
+  // The buffer grows with what the input really expands to (a lying plain
+  // length allocates nothing big), up to exactly `plain_length`.
+  out->assign(std::min<size_t>(plain_length, in.size() * 8 + 64), '\0');
+  size_t n = 0;
+  // Room for `k` more bytes; false when they would pass `plain_length`.
+  auto room = [&](size_t k) {
+    if (k > plain_length - n) return false;
+    if (n + k > out->size()) {
+      out->resize(std::min(plain_length, std::max(out->size() * 2, n + k)));
+    }
+    return true;
+  };
   const auto* ip = reinterpret_cast<const unsigned char*>(in.data());
   const unsigned char* const in_end = ip + in.size();
-  char* const begin = out->data();
-  char* op = begin;
-  char* const end = begin + plain_length;
   while (ip < in_end) {
     const unsigned ctrl = *ip++;
     if (ctrl < 32) {
       const size_t run = ctrl + 1;
-      if (static_cast<size_t>(in_end - ip) < run || static_cast<size_t>(end - op) < run) {
-        return false;
-      }
-      for (size_t i = 0; i < run; ++i) *op++ = static_cast<char>(*ip++);
+      if (static_cast<size_t>(in_end - ip) < run || !room(run)) return false;
+      std::memcpy(out->data() + n, ip, run);
+      ip += run;
+      n += run;
       continue;
     }
     size_t len = ctrl >> 5;
@@ -206,13 +216,11 @@ bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out) {
     if (ip == in_end) return false;
     const size_t distance = (static_cast<size_t>(ctrl & 0x1f) << 8 | *ip++) + 1;
     len += 2;
-    if (distance > static_cast<size_t>(op - begin) || static_cast<size_t>(end - op) < len) {
-      return false;
-    }
-    const char* ref = op - distance;
-    for (size_t i = 0; i < len; ++i) *op++ = *ref++;  // may overlap: byte by byte
+    if (distance > n || !room(len)) return false;
+    char* const d = out->data();
+    for (size_t i = 0; i < len; ++i, ++n) d[n] = d[n - distance];  // may overlap: byte by byte
   }
-  return op == end;
+  return n == plain_length && n == out->size();
 }
 
 }  // namespace sluice::persistence
