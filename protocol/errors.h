@@ -40,6 +40,13 @@ inline constexpr std::string_view kStringTooLong =
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kNegativeCount = "ERR value is out of range, must be positive";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+// Writes after a failed background save (stop-writes-on-bgsave-error).
+inline constexpr std::string_view kMisconf =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error.";
 
 // A client's argument as Redis's error messages show it: up to its first NUL
 // byte (Redis formats them as C strings). Use it wherever an error quotes input.

@@ -15,7 +15,8 @@
 //                                 the Entry* (see "Pointer packing" below)
 //   [6]       meta                bits 0-1 value encoding (kInt, kInline,
 //                                 kBuffer, kObject), bit 2 has-expiry, bit 3 wide
-//                                 expiry, bits 4-7 ValueType
+//                                 expiry, bits 4-6 ValueType, bit 7 the
+//                                 snapshot mark (Entry::snapshot_mark)
 //   [7]       access              LRU clock / LFU counter (eviction, later)
 //   [8, k)    varint key length   LEB128, 1 byte for keys under 128 bytes
 //   expiry    only when the has-expiry bit is set: 6 bytes (unsigned ms since
@@ -75,6 +76,8 @@ constexpr uint8_t kEncodingMask = 0x3;
 constexpr uint8_t kExpiryBit = 0x4;
 constexpr uint8_t kWideExpiryBit = 0x8;
 constexpr int kTypeShift = 4;
+constexpr uint8_t kTypeMask = 0x70;      // ValueType has 6 values: 3 bits
+constexpr uint8_t kSnapshotBit = 0x80;   // see Entry::snapshot_mark
 constexpr size_t kNarrowExpiryBytes = 6;
 constexpr size_t kWideExpiryBytes = 8;
 constexpr uint64_t kNarrowExpiryLimit = uint64_t{1} << (8 * kNarrowExpiryBytes);
@@ -278,8 +281,7 @@ void SetEncoding(char* base, Encoding encoding) {
 
 // A collection entry given a string value becomes a string entry.
 void SetStringType(char* base) {
-  base[kMetaOffset] =
-      static_cast<char>(base[kMetaOffset] & static_cast<uint8_t>((1u << kTypeShift) - 1));
+  base[kMetaOffset] = static_cast<char>(base[kMetaOffset] & static_cast<uint8_t>(~kTypeMask));
 }
 
 size_t DecimalLength(int64_t v) {
@@ -508,7 +510,8 @@ std::string_view Entry::key() const {
 
 ValueType Entry::type() const {
   return static_cast<ValueType>(
-      static_cast<uint8_t>(reinterpret_cast<const char*>(this)[kMetaOffset]) >> kTypeShift);
+      (static_cast<uint8_t>(reinterpret_cast<const char*>(this)[kMetaOffset]) & kTypeMask) >>
+      kTypeShift);
 }
 
 bool Entry::has_expiry() const {
@@ -595,6 +598,15 @@ uint8_t Entry::access() const {
 
 void Entry::set_access(uint8_t v) {
   reinterpret_cast<char*>(this)[kAccessOffset] = static_cast<char>(v);
+}
+
+bool Entry::snapshot_mark() const {
+  return (reinterpret_cast<const char*>(this)[kMetaOffset] & kSnapshotBit) != 0;
+}
+
+void Entry::set_snapshot_mark(bool mark) {
+  char& meta = reinterpret_cast<char*>(this)[kMetaOffset];
+  meta = static_cast<char>(mark ? (meta | kSnapshotBit) : (meta & ~kSnapshotBit));
 }
 
 size_t Entry::AllocatedBytes() const {

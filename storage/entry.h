@@ -3,7 +3,7 @@
 //
 // Layout (see entry.cc for the byte-level picture): an 8-byte header holding
 // the hash table's chain pointer (48 bits), a one-byte type/encoding/flags
-// field and one byte of access history reserved for eviction (LRU clock or
+// field (with the snapshot mark bit) and one byte of access history reserved for eviction (LRU clock or
 // LFU counter); varint lengths; the expiry deadline only when the key has one
 // (6 bytes, 8 for deadlines outside [1, 2^48) ms); then the key bytes and the
 // value. A 16-byte key with a 16-byte value and a TTL is 48 bytes. String
@@ -96,6 +96,13 @@ class Entry {
   // Access history for eviction (LRU clock or LFU counter); unused for now.
   uint8_t access() const;
   void set_access(uint8_t v);
+
+  // The snapshot mark: one bit the owning shard compares with its own to
+  // tell whether the entry was already written by the snapshot in progress
+  // (storage/snapshot_sink.h). Kept by every With... call; a new entry
+  // starts with false and takes the shard's mark when linked.
+  bool snapshot_mark() const;
+  void set_snapshot_mark(bool mark);
 
   // Bytes this entry owns on the heap, its collection's included (for INFO,
   // memory accounting and the lazy freer's choice).

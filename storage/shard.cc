@@ -65,6 +65,13 @@ struct Shard::Impl {
   int64_t last_now_ms = 0;
   uint64_t rehash_moves_at_tick = 0;  // table.rehash_moves() at the last ActiveExpire
   std::function<void(std::string_view)> on_expired;
+  // The snapshot in progress (storage/snapshot_sink.h): its sink (nullptr
+  // when none runs: the one test every mutation makes), this shard's mark,
+  // and the walker's SCAN cursor. Not part of the contents: SwapContents
+  // leaves them in place.
+  SnapshotSink* snapshot = nullptr;
+  bool mark = false;
+  uint64_t snapshot_cursor = 0;
   // Watched key -> flags of the clients watching it. Not part of the contents:
   // SwapContents leaves it in place. Guarded by watch_mu (a leaf lock);
   // any_watched mirrors !watched.empty() so that writers skip the lock when
@@ -110,6 +117,24 @@ struct Shard::Impl {
     return rng;
   }
 
+  // Called before `e` (linked, present) changes or goes: while a snapshot
+  // runs, saves it first unless it was saved already.
+  void PreImage(Entry* e) {
+    if (snapshot != nullptr) [[unlikely]] SaveIfPending(e);
+  }
+  void SaveIfPending(Entry* e) {
+    if (e->snapshot_mark() == mark) return;
+    snapshot->Save(*e);
+    e->set_snapshot_mark(mark);
+  }
+  // Saves every entry not saved yet (before a flush or a swap takes them).
+  void SaveAllPending() {
+    if (snapshot == nullptr) return;
+    for (size_t i = 0; i < table.bucket_count(); ++i) {
+      for (Entry* e = table.bucket(i); e != nullptr; e = e->next()) SaveIfPending(e);
+    }
+  }
+
   // The bookkeeping of an entry leaving the table.
   void Forget(const Entry* e) {
     bytes -= e->UsedBytes();
@@ -120,6 +145,7 @@ struct Shard::Impl {
 
   // Unlinks and destroys an expired entry, counting it and telling the hook.
   void Reclaim(uint32_t hash, const HashTable::Slot& slot, Entry* e, ShardCounter& expired) {
+    PreImage(e);  // it may have been live when the snapshot began
     table.Unlink(hash, slot, e);
     Forget(e);
     --expires;
@@ -243,6 +269,7 @@ void Shard::Insert(Entry* entry) {
   HashTable::Slot slot;
   Entry* old = impl_->table.Find(entry->key(), hash, &slot);
   impl_->bytes += entry->UsedBytes();
+  entry->set_snapshot_mark(impl_->mark);  // born after any snapshot in progress began
   if (old == nullptr) {
     entry->set_access(InitialAccess(key_hash));
     impl_->table.Insert(entry, hash);
@@ -251,6 +278,7 @@ void Shard::Insert(Entry* entry) {
     PublishCounts();
     return;
   }
+  impl_->PreImage(old);
   // A new value for an existing key: the key keeps its history, plus this use.
   entry->set_access(old->access());
   RecordAccess(entry, impl_->last_now_ms);
@@ -274,6 +302,7 @@ Entry* Shard::Detach(std::string_view key, int64_t now_ms) {
     return nullptr;
   }
   impl_->Touch(key);
+  impl_->PreImage(e);
   impl_->table.Unlink(hash, slot, e);
   impl_->Forget(e);
   if (e->has_expiry()) --impl_->expires;
@@ -299,6 +328,7 @@ Entry* Shard::Relink(Entry* entry, Entry* updated) {
 }
 
 Entry* Shard::Update(Entry* entry, absl::FunctionRef<Entry*(Entry*)> change) {
+  impl_->PreImage(entry);
   const size_t before = entry->UsedBytes();
   Entry* updated = Relink(entry, change(entry));
   impl_->bytes += updated->UsedBytes();
@@ -428,6 +458,7 @@ Entry* Shard::Random(uint64_t random_bits, int64_t now_ms) {
 
 void Shard::Clear() {
   impl_->TouchPresent(impl_->table);
+  impl_->SaveAllPending();
   impl_->table.Clear();
   impl_->wheel.Clear();
   impl_->expires = 0;
@@ -440,6 +471,9 @@ void Shard::Clear() {
 void Shard::SwapContents(Shard& other) {
   impl_->TouchPresent(other.impl_->table);
   other.impl_->TouchPresent(impl_->table);
+  // Each side's pending entries belong to its own snapshot (its database).
+  impl_->SaveAllPending();
+  other.impl_->SaveAllPending();
   impl_->table.Swap(other.impl_->table);
   impl_->wheel.Swap(other.impl_->wheel);
   std::swap(impl_->expires, other.impl_->expires);
@@ -536,6 +570,7 @@ Shard::EvictResult Shard::Evict(size_t bytes, size_t max_keys, int64_t now_ms,
     impl.Forget(e);
     if (e->has_expiry()) --impl.expires;
     impl.Touch(e->key());
+    impl.PreImage(e);
     on_evicted(e->key());
     Entry::Destroy(e);
     ++out.evicted;
@@ -684,6 +719,37 @@ size_t Shard::watched_key_count() const {
   std::lock_guard lock(impl_->watch_mu);
   return impl_->watched.size();
 }
+
+void Shard::BeginSnapshot(SnapshotSink* sink) {
+  impl_->mark = !impl_->mark;
+  impl_->snapshot = sink;
+  impl_->snapshot_cursor = 0;
+}
+
+bool Shard::SnapshotStep(size_t max_entries) {
+  Impl& impl = *impl_;
+  if (impl.snapshot == nullptr) return true;
+  size_t seen = 0;
+  uint64_t cursor = impl.snapshot_cursor;
+  if (impl.table.size() != 0) {
+    do {
+      // The visitor gets const entries; the shard owns them and holds its
+      // lock, so setting the mark bit is this shard's own business.
+      cursor = impl.table.Scan(cursor, [&](const Entry& e) {
+        impl.SaveIfPending(const_cast<Entry*>(&e));
+        ++seen;
+      });
+    } while (cursor != 0 && seen < max_entries);
+  } else {
+    cursor = 0;
+  }
+  impl.snapshot_cursor = cursor;
+  if (cursor != 0) return false;
+  impl.snapshot = nullptr;
+  return true;
+}
+
+bool Shard::snapshot_running() const { return impl_->snapshot != nullptr; }
 
 void Shard::set_on_expired(std::function<void(std::string_view key)> fn) {
   impl_->on_expired = std::move(fn);

@@ -22,6 +22,9 @@
 // by the same settings. ActiveExpire() also runs the age sweep that keeps LRU
 // stamps and LFU counters meaningful over time.
 //
+// Snapshots: BeginSnapshot/SnapshotStep take a point-in-time copy of the
+// shard without stopping it (see storage/snapshot_sink.h).
+//
 // WATCH: a shard keeps a registry of watched keys, each with the flags of the
 // clients watching it. Every change to a watched key (write, delete, expiry
 // change, expiry reclaim, flush, swap) sets its watchers' flags and forgets
@@ -43,6 +46,7 @@
 #include "absl/functional/function_ref.h"
 #include "storage/entry.h"
 #include "storage/eviction.h"
+#include "storage/snapshot_sink.h"
 
 namespace sluice::storage {
 
@@ -141,7 +145,8 @@ class Shard {
   // expires count right. Returns `updated`. `entry` may already be freed: it
   // is only compared by address.
   // REQUIRES: `updated` has `entry`'s key and expiry (change the expiry with
-  // SetExpiry, which also reschedules it).
+  // SetExpiry, which also reschedules it). The change is already made, so a
+  // running snapshot cannot save the old value: commands use Update.
   Entry* Relink(Entry* entry, Entry* updated);
   // Relink(entry, change(entry)) that also keeps the shard's byte count
   // right: `change` is an Entry::With... call on `entry` (the same key and
@@ -234,6 +239,18 @@ class Shard {
   // Heap bytes held by entries, table and wheel. O(keys): it walks every
   // entry (malloc_usable_size of each).
   size_t MemoryBytes() const;
+
+  // Point-in-time snapshots (storage/snapshot_sink.h). BeginSnapshot makes
+  // this instant the snapshot's: every entry now present will be handed to
+  // `sink` exactly once, as it is now — by SnapshotStep, or by the mutation
+  // that changes or removes it first. `sink` must outlive the walk.
+  // REQUIRES: no snapshot running on this shard (the previous walk finished).
+  void BeginSnapshot(SnapshotSink* sink);
+  // Walks on: saves the pending entries of about `max_entries` more entries
+  // visited. Returns true when the walk is over (every entry of the instant
+  // is saved and the sink is no longer used).
+  bool SnapshotStep(size_t max_entries);
+  bool snapshot_running() const;
 
   // Called (under the lock) for every key reclaimed by expiry, lazy or active;
   // keyspace notifications hook in here.

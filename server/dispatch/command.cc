@@ -29,6 +29,7 @@ bool Lower(std::string_view in, char* buf, size_t cap, std::string_view* out) {
 bool CommandContext::WantsKeyChange(uint32_t type) const { return server.WantsKeyChange(type); }
 
 void CommandContext::KeyChanged(int db, uint32_t type, const char* event, std::string_view key) {
+  ++dirty;
   if (!WantsKeyChange(type)) return;
   changes.push_back(KeyChange{db, type, event, std::string(key)});
 }

@@ -113,6 +113,10 @@ struct CommandContext {
   // Databases every key of which may have changed (SWAPDB), for the write
   // hook as `changes` are.
   std::vector<int> changed_dbs{};
+  // Changes made (Redis's `dirty`): one per KeyChanged and DatabaseChanged,
+  // whether or not a subscriber wants them, plus what a handler adds itself
+  // (FLUSHALL: the keys it removed). Snapshots' save points count them.
+  uint64_t dirty = 0;
   // The connection as a client that can block (nullptr inside MULTI/EXEC, a
   // script, or wherever a command must not wait: blocking commands then
   // behave like their non-blocking forms, as in Redis).
@@ -125,7 +129,10 @@ struct CommandContext {
   // Whether a change of `type` would be used (to skip work done only for it).
   bool WantsKeyChange(uint32_t type) const;
   // Records that every key of `db` may have changed (SWAPDB).
-  void DatabaseChanged(int db) { changed_dbs.push_back(db); }
+  void DatabaseChanged(int db) {
+    ++dirty;
+    changed_dbs.push_back(db);
+  }
 
   // Blocking commands. Block() makes the client wait on `keys` of the
   // selected database until one is written (the command then runs again) or

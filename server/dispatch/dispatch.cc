@@ -9,6 +9,7 @@
 #include "server/dispatch/lock_planner.h"
 #include "server/memory/evictor.h"
 #include "server/process/server.h"
+#include "server/process/snapshots.h"
 #include "server/scripting/scripting.h"
 #include "server/txn/transaction.h"
 #include "storage/clock.h"
@@ -35,6 +36,19 @@ bool RefusedWhenOom(const CommandContext& ctx, const CommandSpec& spec) {
   if (spec.name != "exec") return false;
   for (const Transaction::QueuedCommand& q : tx.queued()) {
     if (q.spec->flags & kDenyOom) return true;
+  }
+  return false;
+}
+
+// Whether a command is refused after a failed background save (Redis's
+// rules): write commands, PING, and EXEC of a queue holding a write.
+bool RefusedOnDiskError(const CommandContext& ctx, const CommandSpec& spec, Origin origin) {
+  if (spec.flags & kWrite) return true;
+  if (origin != Origin::kClient) return false;
+  if (spec.name == "ping") return true;
+  if (spec.name != "exec" || !ctx.client.transaction().in_multi()) return false;
+  for (const Transaction::QueuedCommand& q : ctx.client.transaction().queued()) {
+    if (q.spec->flags & kWrite) return true;
   }
   return false;
 }
@@ -81,6 +95,11 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
       *error = protocol::errors::kOom;
       return false;
     }
+  }
+  if (origin != Origin::kTransaction && server.snapshots().WritesRefused() &&
+      RefusedOnDiskError(ctx, spec, origin)) {
+    *error = protocol::errors::kMisconf;
+    return false;
   }
   if (origin == Origin::kClient) {
     if (ctx.client.resp() == 2 && !(spec.flags & kAllowedInSubscribe) &&
@@ -226,6 +245,7 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
   if ((spec.flags & kWrite) || !ctx.changes.empty()) server.OnWrite(ctx, spec);
   ctx.changes.clear();
   ctx.changed_dbs.clear();
+  ctx.dirty = 0;
   ctx.locks = saved;
   // A caller's set (EXEC, a script) keeps what was added: a script holds
   // every shard it touched until it ends, which is what makes it atomic.

@@ -560,10 +560,13 @@ void CmdFlush(CommandContext& ctx) {
       return ctx.w.Error(errors::kSyntax);
     }
   }
+  storage::Keyspace& ks = ctx.server.keyspace();
   if (kAll) {
-    ctx.server.keyspace().FlushAll(async);
+    for (size_t i = 0; i < ks.database_count(); ++i) ctx.dirty += ks.db(i).Size();
+    ks.FlushAll(async);
   } else {
-    ctx.server.keyspace().FlushDb(ctx.client.db(), async);
+    ctx.dirty += ks.db(ctx.client.db()).Size();
+    ks.FlushDb(ctx.client.db(), async);
   }
   ctx.w.Ok();
 }

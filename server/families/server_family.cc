@@ -1,5 +1,5 @@
 // Server commands: COMMAND (generated from the command table), INFO, CONFIG,
-// TIME, LASTSAVE and SHUTDOWN.
+// TIME, SAVE, BGSAVE, LASTSAVE and SHUTDOWN.
 
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -17,6 +17,7 @@
 #include "server/memory/evictor.h"
 #include "server/process/allocator.h"
 #include "server/process/server.h"
+#include "server/process/snapshots.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
 #include "storage/glob.h"
@@ -365,9 +366,15 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
   StrAppend(&out, "# Persistence\r\n", "loading:0\r\n", "async_loading:0\r\n",
-            "rdb_changes_since_last_save:0\r\n", "rdb_bgsave_in_progress:0\r\n",
-            "rdb_last_save_time:", ctx.server.start_time_ms() / 1000, "\r\n",
-            "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n");
+            "");
+  ctx.server.snapshots().AppendInfo(&out);
+  StrAppend(&out, "rdb_last_load_keys_expired:0\r\n", "rdb_last_load_keys_loaded:0\r\n",
+            "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n",
+            "aof_rewrite_scheduled:0\r\n", "aof_last_rewrite_time_sec:-1\r\n",
+            "aof_current_rewrite_time_sec:-1\r\n", "aof_last_bgrewrite_status:ok\r\n",
+            "aof_rewrites:0\r\n", "aof_rewrites_consecutive_failures:0\r\n",
+            "aof_last_write_status:ok\r\n", "aof_last_cow_size:0\r\n",
+            "module_fork_in_progress:0\r\n", "module_fork_last_cow_size:0\r\n");
 }
 
 void InfoStats(CommandContext& ctx, std::string& out) {
@@ -530,18 +537,60 @@ void CmdTime(CommandContext& ctx) {
   ctx.w.Bulk(StrCat(us % 1000000));
 }
 
-void CmdLastSave(CommandContext& ctx) { ctx.w.Integer(ctx.server.start_time_ms() / 1000); }
+void CmdLastSave(CommandContext& ctx) { ctx.w.Integer(ctx.server.snapshots().last_save_s()); }
 
+// ---- snapshots --------------------------------------------------------------
+
+void CmdSave(CommandContext& ctx) {
+  std::string error;
+  if (!ctx.server.snapshots().SaveNow(&error)) return ctx.w.Error(error);
+  ctx.w.Ok();
+}
+
+void CmdBgSave(CommandContext& ctx) {
+  // SCHEDULE waits for another kind of background job (Redis: an AOF
+  // rewrite); sluice has none, so it starts now or fails as plain BGSAVE.
+  if (ctx.argc() > 2 || (ctx.argc() == 2 && !EqualsIgnoreCase(ctx.arg(1), "SCHEDULE"))) {
+    return ctx.w.Error(errors::kSyntax);
+  }
+  if (!ctx.server.snapshots().StartBackground(/*shards_locked=*/true)) {
+    return ctx.w.Error("ERR Background save already in progress");
+  }
+  ctx.w.SimpleString("Background saving started");
+}
+
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. NOW has nothing to skip
+// (no replicas to wait for); ABORT has no shutdown to abort.
 void CmdShutdown(CommandContext& ctx) {
+  bool nosave = false, save = false, force = false, abort = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "ABORT")) return ctx.w.Error("ERR No shutdown in progress.");
-    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
-        !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
+    if (EqualsIgnoreCase(a, "NOSAVE")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(a, "SAVE")) {
+      save = true;
+    } else if (EqualsIgnoreCase(a, "NOW")) {
+    } else if (EqualsIgnoreCase(a, "FORCE")) {
+      force = true;
+    } else if (EqualsIgnoreCase(a, "ABORT")) {
+      abort = true;
+    } else {
       return ctx.w.Error(errors::kSyntax);
     }
   }
+  if ((nosave && save) || (abort && ctx.argc() != 2)) return ctx.w.Error(errors::kSyntax);
+  if (abort) return ctx.w.Error("ERR No shutdown in progress.");
+  Snapshots& snapshots = ctx.server.snapshots();
+  const bool saving = save || (!nosave && snapshots.HasSavePoints());
+  // Saving needs every shard; a busy script holds some (Redis: only
+  // SHUTDOWN NOSAVE is served while a script is busy).
+  if (saving && ctx.server.scripts().BusyPastThreshold(ctx.now_ms)) {
+    return ctx.w.Error(ctx.server.scripts().BusyError(ctx.now_ms));
+  }
   ctx.server.Log(LogLevel::kWarning, "User requested shutdown...");
+  if (!snapshots.SaveForShutdown(saving, force)) {
+    return ctx.w.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
   ctx.server.Shutdown();
 }
 
@@ -600,8 +649,17 @@ void RegisterServerFamily(CommandTable& t) {
   t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0", "O(1)",
             "@fast"));
   t.Add(Row("lastsave", 1, kLoading | kStale | kFast, CmdLastSave,
-            "Unix time of the last save (sluice does not persist: its start time).", "1.0.0",
+            "Unix time of the last successful save (the start time before any).", "1.0.0",
             "O(1)", "@admin @fast @dangerous"));
+  t.Add(Row("save", 1, kAdmin | kNoScript | kNoMulti, CmdSave,
+            "Write a snapshot of the dataset to disk, waiting for it.", "1.0.0",
+            "O(N) where N is the total number of keys in all databases",
+            "@admin @slow @dangerous"));
+  // Every shard locked for the snapshot's instant (then the save runs on
+  // its own thread, without them).
+  t.Add(Row("bgsave", -1, kAdmin | kNoScript | kAllDbs, CmdBgSave,
+            "Write a snapshot of the dataset to disk in the background.", "1.0.0",
+            "O(1)", "@admin @slow @dangerous"));
   t.Add(Row("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy,
             CmdShutdown, "Stop the server.", "1.0.0", "O(N) when saving",
             "@admin @slow @dangerous"));

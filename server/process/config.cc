@@ -469,6 +469,8 @@ absl::Status Finalize(Config& config) {
         StrCat("Can't chdir to '", config.dir, "': ", std::strerror(errno)));
   }
   config.dir = resolved;
+  // Directives add save points to each other; CONFIG SET save replaces them.
+  config.save_points_from_directive = false;
   if (config.threads == 0) {
     config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }

@@ -15,6 +15,7 @@
 #include "server/memory/evictor.h"
 #include "server/net/io_thread.h"
 #include "server/process/allocator.h"
+#include "server/process/snapshots.h"
 #include "server/pubsub/keyspace_events.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
@@ -62,8 +63,12 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   scripts_ = std::make_unique<ScriptEngine>(*this);
   evictor_ = std::make_unique<Evictor>(*this);
   blocking_ = std::make_unique<BlockingRegistry>();
+  snapshots_ = std::make_unique<Snapshots>(*this);
   ApplyEvictionSettings(config_.Snapshot());
-  config_.set_on_change([this](const Config& c) { ApplyEvictionSettings(c); });
+  config_.set_on_change([this](const Config& c) {
+    ApplyEvictionSettings(c);
+    snapshots_->OnConfigChange(c);
+  });
   for (int i = 0; i < config.threads; ++i) threads_.push_back(std::make_unique<IoThread>(i));
   // A publish hands each I/O thread one batch: run at once when that thread
   // is the caller's own, else posted to its loop (in order per publisher).
@@ -97,6 +102,10 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
     }
     for (int db : ctx.changed_dbs) QueueReadyDb(db);
   });
+  // Snapshots count the changes since the last save (save points, INFO).
+  AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
+    snapshots_->AddChanges(ctx.dirty);
+  });
   run_id_ = RandomRunId();
 }
 
@@ -113,6 +122,10 @@ void Server::ApplyEvictionSettings(const Config& c) {
 Server::~Server() {
   Shutdown();
   Wait();
+  if (signal_saver_.joinable()) signal_saver_.join();
+  // A background save still running is cancelled and joined before the
+  // keyspace it walks goes.
+  snapshots_.reset();
   // Connections still queued in the loops unregister themselves as the
   // io_contexts are destroyed, so the threads go before the registry.
   listeners_.reset();
@@ -150,12 +163,7 @@ absl::Status Server::Start() {
   start_time_ms_ = storage::NowMs();
 
   listeners_->signals = std::make_unique<asio::signal_set>(main_ctx, SIGINT, SIGTERM);
-  listeners_->signals->async_wait([this](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    Log(LogLevel::kWarning, StrCat("Received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                                         " scheduling shutdown..."));
-    Shutdown();
-  });
+  WaitForSignal();
 
   for (size_t i = 0; i < listeners_->acceptors.size(); ++i) Accept(i);
   for (size_t t = 0; t < threads_.size(); ++t) {
@@ -221,6 +229,7 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     // ticks; every thread catches up on eviction left over by commands.
     IoThread& self = *threads_[t];
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
+    if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.
     const bool over = config_.maxmemory() != 0 && evictor_->Tick(storage::NowMs());
@@ -228,6 +237,30 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     PublishQueuedKeyspaceEvents(*this);
     ScheduleExpiry(t, over ? std::chrono::milliseconds(1) : kExpiryPeriod);
   });
+}
+
+void Server::WaitForSignal() {
+  listeners_->signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (!ec) OnSignal(sig);
+  });
+}
+
+void Server::OnSignal(int sig) {
+  Log(LogLevel::kWarning,
+      StrCat("Received ", sig == SIGINT ? "SIGINT" : "SIGTERM", " scheduling shutdown..."));
+  if (!snapshots_->HasSavePoints()) return Shutdown();
+  if (signal_save_running_.exchange(true)) return WaitForSignal();  // already at it
+  if (signal_saver_.joinable()) signal_saver_.join();  // an earlier, refused one
+  signal_saver_ = std::thread([this] {
+    RegisterAllocatorThread();
+    // A looping script would hold its shards (the save needs them all) for
+    // as long as it runs: stop it first, as the shutdown would.
+    scripts_->KillAll();
+    const bool may_exit = snapshots_->SaveForShutdown(/*save=*/true, /*force=*/false);
+    signal_save_running_.store(false);
+    if (may_exit) Shutdown();
+  });
+  WaitForSignal();
 }
 
 void Server::ScheduleIdleCheck(size_t t) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -36,6 +37,7 @@ class Connection;
 class Evictor;
 class IoThread;
 class ScriptEngine;
+class Snapshots;
 
 // Counters for INFO stats; written with relaxed atomics from any thread.
 struct ServerStats {
@@ -57,6 +59,7 @@ class Server {
   // Blocks until Shutdown() (or SIGINT/SIGTERM) and every thread has stopped.
   void Wait();
   // Stops accepting, closes connections and stops the threads. Thread-safe.
+  // Saves nothing: SHUTDOWN and the signals save first (Snapshots).
   void Shutdown();
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
@@ -95,6 +98,7 @@ class Server {
   ScriptEngine& scripts() { return *scripts_; }
   Evictor& evictor() { return *evictor_; }
   BlockingRegistry& blocking() { return *blocking_; }
+  Snapshots& snapshots() { return *snapshots_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t thread_count() const { return threads_.size(); }
   const std::string& run_id() const { return run_id_; }
@@ -132,6 +136,11 @@ class Server {
   // Copies the eviction settings of `config` into the keyspace.
   void ApplyEvictionSettings(const Config& config);
   bool BlockingEmpty() const;
+  // SIGINT/SIGTERM: shut down, saving first when save points exist (on a
+  // thread of its own: the control thread takes no shard lock); a failed
+  // save keeps the server running, as in Redis.
+  void WaitForSignal();
+  void OnSignal(int sig);
 
   ServerConfig config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
@@ -141,6 +150,9 @@ class Server {
   std::unique_ptr<ScriptEngine> scripts_;
   std::unique_ptr<Evictor> evictor_;
   std::unique_ptr<BlockingRegistry> blocking_;
+  std::unique_ptr<Snapshots> snapshots_;
+  std::thread signal_saver_;  // the save a signal asked for
+  std::atomic<bool> signal_save_running_{false};
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;
