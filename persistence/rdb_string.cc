@@ -144,6 +144,18 @@ bool RdbReader::ReadLength(uint64_t* length) {
   return ReadLengthOrEncoding(length, &encoding) && encoding < 0;
 }
 
+bool RdbReader::ReadStringView(std::string_view* out, std::string* decoded) {
+  const size_t start = pos_;
+  uint64_t length;
+  int encoding;
+  if (!ReadLengthOrEncoding(&length, &encoding)) return false;
+  if (encoding < 0) return ReadBytes(length, out);
+  pos_ = start;
+  if (!ReadString(decoded)) return false;
+  *out = *decoded;
+  return true;
+}
+
 bool RdbReader::ReadString(std::string* s) {
   uint64_t length;
   int encoding;
