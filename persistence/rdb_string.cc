@@ -92,14 +92,20 @@ void AppendRdbStringCompact(std::string* out, std::string_view s, bool compress)
 }
 
 bool RdbReader::ReadBytes(size_t n, std::string_view* out) {
-  if (n > remaining()) return false;
+  if (n > remaining()) {
+    ran_out_ = true;
+    return false;
+  }
   *out = in_.substr(pos_, n);
   pos_ += n;
   return true;
 }
 
 bool RdbReader::ReadByte(uint8_t* b) {
-  if (remaining() == 0) return false;
+  if (remaining() == 0) {
+    ran_out_ = true;
+    return false;
+  }
   *b = static_cast<uint8_t>(in_[pos_++]);
   return true;
 }

@@ -36,6 +36,9 @@ void AppendRdbInt(std::string* out, int64_t v);
 class RdbReader {
  public:
   explicit RdbReader(std::string_view in) : in_(in) {}
+  // Whether a read failed for want of bytes (the input ends too soon) rather
+  // than for bad data: a truncated file.
+  bool ran_out() const { return ran_out_; }
 
   [[nodiscard]] bool ReadByte(uint8_t* b);
   // A plain length (false for an encoded-string marker).
@@ -56,6 +59,7 @@ class RdbReader {
 
   std::string_view in_;
   size_t pos_ = 0;
+  bool ran_out_ = false;
 };
 
 // LZF decompression of `in` into exactly `plain_length` bytes; false when

@@ -153,6 +153,15 @@ void HashTable::Insert(Entry* entry, uint32_t hash) {
   ++size_;
 }
 
+void HashTable::Reserve(size_t keys) {
+  if (size_ != 0 || rehashing()) return;
+  size_t buckets = kMinBuckets;
+  while (buckets <= keys) buckets *= 2;
+  if (buckets <= cur_.count()) return;
+  Free(cur_);
+  cur_ = Allocate(buckets);
+}
+
 void HashTable::Unlink(uint32_t hash, const Slot& slot, Entry* entry) {
   if (slot.prev == nullptr) {
     *HeadLink(hash, slot.in_old) = entry->next();

@@ -95,6 +95,15 @@ class HashTable {
     if (in_old) return InOldRange(hash) ? old_.buckets[hash & old_.mask] : nullptr;
     return cur_.buckets == nullptr ? nullptr : cur_.buckets[hash & cur_.mask];
   }
+  // Cache hints for a coming lookup or insert of bucket hash `hash`: the
+  // bucket slot, then (once that is in cache) the first entry of its chain.
+  // Bulk inserts issue them some entries ahead. Change nothing.
+  void PrefetchSlot(uint32_t hash) const {
+    if (cur_.buckets != nullptr) __builtin_prefetch(&cur_.buckets[hash & cur_.mask]);
+  }
+  void PrefetchChain(uint32_t hash) const {
+    if (Entry* head = chain(hash, false)) __builtin_prefetch(head);
+  }
 
   // Does up to one operation's rehash work, then returns the entry holding
   // `key`, or nullptr; *slot says where it is linked.
@@ -110,6 +119,10 @@ class HashTable {
   // linked, key absent) at the head of its bucket in the current array. Starts
   // growing when the table would pass load factor 1 and no resize is running.
   void Insert(Entry* entry, uint32_t hash);
+  // Sizes an empty table for `keys` keys at once (an RDB load's RESIZEDB
+  // hint), so that filling it starts no resize. Does nothing to a table that
+  // holds keys or is resizing, or for a smaller size than it has.
+  void Reserve(size_t keys);
   // Unlinks `entry`, which is at `slot`. Moves nothing and never resizes.
   void Unlink(uint32_t hash, const Slot& slot, Entry* entry);
   // Points the link at `slot` (after slot.prev, or the bucket head) at

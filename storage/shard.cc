@@ -350,6 +350,17 @@ Entry* Shard::SetExpiry(Entry* entry, int64_t expire_at_ms) {
   return updated;
 }
 
+void Shard::Reserve(size_t keys) { impl_->table.Reserve(keys); }
+
+void Shard::Prefetch(uint64_t key_hash, int stage) const {
+  const uint32_t hash = BucketHash(key_hash);
+  if (stage == 0) {
+    impl_->table.PrefetchSlot(hash);
+  } else {
+    impl_->table.PrefetchChain(hash);
+  }
+}
+
 bool Shard::rehashing() const { return impl_->table.rehashing(); }
 
 size_t Shard::ActiveExpire(int64_t now_ms, size_t budget) {

@@ -135,6 +135,14 @@ class Shard {
   // Takes ownership of `entry` and links it, destroying any entry with the
   // same key. Registers its expiry with the timer wheel.
   void Insert(Entry* entry);
+  // Sizes an empty shard's key table for `keys` keys (HashTable::Reserve).
+  void Reserve(size_t keys);
+  // Cache hints ahead of Insert() of a key whose KeyHash is `key_hash`, for
+  // bulk loads: stage 0 the bucket slot, stage 1 its chain's first entry
+  // (HashTable::PrefetchSlot / PrefetchChain). They change nothing.
+  // REQUIRES: mu() held, or no other thread changes the shard meanwhile (the
+  // start-up load's inserter, which owns its shards).
+  void Prefetch(uint64_t key_hash, int stage) const;
   // Unlinks `key` and hands the entry to the caller (nullptr if absent or expired).
   Entry* Detach(std::string_view key, int64_t now_ms);
   // Unlinks and destroys `key`; true if a live key was removed.

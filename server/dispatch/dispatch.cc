@@ -86,9 +86,9 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
     }
   }
   // Memory: evict down to maxmemory before a client's command (never while
-  // a busy script runs, as Redis); refuse what would grow memory when nothing
-  // is left to evict.
-  if (origin == Origin::kClient && server.config().maxmemory() != 0 &&
+  // a busy script runs or the start-up load fills the shards, as Redis);
+  // refuse what would grow memory when nothing is left to evict.
+  if (origin == Origin::kClient && server.config().maxmemory() != 0 && !server.loading() &&
       !server.scripts().BusyPastThreshold(ctx.now_ms)) {
     ctx.oom = server.evictor().MakeRoom(ctx.now_ms) == Evictor::State::kFail;
     if (ctx.oom && RefusedWhenOom(ctx, spec)) {
@@ -107,6 +107,10 @@ bool Gate(CommandContext& ctx, const CommandSpec& spec, Origin origin, const Scr
       *error = StrCat("ERR Can't execute '", spec.name,
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
                       "are allowed in this context");
+      return false;
+    }
+    if (server.loading() && !(spec.flags & kLoading)) {
+      *error = protocol::errors::kLoading;
       return false;
     }
     if (!(spec.flags & kAllowBusy) && server.scripts().BusyPastThreshold(ctx.now_ms)) {

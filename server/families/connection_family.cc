@@ -379,7 +379,8 @@ CommandSpec Row(std::string name, int arity, uint32_t flags, CommandHandler h,
 
 void RegisterConnectionFamily(CommandTable& t) {
   constexpr uint32_t kConn = kLoading | kStale | kFast;
-  t.Add(Row("ping", -1, kConn | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
+  // PING is refused while loading (Redis flags it fast only).
+  t.Add(Row("ping", -1, kFast | kAllowedInSubscribe, CmdPing, "Check that the server answers.",
             "1.0.0"));
   t.Add(Row("echo", 2, kConn, CmdEcho, "Reply with the given message.", "1.0.0"));
   t.Add(Row("hello", -1, kConn | kNoAuth | kNoScript | kAllowBusy,

@@ -16,6 +16,7 @@
 #include "server/dispatch/lock_planner.h"
 #include "server/memory/evictor.h"
 #include "server/process/allocator.h"
+#include "server/process/rdb_load.h"
 #include "server/process/server.h"
 #include "server/process/snapshots.h"
 #include "server/scripting/scripting.h"
@@ -365,16 +366,17 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
-  StrAppend(&out, "# Persistence\r\n", "loading:0\r\n", "async_loading:0\r\n",
-            "");
+  StrAppend(&out, "# Persistence\r\n", "loading:", ctx.server.loading() ? 1 : 0, "\r\n",
+            "async_loading:0\r\n");
   ctx.server.snapshots().AppendInfo(&out);
-  StrAppend(&out, "rdb_last_load_keys_expired:0\r\n", "rdb_last_load_keys_loaded:0\r\n",
-            "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n",
+  AppendLastLoadInfo(ctx.server, &out);
+  StrAppend(&out, "aof_enabled:0\r\n", "aof_rewrite_in_progress:0\r\n",
             "aof_rewrite_scheduled:0\r\n", "aof_last_rewrite_time_sec:-1\r\n",
             "aof_current_rewrite_time_sec:-1\r\n", "aof_last_bgrewrite_status:ok\r\n",
             "aof_rewrites:0\r\n", "aof_rewrites_consecutive_failures:0\r\n",
             "aof_last_write_status:ok\r\n", "aof_last_cow_size:0\r\n",
             "module_fork_in_progress:0\r\n", "module_fork_last_cow_size:0\r\n");
+  AppendLoadingProgressInfo(ctx.server, &out);
 }
 
 void InfoStats(CommandContext& ctx, std::string& out) {

@@ -1,5 +1,6 @@
 #include "server/process/server.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -15,6 +16,7 @@
 #include "server/memory/evictor.h"
 #include "server/net/io_thread.h"
 #include "server/process/allocator.h"
+#include "server/process/rdb_load.h"
 #include "server/process/snapshots.h"
 #include "server/pubsub/keyspace_events.h"
 #include "server/scripting/scripting.h"
@@ -182,6 +184,17 @@ absl::Status Server::Start() {
   });
   Log(LogLevel::kNotice, StrCat("Server initialized, ", threads_.size(), " I/O threads, ",
                                       cfg.databases, " databases x ", cfg.shards, " shards"));
+  // The snapshot, while clients that connect get -LOADING. A file that fails
+  // to load stops the start: the server never serves part of one.
+  const std::string rdb_path = StrCat(cfg.dir, "/", cfg.dbfilename);
+  struct stat rdb_stat;
+  if (stat(rdb_path.c_str(), &rdb_stat) == 0) {
+    if (absl::Status s = LoadRdbAtStartup(*this, rdb_path); !s.ok()) {
+      Log(LogLevel::kWarning, std::string(s.message()));
+      return s;
+    }
+    if (stopping()) return absl::OkStatus();
+  }
   Log(LogLevel::kNotice,
       StrCat("Ready to accept connections tcp on port ", bound_port_));
   return absl::OkStatus();
@@ -229,6 +242,10 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     // ticks; every thread catches up on eviction left over by commands.
     IoThread& self = *threads_[t];
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
+    // Nothing is evicted or expired actively, and no save point fires,
+    // while the start-up load fills the shards (as in Redis, whose cron does
+    // not run then).
+    if (loading()) return ScheduleExpiry(t, kExpiryPeriod);
     if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.

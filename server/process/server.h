@@ -49,6 +49,18 @@ struct ServerStats {
   std::atomic<uint64_t> client_output_buffer_limit_disconnections{0};
 };
 
+// The start-up load of an RDB file (server/process/rdb_load.h), for the
+// gate's -LOADING and INFO persistence; relaxed atomics, any thread.
+struct LoadingState {
+  std::atomic<bool> loading{false};
+  std::atomic<int64_t> start_time_s{0};  // of the load in progress or the last one
+  std::atomic<uint64_t> total_bytes{0};
+  std::atomic<uint64_t> loaded_bytes{0};
+  std::atomic<uint64_t> rdb_used_mem{0};  // the file's used-mem AUX field
+  std::atomic<uint64_t> last_keys_loaded{0};
+  std::atomic<uint64_t> last_keys_expired{0};
+};
+
 class Server {
  public:
   static absl::StatusOr<std::unique_ptr<Server>> Create(Config config);
@@ -62,6 +74,9 @@ class Server {
   // Saves nothing: SHUTDOWN and the signals save first (Snapshots).
   void Shutdown();
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+  // True while the start-up load runs: commands without kLoading get -LOADING.
+  bool loading() const { return loading_.loading.load(std::memory_order_acquire); }
+  LoadingState& loading_state() { return loading_; }
 
   // The write hook: called once for every executed write command (by a
   // client, inside EXEC or from a script), and for any command that recorded
@@ -156,6 +171,7 @@ class Server {
   struct Listeners;
   std::unique_ptr<Listeners> listeners_;
   ServerStats stats_;
+  LoadingState loading_;
   int64_t start_time_ms_ = 0;
   uint16_t bound_port_ = 0;
   std::string run_id_;

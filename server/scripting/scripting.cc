@@ -1692,6 +1692,17 @@ void ScriptEngine::FunctionLoad(CommandContext& ctx, std::string_view code, bool
   ctx.w.Bulk(name);
 }
 
+std::string ScriptEngine::LoadLibraryCode(std::string_view code) {
+  LuaVm& vm = ThreadVm(*this);
+  Library lib;
+  int callbacks = LUA_NOREF;
+  std::string error;
+  if (!CompileLibrary(*this, vm, code, &lib, &callbacks, &error)) return error;
+  luaL_unref(vm.L(), LUA_REGISTRYINDEX, callbacks);  // each thread loads it at its first FCALL
+  uint64_t id = 0;
+  return functions_.Load(std::move(lib), /*replace=*/false, &id);
+}
+
 void ScriptEngine::FunctionRestore(CommandContext& ctx, std::string_view payload,
                                    RestorePolicy policy) {
   std::vector<std::string> codes;

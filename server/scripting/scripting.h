@@ -102,6 +102,9 @@ class ScriptEngine {
   void Fcall(CommandContext& ctx, bool read_only);
   // FUNCTION LOAD [REPLACE] code: replies the library's name or the error.
   void FunctionLoad(CommandContext& ctx, std::string_view code, bool replace);
+  // A library from an RDB file at start-up: compiled and registered as
+  // FUNCTION LOAD without REPLACE would. Returns the error ("" on success).
+  std::string LoadLibraryCode(std::string_view code);
   // FUNCTION RESTORE payload policy.
   void FunctionRestore(CommandContext& ctx, std::string_view payload, RestorePolicy policy);
   FunctionLibraries& functions() { return functions_; }

@@ -75,6 +75,24 @@ TEST(HashTableTest, GrowsAtLoadFactorOneAndShrinksBelowOneEighth) {
   EXPECT_TRUE(t.CheckConsistency());
 }
 
+TEST(HashTableTest, ReserveSizesAnEmptyTableSoFillingItNeverResizes) {
+  HashTable t;
+  t.Reserve(1000);
+  EXPECT_EQ(t.current_bucket_count(), 1024u);
+  for (int i = 0; i < 1000; ++i) {
+    Add(t, Key(i));
+    ASSERT_FALSE(t.rehashing()) << i;
+  }
+  EXPECT_EQ(t.rehash_moves(), 0u);
+  t.Reserve(100000);  // not empty: nothing changes
+  EXPECT_EQ(t.current_bucket_count(), 1024u);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Has(t, Key(i)));
+  EXPECT_TRUE(t.CheckConsistency());
+  HashTable small;
+  small.Reserve(2);
+  EXPECT_EQ(small.current_bucket_count(), HashTable::kMinBuckets);
+}
+
 TEST(HashTableTest, CursorCoversEveryBucketOnce) {
   HashTable t;
   for (int i = 0; i < 100; ++i) Add(t, std::to_string(i));
