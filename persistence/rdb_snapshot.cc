@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
@@ -209,6 +210,11 @@ std::string RdbSnapshot::Write() {
           std::lock_guard lock(shard.mu());
           done = shard.SnapshotStep(kStepEntries);
           sinks_[sink]->Take(&chunk);
+        }
+        // Commands waiting for this shard go before the next step (see
+        // ShardMutex::waiters): the walk must not slow the server down.
+        for (int i = 0; i < kMaxYields && shard.mu().waiters() > 0; ++i) {
+          std::this_thread::yield();
         }
         file.Append(chunk);
         if (file.failed()) Cancel();  // finish the walks without encoding
