@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
@@ -46,7 +47,7 @@ class RdbSnapshot::ShardSink : public storage::SnapshotSink {
     scratch_.clear();
     AppendRdbValue(e, RdbWriteOptions{owner_.options_.compress}, &scratch_);
     buffer_.push_back(scratch_[0]);
-    AppendRdbString(&buffer_, e.key());
+    AppendRdbStringCompact(&buffer_, e.key(), owner_.options_.compress);
     buffer_.append(scratch_, 1, std::string::npos);
     owner_.keys_saved_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -68,9 +69,12 @@ class RdbSnapshot::ShardSink : public storage::SnapshotSink {
 // error it only remembers the error.
 class RdbSnapshot::FileOutput {
  public:
+  static constexpr size_t kFileBuffer = 1 << 20;  // few large writes
+
   FileOutput(const std::string& dir, bool checksum)
       : checksum_(checksum), temp_path_(dir + "/temp-" + std::to_string(getpid()) + ".rdb") {
     file_ = std::fopen(temp_path_.c_str(), "w");
+    if (file_ != nullptr) std::setvbuf(file_, nullptr, _IOFBF, kFileBuffer);
     if (file_ == nullptr) {
       error_ = "Failed opening the temp RDB file " + temp_path_.substr(dir.size() + 1) +
                " (in server root dir " + dir + ") for saving: " + ErrnoText(errno);
@@ -206,6 +210,11 @@ std::string RdbSnapshot::Write() {
           std::lock_guard lock(shard.mu());
           done = shard.SnapshotStep(kStepEntries);
           sinks_[sink]->Take(&chunk);
+        }
+        // Commands waiting for this shard go before the next step (see
+        // ShardMutex::waiters): the walk must not slow the server down.
+        for (int i = 0; i < kMaxYields && shard.mu().waiters() > 0; ++i) {
+          std::this_thread::yield();
         }
         file.Append(chunk);
         if (file.failed()) Cancel();  // finish the walks without encoding

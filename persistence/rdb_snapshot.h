@@ -50,6 +50,8 @@ class RdbSnapshot {
  public:
   // Entries a step saves at most before the shard's lock is let go.
   static constexpr size_t kStepEntries = 128;
+  // Yields at most this many times per step for waiting commands.
+  static constexpr int kMaxYields = 1000;
   // The redis-ver AUX field: Redis 7.0's release, whose RDB version (10) is
   // the one written.
   static constexpr const char* kAuxRedisVersion = "7.0.15";

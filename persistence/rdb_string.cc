@@ -1,6 +1,8 @@
 #include "persistence/rdb_string.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "lzf.h"
 #include "storage/entry.h"
@@ -70,9 +72,14 @@ void AppendRdbStringCompact(std::string* out, std::string_view s, bool compress)
   if (compress && s.size() > 20 && s.size() < UINT32_MAX) {
     // Worth it only when the compressed form (with its two lengths) is
     // shorter: lzf_compress gives up (0) past the room it is offered.
-    std::string packed(s.size() - 4, '\0');
+    // A snapshot compresses many values: small ones reuse one buffer per
+    // thread; a large one gets its own (so the thread does not keep it).
+    thread_local std::string reused;
+    std::string own;
+    std::string& packed = s.size() <= 65536 ? reused : own;
+    if (packed.size() < s.size() - 4) packed.resize(s.size() - 4);
     const unsigned n = lzf_compress(s.data(), static_cast<unsigned>(s.size()), packed.data(),
-                                    static_cast<unsigned>(packed.size()));
+                                    static_cast<unsigned>(s.size() - 4));
     if (n > 0) {
       out->push_back(static_cast<char>(0xc0 | kEncLzf));
       AppendRdbLength(out, n);
@@ -143,6 +150,18 @@ bool RdbReader::ReadLength(uint64_t* length) {
   return ReadLengthOrEncoding(length, &encoding) && encoding < 0;
 }
 
+bool RdbReader::ReadStringView(std::string_view* out, std::string* decoded) {
+  const size_t start = pos_;
+  uint64_t length;
+  int encoding;
+  if (!ReadLengthOrEncoding(&length, &encoding)) return false;
+  if (encoding < 0) return ReadBytes(length, out);
+  pos_ = start;
+  if (!ReadString(decoded)) return false;
+  *out = *decoded;
+  return true;
+}
+
 bool RdbReader::ReadString(std::string* s) {
   uint64_t length;
   int encoding;
@@ -183,20 +202,28 @@ bool RdbReader::ReadString(std::string* s) {
 // any other is a back-reference: length (control >> 5) + 2 (with 7 meaning
 // "add the next byte"), distance ((control & 31) << 8 | next byte) + 1.
 bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out) {
-  out->assign(plain_length, '\0');
+  // The buffer grows with what the input really expands to (a lying plain
+  // length allocates nothing big), up to exactly `plain_length`.
+  out->assign(std::min<size_t>(plain_length, in.size() * 8 + 64), '\0');
+  size_t n = 0;
+  // Room for `k` more bytes; false when they would pass `plain_length`.
+  auto room = [&](size_t k) {
+    if (k > plain_length - n) return false;
+    if (n + k > out->size()) {
+      out->resize(std::min(plain_length, std::max(out->size() * 2, n + k)));
+    }
+    return true;
+  };
   const auto* ip = reinterpret_cast<const unsigned char*>(in.data());
   const unsigned char* const in_end = ip + in.size();
-  char* const begin = out->data();
-  char* op = begin;
-  char* const end = begin + plain_length;
   while (ip < in_end) {
     const unsigned ctrl = *ip++;
     if (ctrl < 32) {
       const size_t run = ctrl + 1;
-      if (static_cast<size_t>(in_end - ip) < run || static_cast<size_t>(end - op) < run) {
-        return false;
-      }
-      for (size_t i = 0; i < run; ++i) *op++ = static_cast<char>(*ip++);
+      if (static_cast<size_t>(in_end - ip) < run || !room(run)) return false;
+      std::memcpy(out->data() + n, ip, run);
+      ip += run;
+      n += run;
       continue;
     }
     size_t len = ctrl >> 5;
@@ -207,13 +234,11 @@ bool LzfDecompress(std::string_view in, size_t plain_length, std::string* out) {
     if (ip == in_end) return false;
     const size_t distance = (static_cast<size_t>(ctrl & 0x1f) << 8 | *ip++) + 1;
     len += 2;
-    if (distance > static_cast<size_t>(op - begin) || static_cast<size_t>(end - op) < len) {
-      return false;
-    }
-    const char* ref = op - distance;
-    for (size_t i = 0; i < len; ++i) *op++ = *ref++;  // may overlap: byte by byte
+    if (distance > n || !room(len)) return false;
+    char* const d = out->data();
+    for (size_t i = 0; i < len; ++i, ++n) d[n] = d[n - distance];  // may overlap: byte by byte
   }
-  return op == end;
+  return n == plain_length && n == out->size();
 }
 
 }  // namespace sluice::persistence

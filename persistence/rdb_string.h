@@ -44,6 +44,10 @@ class RdbReader {
   // A plain length (false for an encoded-string marker).
   [[nodiscard]] bool ReadLength(uint64_t* length);
   [[nodiscard]] bool ReadString(std::string* s);
+  // A string without copying when it is stored plain: *out then points into
+  // the input; an integer or LZF form is decoded into *decoded, which *out
+  // then points into.
+  [[nodiscard]] bool ReadStringView(std::string_view* out, std::string* decoded);
   // `n` raw bytes (fixed-width fields: binary doubles, stream IDs, times).
   [[nodiscard]] bool ReadRaw(size_t n, std::string_view* out) { return ReadBytes(n, out); }
   size_t remaining() const { return in_.size() - pos_; }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -186,29 +187,31 @@ std::string StreamNode(const std::vector<std::pair<StreamId, Pairs>>& entries, s
 
 void AppendStream(const Entry& entry, const RdbWriteOptions& options, std::string* out) {
   const Stream& s = storage::StreamOf(&entry);
-  std::vector<std::pair<StreamId, Pairs>> entries;
-  entries.reserve(s.size());
-  s.Range(StreamId::Min(), StreamId::Max(), false, 0, [&](const storage::StreamEntryView& e) {
-    Pairs pairs;
-    e.ForEachPair([&](std::string_view f, std::string_view v) { pairs.emplace_back(f, v); });
-    entries.emplace_back(e.id(), std::move(pairs));
-    return true;
-  });
+  // Entries are gathered one node at a time (up to Redis's default node
+  // size), so a large stream costs one node's views beyond its output.
+  std::vector<std::pair<StreamId, Pairs>> batch;
+  size_t batch_bytes = 0;
   std::string nodes;
   size_t node_count = 0;
-  for (size_t first = 0; first < entries.size();) {
-    size_t last = first, bytes = 0;
-    while (last < entries.size() && last - first < kStreamNodeEntries &&
-           (last == first || bytes < kStreamNodeBytes)) {
-      for (const auto& [f, v] : entries[last].second) bytes += f.size() + v.size() + 4;
-      bytes += 8;
-      ++last;
-    }
-    AppendRdbString(&nodes, StreamIdKey(entries[first].first));
-    AppendBlob(&nodes, StreamNode(entries, first, last), options);
+  auto flush = [&] {
+    AppendRdbString(&nodes, StreamIdKey(batch.front().first));
+    AppendBlob(&nodes, StreamNode(batch, 0, batch.size()), options);
     ++node_count;
-    first = last;
-  }
+    batch.clear();
+    batch_bytes = 0;
+  };
+  s.Range(StreamId::Min(), StreamId::Max(), false, 0, [&](const storage::StreamEntryView& e) {
+    if (batch.size() == kStreamNodeEntries || batch_bytes >= kStreamNodeBytes) flush();
+    Pairs pairs;
+    e.ForEachPair([&](std::string_view f, std::string_view v) {
+      pairs.emplace_back(f, v);
+      batch_bytes += f.size() + v.size() + 4;
+    });
+    batch_bytes += 8;
+    batch.emplace_back(e.id(), std::move(pairs));
+    return true;
+  });
+  if (!batch.empty()) flush();
   AppendType(out, kRdbTypeStreamListpacks2);
   AppendRdbLength(out, node_count);
   out->append(nodes);
@@ -223,7 +226,10 @@ void AppendStream(const Entry& entry, const RdbWriteOptions& options, std::strin
 
 // ---- reading -------------------------------------------------------------------
 
-// Reading one value: the input, the limits, and the first error.
+// Reading one value: the input, the limits, and the first error. Decoded
+// strings are views into the input where it holds them plain, else into the
+// arena (a deque: its strings never move), so elements are copied once, into
+// the entry being built.
 class Decoder {
  public:
   Decoder(RdbReader& in, std::string_view key, int64_t expire_at_ms,
@@ -233,23 +239,38 @@ class Decoder {
   Entry* Read(uint8_t type);
 
  private:
+  using Views = std::vector<std::string_view>;
+
   Entry* Fail(std::string_view what) {
     error_->assign(what);
     return nullptr;
   }
-  bool String(std::string* s) { return in_.ReadString(s); }
-  // A packed blob (listpack, ziplist) and its items, kept in `*blob`.
-  bool Items(bool listpack, std::string* blob, std::vector<PackedItem>* items) {
-    if (!String(blob)) return false;
-    return listpack ? ParseListpack(*blob, items) : ParseZiplist(*blob, items);
+  bool View(std::string_view* s) {
+    // A slot a plain string left unused serves the next one (an empty
+    // decoded string may share it too: its view stays empty).
+    if (arena_.empty() || !arena_.back().empty()) arena_.emplace_back();
+    return in_.ReadStringView(s, &arena_.back());
+  }
+  // A packed blob (listpack, ziplist) and its items (pointing into it).
+  bool Items(bool listpack, std::vector<PackedItem>* items) {
+    std::string_view blob;
+    if (!View(&blob)) return false;
+    return listpack ? ParseListpack(blob, items) : ParseZiplist(blob, items);
   }
   // `count` strings, appended to *out.
-  bool Strings(uint64_t count, std::vector<std::string>* out) {
+  bool Strings(uint64_t count, Views* out) {
     for (uint64_t i = 0; i < count; ++i) {
-      out->emplace_back();
-      if (!String(&out->back())) return false;
+      if (!View(&out->emplace_back())) return false;
     }
     return true;
+  }
+  // The items as bytes (integers formatted into the arena), appended to *out.
+  void Append(const std::vector<PackedItem>& items, Views* out) {
+    for (const PackedItem& item : items) out->push_back(Text(item));
+  }
+  std::string_view Text(const PackedItem& item) {
+    if (!item.is_num) return item.str;
+    return item.AsString(&arena_.emplace_back());
   }
 
   Entry* List(uint8_t type);
@@ -266,19 +287,11 @@ class Decoder {
   int64_t expire_at_ms_;
   const ValueLimits& limits_;
   std::string* error_;
+  std::deque<std::string> arena_;
 };
 
-void AppendItems(const std::vector<PackedItem>& items, std::vector<std::string>* out) {
-  std::string scratch;
-  for (const PackedItem& item : items) out->emplace_back(item.AsString(&scratch));
-}
-
-std::vector<std::string_view> Views(const std::vector<std::string>& v) {
-  return std::vector<std::string_view>(v.begin(), v.end());
-}
-
 // Whether no two of `v` (every `stride`-th element from the first) are equal.
-bool Distinct(const std::vector<std::string>& v, size_t stride = 1) {
+bool Distinct(const std::vector<std::string_view>& v, size_t stride = 1) {
   std::vector<std::string_view> keys;
   keys.reserve(v.size() / stride + 1);
   for (size_t i = 0; i < v.size(); i += stride) keys.push_back(v[i]);
@@ -301,8 +314,8 @@ bool ParseScore(std::string_view text, double* out) {
 Entry* Decoder::Read(uint8_t type) {
   switch (type) {
     case kRdbTypeString: {
-      std::string value;
-      if (!String(&value)) return Fail("bad string value");
+      std::string_view value;
+      if (!View(&value)) return Fail("bad string value");
       int64_t n;
       if (storage::LooksLikeInt64(value, &n)) return Entry::CreateInt(key_, n, expire_at_ms_);
       return Entry::CreateString(key_, value, expire_at_ms_);
@@ -336,15 +349,14 @@ Entry* Decoder::Read(uint8_t type) {
 }
 
 Entry* Decoder::List(uint8_t type) {
-  std::vector<std::string> values;
-  std::string blob;
+  Views values;
   std::vector<PackedItem> items;
   if (type == kRdbTypeList) {
     uint64_t n;
     if (!in_.ReadLength(&n) || !Strings(n, &values)) return Fail("bad list");
   } else if (type == kRdbTypeListZiplist) {
-    if (!Items(false, &blob, &items)) return Fail("bad list ziplist");
-    AppendItems(items, &values);
+    if (!Items(false, &items)) return Fail("bad list ziplist");
+    Append(items, &values);
   } else {
     uint64_t nodes;
     if (!in_.ReadLength(&nodes)) return Fail("bad quicklist");
@@ -354,57 +366,49 @@ Entry* Decoder::List(uint8_t type) {
         return Fail("bad quicklist node");
       }
       if (container == kNodePlain) {
-        values.emplace_back();
-        if (!String(&values.back())) return Fail("bad quicklist node");
+        if (!View(&values.emplace_back())) return Fail("bad quicklist node");
         continue;
       }
       if (container != kNodePacked) return Fail("bad quicklist node container");
       items.clear();
-      if (!Items(type == kRdbTypeListQuicklist2, &blob, &items)) {
-        return Fail("bad quicklist node");
-      }
+      if (!Items(type == kRdbTypeListQuicklist2, &items)) return Fail("bad quicklist node");
       // Redis passes over an empty node; the list as a whole may not be.
-      AppendItems(items, &values);
+      Append(items, &values);
     }
   }
   if (values.empty()) return Fail("empty list");
-  const std::vector<std::string_view> views = Views(values);
-  return storage::CreateListEntry(key_, views, limits_.list, expire_at_ms_);
+  return storage::CreateListEntry(key_, values, limits_.list, expire_at_ms_);
 }
 
 Entry* Decoder::Set(uint8_t type) {
-  std::vector<std::string> members;
+  Views members;
   if (type == kRdbTypeSet) {
     uint64_t n;
     if (!in_.ReadLength(&n) || !Strings(n, &members)) return Fail("bad set");
   } else if (type == kRdbTypeSetIntset) {
-    std::string blob;
+    std::string_view blob;
     std::vector<int64_t> ints;
-    if (!String(&blob) || !ParseIntset(blob, &ints)) return Fail("bad intset");
-    for (int64_t v : ints) members.push_back(std::to_string(v));
+    if (!View(&blob) || !ParseIntset(blob, &ints)) return Fail("bad intset");
+    for (int64_t v : ints) members.push_back(arena_.emplace_back(std::to_string(v)));
   } else {
-    std::string blob;
     std::vector<PackedItem> items;
-    if (!Items(true, &blob, &items)) return Fail("bad set listpack");
-    AppendItems(items, &members);
+    if (!Items(true, &items)) return Fail("bad set listpack");
+    Append(items, &members);
   }
   if (members.empty()) return Fail("empty set");
   if (!Distinct(members)) return Fail("duplicate set member");
-  const std::vector<std::string_view> views = Views(members);
-  return storage::CreateSetEntry(key_, views, limits_.set, expire_at_ms_);
+  return storage::CreateSetEntry(key_, members, limits_.set, expire_at_ms_);
 }
 
 Entry* Decoder::ZSet(uint8_t type) {
   std::vector<ScoredMember> items;
-  std::vector<std::string> members;
   if (type == kRdbTypeZset || type == kRdbTypeZset2) {
     uint64_t n;
     if (!in_.ReadLength(&n)) return Fail("bad zset");
     for (uint64_t i = 0; i < n; ++i) {
-      std::string member;
+      std::string_view member, raw;
       double score;
-      if (!String(&member)) return Fail("bad zset member");
-      std::string_view raw;
+      if (!View(&member)) return Fail("bad zset member");
       if (type == kRdbTypeZset2) {
         if (!in_.ReadRaw(8, &raw)) return Fail("bad zset score");
         uint64_t bits = 0;
@@ -421,15 +425,13 @@ Entry* Decoder::ZSet(uint8_t type) {
           return Fail("bad zset score");
         }
       }
-      items.emplace_back(std::move(member), score);
+      items.emplace_back(std::string(member), score);
     }
   } else {
-    std::string blob;
     std::vector<PackedItem> packed;
-    if (!Items(type == kRdbTypeZsetListpack, &blob, &packed) || packed.size() % 2 != 0) {
+    if (!Items(type == kRdbTypeZsetListpack, &packed) || packed.size() % 2 != 0) {
       return Fail("bad zset listpack");
     }
-    std::string scratch;
     for (size_t i = 0; i < packed.size(); i += 2) {
       double score;
       if (packed[i + 1].is_num) {
@@ -437,10 +439,11 @@ Entry* Decoder::ZSet(uint8_t type) {
       } else if (!ParseScore(packed[i + 1].str, &score)) {
         return Fail("bad zset score");
       }
-      items.emplace_back(std::string(packed[i].AsString(&scratch)), score);
+      items.emplace_back(std::string(Text(packed[i])), score);
     }
   }
   if (items.empty()) return Fail("empty zset");
+  Views members;
   members.reserve(items.size());
   for (const ScoredMember& m : items) members.push_back(m.first);
   if (!Distinct(members)) return Fail("duplicate zset member");
@@ -448,28 +451,25 @@ Entry* Decoder::ZSet(uint8_t type) {
 }
 
 Entry* Decoder::Hash(uint8_t type) {
-  std::vector<std::string> pairs;
-  std::string blob;
+  Views pairs;
   if (type == kRdbTypeHash) {
     uint64_t n;
     if (!in_.ReadLength(&n) || n > in_.remaining() || !Strings(2 * n, &pairs)) {
       return Fail("bad hash");
     }
   } else if (type == kRdbTypeHashZipmap) {
-    std::vector<std::string_view> views;
-    if (!String(&blob) || !ParseZipmap(blob, &views)) return Fail("bad zipmap");
-    pairs.assign(views.begin(), views.end());
+    std::string_view blob;
+    if (!View(&blob) || !ParseZipmap(blob, &pairs)) return Fail("bad zipmap");
   } else {
     std::vector<PackedItem> items;
-    if (!Items(type == kRdbTypeHashListpack, &blob, &items) || items.size() % 2 != 0) {
+    if (!Items(type == kRdbTypeHashListpack, &items) || items.size() % 2 != 0) {
       return Fail("bad hash listpack");
     }
-    AppendItems(items, &pairs);
+    Append(items, &pairs);
   }
   if (pairs.empty()) return Fail("empty hash");
   if (!Distinct(pairs, 2)) return Fail("duplicate hash field");
-  const std::vector<std::string_view> views = Views(pairs);
-  return storage::CreateHashEntry(key_, views, limits_.hash, expire_at_ms_);
+  return storage::CreateHashEntry(key_, pairs, limits_.hash, expire_at_ms_);
 }
 
 // An item that holds an integer (Redis writes these fields as integers; an
@@ -545,11 +545,11 @@ bool Decoder::StreamNode(std::string_view master_key, const std::vector<PackedIt
 bool Decoder::SkipGroups(uint8_t type) {
   uint64_t groups;
   if (!in_.ReadLength(&groups)) return false;
-  std::string name;
-  std::string_view raw;
+  std::string_view name, raw;
   uint64_t v;
   for (uint64_t g = 0; g < groups; ++g) {
-    if (!String(&name) || !in_.ReadLength(&v) || !in_.ReadLength(&v)) return false;
+    arena_.clear();
+    if (!View(&name) || !in_.ReadLength(&v) || !in_.ReadLength(&v)) return false;
     if (type >= kRdbTypeStreamListpacks2 && !in_.ReadLength(&v)) return false;  // entries read
     uint64_t pending;
     if (!in_.ReadLength(&pending)) return false;
@@ -562,7 +562,7 @@ bool Decoder::SkipGroups(uint8_t type) {
     for (uint64_t c = 0; c < consumers; ++c) {
       // Name, seen time (and active time from 7.2), then its pending IDs.
       const size_t times = type >= kRdbTypeStreamListpacks3 ? 16 : 8;
-      if (!String(&name) || !in_.ReadRaw(times, &raw) || !in_.ReadLength(&pending)) return false;
+      if (!View(&name) || !in_.ReadRaw(times, &raw) || !in_.ReadLength(&pending)) return false;
       if (pending > in_.remaining() / 16) return false;
       if (!in_.ReadRaw(16 * pending, &raw)) return false;
     }
@@ -574,12 +574,13 @@ Entry* Decoder::StreamValue(uint8_t type) {
   auto stream = std::make_unique<Stream>();
   uint64_t nodes;
   if (!in_.ReadLength(&nodes)) return Fail("bad stream");
-  std::string master_key, blob;
+  std::string_view master_key, blob;
   std::vector<PackedItem> items;
   StreamId prev = StreamId::Min();
   for (uint64_t i = 0; i < nodes; ++i) {
     items.clear();
-    if (!String(&master_key) || !String(&blob) || !ParseListpack(blob, &items)) {
+    arena_.clear();
+    if (!View(&master_key) || !View(&blob) || !ParseListpack(blob, &items)) {
       return Fail("bad stream node");
     }
     if (items.empty() || !StreamNode(master_key, items, stream.get(), &prev)) {

@@ -66,7 +66,12 @@ class ShardMutex {
   ShardMutex(const ShardMutex&) = delete;
   ShardMutex& operator=(const ShardMutex&) = delete;
 
-  void lock() { pthread_mutex_lock(&mu_); }
+  void lock() {
+    if (try_lock()) return;
+    waiters_.fetch_add(1, std::memory_order_relaxed);
+    pthread_mutex_lock(&mu_);
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+  }
   bool try_lock() { return pthread_mutex_trylock(&mu_) == 0; }
   void unlock() { pthread_mutex_unlock(&mu_); }
   // Waits at most `timeout` for the lock; true when it is held.
@@ -76,11 +81,21 @@ class ShardMutex {
     const int64_t ns = deadline.tv_nsec + timeout.count() * 1000;
     deadline.tv_sec += ns / 1000000000;
     deadline.tv_nsec = ns % 1000000000;
-    return pthread_mutex_timedlock(&mu_, &deadline) == 0;
+    waiters_.fetch_add(1, std::memory_order_relaxed);
+    const bool got = pthread_mutex_timedlock(&mu_, &deadline) == 0;
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    return got;
   }
+  // Threads blocked in lock() or try_lock_for() right now. A background
+  // walker that locks the shard step after step (the snapshot) checks it
+  // after each unlock and lets them in first: a pthread mutex hands itself
+  // to whoever asks first, and a thread that re-locks at once would starve
+  // a woken waiter for as long as it keeps going.
+  int waiters() const { return waiters_.load(std::memory_order_relaxed); }
 
  private:
   pthread_mutex_t mu_;
+  std::atomic<int> waiters_{0};
 };
 
 // Set (under a shard lock) when a watched key changes; read by its client.

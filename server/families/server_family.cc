@@ -583,9 +583,9 @@ void CmdShutdown(CommandContext& ctx) {
   if ((nosave && save) || (abort && ctx.argc() != 2)) return ctx.w.Error(errors::kSyntax);
   if (abort) return ctx.w.Error("ERR No shutdown in progress.");
   Snapshots& snapshots = ctx.server.snapshots();
-  // Never while the start-up load runs: the dataset is not all there (Redis
-  // turns every SHUTDOWN into NOSAVE then).
-  const bool saving = !ctx.server.loading() && (save || (!nosave && snapshots.HasSavePoints()));
+  // Never while the start-up load runs (the data is partial), as Redis.
+  const bool saving =
+      !ctx.server.loading() && (save || (!nosave && snapshots.HasSavePoints()));
   // Saving needs every shard; a busy script holds some (Redis: only
   // SHUTDOWN NOSAVE is served while a script is busy).
   if (saving && ctx.server.scripts().BusyPastThreshold(ctx.now_ms)) {

@@ -242,13 +242,14 @@ void Server::ScheduleExpiry(size_t t, std::chrono::milliseconds after) {
     // ticks; every thread catches up on eviction left over by commands.
     IoThread& self = *threads_[t];
     if (t == 0 && ++self.ticks % kMemorySyncTicks == 0) SyncUsedMemory();
-    // Nothing is saved, evicted or expired actively while the start-up load
-    // fills the shards (as in Redis, whose cron does not run then).
+    // Nothing is evicted or expired actively, and no save point fires,
+    // while the start-up load fills the shards (as in Redis, whose cron does
+    // not run then).
     if (loading()) return ScheduleExpiry(t, kExpiryPeriod);
-    if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     // While over maxmemory the tick comes back at once-a-millisecond pace,
     // as Redis keeps evicting from its event loop until under the limit.
     const bool over = config_.maxmemory() != 0 && evictor_->Tick(storage::NowMs());
+    if (t == 0) snapshots_->Tick(storage::NowMs());  // save points
     keyspace_->ActiveExpire(begin, end, storage::NowMs(), kExpiryBudget);
     PublishQueuedKeyspaceEvents(*this);
     ScheduleExpiry(t, over ? std::chrono::milliseconds(1) : kExpiryPeriod);
@@ -264,7 +265,8 @@ void Server::WaitForSignal() {
 void Server::OnSignal(int sig) {
   Log(LogLevel::kWarning,
       StrCat("Received ", sig == SIGINT ? "SIGINT" : "SIGTERM", " scheduling shutdown..."));
-  // No save while the start-up load runs: the dataset is not all there.
+  // Nothing is saved while the start-up load runs: the data is partial
+  // (Redis does the same).
   if (loading() || !snapshots_->HasSavePoints()) return Shutdown();
   if (signal_save_running_.exchange(true)) return WaitForSignal();  // already at it
   if (signal_saver_.joinable()) signal_saver_.join();  // an earlier, refused one

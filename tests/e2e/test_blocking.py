@@ -641,21 +641,8 @@ ZSET_WRITES = {
 }
 
 
-def _supported(r, write):
-    if write == "restore":
-        try:
-            r.execute_command("COMMAND", "INFO", "RESTORE")
-            if r.execute_command("COMMAND", "INFO", "RESTORE")[0] is None:
-                return False
-        except Exception:
-            return False
-    return True
-
-
 @pytest.mark.parametrize("write", LIST_WRITES)
 def test_list_ready_through(r, raw, write):
-    if not _supported(r, write):
-        pytest.skip("RESTORE is not there")
     w = waiter(r, raw, "BLPOP", "l", "0")
     LIST_WRITES[write](r)
     assert w.read(WAIT) == [b"l", b"a"]

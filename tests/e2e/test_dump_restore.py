@@ -136,6 +136,23 @@ def test_round_trip_every_type_and_encoding(rb):
         assert rb.ttl("copy:" + key) == -1
 
 
+def test_dump_follows_rdbcompression(r, rb):
+    value = b"abc" * 200
+    rb.set("s", value)
+    compressed = rb.dump("s")
+    assert value not in compressed
+    assert len(compressed) < len(value)
+    r.config_set("rdbcompression", "no")
+    try:
+        plain = rb.dump("s")
+    finally:
+        r.config_set("rdbcompression", "yes")
+    assert value in plain
+    for payload in (compressed, plain):
+        assert ok(rb.restore("copy", 0, payload, replace=True))
+        assert rb.get("copy") == value
+
+
 def _compare_values(a, b, keys, prefix=""):
     for key in keys:
         ta, va, _ = contents(a, key)

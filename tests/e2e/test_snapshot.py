@@ -190,6 +190,98 @@ def test_bgsave_file_loads_in_redis(start_server):
         assert o.client.fcall("snapf", 0) == 7
 
 
+def populate_collections(c):
+    """Every collection type in each of its encodings, some with TTLs."""
+    c.rpush("list:small", "a", "b", "1", "-2", "x" * 100)
+    c.rpush("list:big", *["item-%d" % i for i in range(5000)])
+    c.rpush("list:ints", *range(-300, 300))
+    c.sadd("set:intset", *range(100))
+    c.sadd("set:listpack", "a", "b", "c", "10")
+    c.sadd("set:table", *["m%d" % i for i in range(1000)])
+    c.sadd("set:bigints", *[2 ** 40 + i for i in range(600)])
+    c.zadd("zset:small", {"a": 1, "b": 2.5, "c": -3, "inf": float("inf"), "ninf": float("-inf")})
+    c.zadd("zset:big", {"m%d" % i: i / 7 for i in range(1000)})
+    c.hset("hash:small", mapping={"f1": "v1", "f2": "2", "f3": ""})
+    c.hset("hash:big", mapping={"f%d" % i: "v" * (i % 70) for i in range(1000)})
+    c.hset("hash:longvalue", mapping={"f": "y" * 200})
+    for i in range(300):
+        c.xadd("stream:s", {"n": i, "text": "entry %d" % i})
+    ids = [e[0] for e in c.xrange("stream:s", count=10)]
+    c.xdel("stream:s", ids[3], ids[5])
+    c.xadd("stream:explicit", {"a": "1"}, id="5-1")
+    c.xadd("stream:explicit", {"a": "2"}, id="5-9")
+    c.expire("hash:big", 3600)
+    c.pexpire("list:big", 7200000)
+    c.execute_command("SELECT", 3)
+    c.sadd("set:in3", "x", "y")
+    c.zadd("zset:in3", {"only": 42})
+    c.execute_command("SELECT", 0)
+
+
+def stream_meta(client, dbs=range(16)):
+    out = {}
+    for db in dbs:
+        client.execute_command("SELECT", db)
+        for k in client.scan_iter(_type="stream"):
+            info = client.xinfo_stream(k)
+            out[(db, k)] = (info["length"], info["last-generated-id"])
+    client.execute_command("SELECT", 0)
+    return out
+
+
+def full_dataset(start_server):
+    """A server holding every type (populate, populate_collections), its
+    binary client, and what it holds (contents, stream_meta)."""
+    s = start_server("--save", "")
+    c = binary_client(s)
+    populate(c)
+    populate_collections(c)
+    return s, c, contents(c), stream_meta(c)
+
+
+def test_every_type_loads_in_redis(start_server):
+    s, c, want, want_streams = full_dataset(start_server)
+    for compression in ("yes", "no"):
+        c.config_set("rdbcompression", compression)
+        assert c.save() is True
+        path = os.path.join(s.dir, "dump.rdb")
+        check_rdb(path)
+        with Oracle(path) as o:
+            assert_same(contents(o.client), want)
+            assert stream_meta(o.client) == want_streams
+
+
+def test_collections_changed_during_bgsave_keep_the_instant(start_server):
+    s = start_server("--save", "")
+    c = binary_client(s)
+    n = 20000
+    pipe = c.pipeline(transaction=False)
+    for i in range(n):
+        pipe.hset("h:%d" % i, mapping={"a": "1", "b": "2", "c": "3"})
+        pipe.rpush("l:%d" % i, "x", "y")
+        pipe.zadd("z:%d" % i, {"m": i})
+        pipe.sadd("s:%d" % i, "p", "q")
+    pipe.execute()
+    want = contents(c, dbs=[0])
+    assert status_of(s, "BGSAVE") == "Background saving started"
+    pipe = c.pipeline(transaction=False)
+    for i in range(n):
+        pipe.hset("h:%d" % i, "a", "changed")
+        pipe.hdel("h:%d" % i, "b")
+        pipe.lpush("l:%d" % i, "front")
+        pipe.rpop("l:%d" % i)
+        pipe.zincrby("z:%d" % i, 1, "m")
+        pipe.srem("s:%d" % i, "p")
+        pipe.sadd("s:%d" % i, "r")
+        if i % 10 == 0:
+            pipe.delete("h:%d" % i)
+            pipe.rename("l:%d" % i, "moved:%d" % i)
+    pipe.execute()
+    wait_saved(c)
+    with Oracle(os.path.join(s.dir, "dump.rdb")) as o:
+        assert_same(contents(o.client, dbs=[0]), want)
+
+
 def test_save_writes_and_resets_changes(start_server):
     s = start_server("--save", "")
     c = s.client()
@@ -571,3 +663,16 @@ def test_bad_arguments(start_server):
     with pytest.raises(redis.ResponseError, match="not allowed from script"):
         c.eval("return redis.call('bgsave')", 0)
     assert c.ping() is True
+
+
+def test_restart_loads_what_it_saved(start_server):
+    """A file the server writes is the one it starts from: every type, TTL,
+    database and function library comes back."""
+    s, c, want, want_streams = full_dataset(start_server)
+    c.shutdown(save=True)
+    assert s.wait_exit() == 0
+    s2 = start_server("--save", "", cwd=s.dir)
+    c2 = binary_client(s2)
+    assert_same(contents(c2), want)
+    assert stream_meta(c2) == want_streams
+    assert c2.fcall("snapf", 0) == 7

@@ -557,12 +557,9 @@ TEST(RdbValueOlderEncodingsTest, StreamMetadataVersions) {
   ASSERT_TRUE(s1);
   EXPECT_EQ(storage::StreamOf(s1.e).entries_added(), 4u);
   EXPECT_EQ(storage::StreamOf(s1.e).size(), 4u);
-  std::string v3 = std::string(1, static_cast<char>(kRdbTypeStreamListpacks3)) + nodes +
-                   FromHex("04060101010102050102673106010001") + std::string(6, '\0') +
-                   std::string("\x01\x63", 2) + std::string(16, '\x01') + "\x00";
-  // group "g1", last 6-1, entries read 0, no PEL, one consumer "c" with two
-  // times and no PEL.
-  v3 = std::string(1, static_cast<char>(kRdbTypeStreamListpacks3)) + nodes +
+  // Group "g1", last 6-1, entries read 0, no PEL, one consumer "c" with two
+  // times (seen, active) and no PEL.
+  const std::string v3 = std::string(1, static_cast<char>(kRdbTypeStreamListpacks3)) + nodes +
        FromHex("0406010101010205") + FromHex("01026731060100" "00" "01") + std::string("\x01\x63", 2) +
        std::string(16, '\x01') + std::string(1, '\0');
   EntryPtr s3(Decode(v3));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "storage/hash_ops.h"
 #include "storage/keyspace.h"
 #include "storage/shard.h"
 #include "storage/string_ops.h"
@@ -261,6 +262,54 @@ TEST(SnapshotTest, ConsecutiveSnapshotsSeeTheirOwnInstant) {
     });
     EXPECT_EQ(sink.saved, at_t) << "round " << round;
   }
+}
+
+// Collections change in place inside Shard::Update: the sink must see them
+// before the change, in every encoding (tiny, packed, hash table).
+TEST(SnapshotTest, CollectionsChangedInPlaceAreSavedAsTheyWere) {
+  using Fields = std::map<std::string, std::string>;
+  Shard shard(0);
+  auto fields_of = [](const Entry& e) {
+    Fields out;
+    HashView(&e).ForEach([&](std::string_view f, std::string_view v) {
+      out[std::string(f)] = std::string(v);
+    });
+    return out;
+  };
+  std::map<std::string, Fields> at_t;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "h:" + std::to_string(i);
+    const int n = i % 3 == 0 ? 2 : (i % 3 == 1 ? 40 : 300);  // tiny, packed, table
+    std::vector<std::string> pairs;
+    for (int f = 0; f < n; ++f) {
+      pairs.push_back("f" + std::to_string(f));
+      pairs.push_back("v" + std::to_string(f));
+    }
+    const std::vector<std::string_view> views(pairs.begin(), pairs.end());
+    ASSERT_EQ(HashSet(shard, key, views, HashLimits{}, kNow).status, Status::kOk);
+    at_t[key] = fields_of(*shard.Find(key, kNow));
+  }
+  class HashSink : public SnapshotSink {
+   public:
+    explicit HashSink(std::function<Fields(const Entry&)> read) : read_(std::move(read)) {}
+    void Save(const Entry& e) override { saved[std::string(e.key())] = read_(e); }
+    std::map<std::string, Fields> saved;
+
+   private:
+    std::function<Fields(const Entry&)> read_;
+  } sink(fields_of);
+  shard.BeginSnapshot(&sink);
+  int i = 0;
+  Walk(shard, 8, [&](int) {
+    for (int j = 0; j < 10 && i < 300; ++j, ++i) {
+      const std::string key = "h:" + std::to_string(i);
+      const std::string_view change[] = {"f0", "changed", "new", "field"};
+      ASSERT_EQ(HashSet(shard, key, change, HashLimits{}, kNow).status, Status::kOk);
+      const std::string_view gone[] = {"f1"};
+      ASSERT_EQ(HashDelete(shard, key, gone, kNow).status, Status::kOk);
+    }
+  });
+  EXPECT_EQ(sink.saved, at_t);
 }
 
 // A writer thread mutates the shard (under its lock, as a command would)
