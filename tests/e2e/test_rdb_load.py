@@ -16,7 +16,8 @@ import time
 import pytest
 import redis
 
-from conftest import IS_REDIS, SERVER_BIN, free_port, run_server_expecting_failure, server_dir
+from conftest import (EXTRA_ARGS, IS_REDIS, SERVER_BIN, free_port, run_server_expecting_failure,
+                      server_dir)
 from helpers import wait_until
 
 REDIS_BIN = "/usr/bin/redis-server"
@@ -508,8 +509,8 @@ def start_loading(writer, keys):
     path = big_file(writer, keys)
     port = free_port()
     proc = subprocess.Popen(
-        [SERVER_BIN, "--port", str(port), "--bind", "127.0.0.1", "--dir",
-         os.path.dirname(path)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        [SERVER_BIN, "--port", str(port), "--bind", "127.0.0.1"] + EXTRA_ARGS +
+        ["--dir", os.path.dirname(path)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
 
     def loading():
