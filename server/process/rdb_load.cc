@@ -110,7 +110,7 @@ class Loader : public persistence::RdbVisitor {
   explicit Loader(Server& server) : server_(server), keyspace_(server.keyspace()) {
     const size_t shards = keyspace_.database_count() * keyspace_.shards_per_db();
     const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
-    const size_t n = std::min<size_t>({kMaxInserters, cores - 1, shards});
+    const size_t n = std::min<size_t>({kMaxInserters, std::max(2u, cores - 1), shards});
     for (size_t i = 0; i < n; ++i) inserters_.push_back(std::make_unique<Inserter>());
     pending_.resize(n);
     db_has_keys_.resize(keyspace_.database_count());
