@@ -337,3 +337,21 @@ class LoggedProcess:
             self.proc.kill()
             self.proc.wait(5)
         self.log.close()
+
+
+def read_value(c, key, t):
+    """The value of `key`, of type `t` ("string", "list", ...), as comparable Python data:
+    sets sorted, hashes as sorted (field, value) pairs, streams as XRANGE's entries."""
+    if t == "string":
+        return c.get(key)
+    if t == "list":
+        return c.lrange(key, 0, -1)
+    if t == "set":
+        return sorted(c.smembers(key))
+    if t == "zset":
+        return c.zrange(key, 0, -1, withscores=True)
+    if t == "hash":
+        return sorted(c.hgetall(key).items())
+    if t == "stream":
+        return c.xrange(key)
+    raise AssertionError("unexpected type %r of %r" % (t, key))

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from conftest import IS_REDIS, free_port
-from helpers import wait_until
+from helpers import read_value, wait_until
 
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CHECK_RDB = shutil.which("redis-check-rdb")
@@ -58,24 +58,13 @@ def contents(c, key):
     t = c.type(key)
     t = t.decode() if isinstance(t, bytes) else t
     enc = c.object("encoding", key)
-    if t == "string":
-        v = c.get(key)
-    elif t == "list":
-        v = c.lrange(key, 0, -1)
-    elif t == "set":
-        v = sorted(c.smembers(key))
-    elif t == "zset":
-        v = c.zrange(key, 0, -1, withscores=True)
-    elif t == "hash":
-        v = c.hgetall(key)
-    elif t == "stream":
+    v = read_value(c, key, t)
+    if t == "stream":
         info = c.xinfo_stream(key)
         meta = {k: info[k] for k in (b"length", b"last-generated-id", b"max-deleted-entry-id",
                                      b"entries-added", b"recorded-first-entry-id")
                 if k in info}
-        v = (c.xrange(key), meta)
-    else:
-        v = None
+        v = (v, meta)
     return t, v, enc
 
 

@@ -18,7 +18,7 @@ import redis
 
 from conftest import (EXTRA_ARGS, IS_REDIS, SERVER_BIN, free_port, run_server_expecting_failure,
                       server_dir)
-from helpers import wait_until
+from helpers import read_value, wait_until
 
 REDIS_BIN = "/usr/bin/redis-server"
 REDIS_CHECK_BIN = "/usr/bin/redis-check-rdb"
@@ -83,21 +83,10 @@ def writer():
 def value_of(c, key):
     """(type, contents, absolute deadline in ms or -1) of one key."""
     t = c.type(key).decode()
-    if t == "string":
-        v = c.get(key)
-    elif t == "list":
-        v = c.lrange(key, 0, -1)
-    elif t == "set":
-        v = sorted(c.smembers(key))
-    elif t == "zset":
-        v = c.zrange(key, 0, -1, withscores=True)
-    elif t == "hash":
-        v = sorted(c.hgetall(key).items())
-    elif t == "stream":
+    v = read_value(c, key, t)
+    if t == "stream":
         info = c.xinfo_stream(key)
-        v = (c.xrange(key), info["length"], info["last-generated-id"])
-    else:
-        raise AssertionError("unexpected type %r of %r" % (t, key))
+        v = (v, info["length"], info["last-generated-id"])
     return t, v, c.execute_command("PEXPIRETIME", key)
 
 
