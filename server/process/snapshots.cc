@@ -1,5 +1,9 @@
 #include "server/process/snapshots.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <utility>
 #include <vector>
 
@@ -13,6 +17,9 @@
 
 namespace sluice::server {
 namespace {
+
+// The background save's thread runs at this nice value (see StartBackground).
+constexpr int kBackgroundNice = 10;
 
 // After a failed background save, save points try again only this long
 // after the last attempt (Redis's CONFIG_BGSAVE_RETRY_DELAY).
@@ -73,6 +80,10 @@ bool Snapshots::StartBackground(bool shards_locked, const char* why) {
   std::lock_guard lock(mu_);
   thread_ = std::thread([this, snapshot = std::move(snapshot)]() mutable {
     RegisterAllocatorThread();
+    // Below the I/O threads: when the cores are busy, commands go first and
+    // the save takes longer, instead of the save's encoding delaying them.
+    // (It still gets its share: nice 10 against 0 is about a tenth.)
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kBackgroundNice);
     if (snapshot == nullptr) snapshot = LockAndBegin(true);
     Finish(std::move(snapshot), true);
     std::lock_guard done(mu_);
