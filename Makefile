@@ -28,7 +28,7 @@ test-fast: setup
 	SLUICE_TEST_STAGES="layers build unit e2e node" bash scripts/test.sh
 
 # Side-by-side benchmark against redis-server (Release build in build-release/),
-# about 11 minutes (the collections-* sections about 3 of them); results in
+# about 20 minutes (the snapshot section about 5 of them); results in
 # bench/results/. BENCH_ARGS="--quick" for a smoke run, "--rounds 5", "--micro"
 # to add the Google Benchmark binaries.
 bench: setup
