@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -192,7 +191,6 @@ std::string RdbSnapshot::Write() {
 
   std::string chunk;
   size_t sink = 0;
-  auto slice_start = std::chrono::steady_clock::now();
   for (size_t d = 0; d < keyspace_.database_count(); ++d) {
     storage::Database& db = keyspace_.db(d);
     if (db_sizes_[d].first != 0) {
@@ -217,13 +215,6 @@ std::string RdbSnapshot::Write() {
         // ShardMutex::waiters): the walk must not slow the server down.
         for (int i = 0; i < kMaxYields && shard.mu().waiters() > 0; ++i) {
           std::this_thread::yield();
-        }
-        // A duty cycle: after kWorkSlice of walking, a pause of kRestSlice,
-        // so that on a machine with few cores the save does not take a whole
-        // one from the I/O threads for its whole length.
-        if (const auto now = std::chrono::steady_clock::now(); now - slice_start >= kWorkSlice) {
-          std::this_thread::sleep_for(kRestSlice);
-          slice_start = std::chrono::steady_clock::now();
         }
         file.Append(chunk);
         if (file.failed()) Cancel();  // finish the walks without encoding

@@ -25,7 +25,6 @@
 // keys_total() may be called from any thread while Write() runs.
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,9 +52,6 @@ class RdbSnapshot {
   static constexpr size_t kStepEntries = 128;
   // Yields at most this many times per step for waiting commands.
   static constexpr int kMaxYields = 1000;
-  // The walk's duty cycle (see Write).
-  static constexpr std::chrono::microseconds kWorkSlice{2000};
-  static constexpr std::chrono::microseconds kRestSlice{1000};
   // The redis-ver AUX field: Redis 7.0's release, whose RDB version (10) is
   // the one written.
   static constexpr const char* kAuxRedisVersion = "7.0.15";
