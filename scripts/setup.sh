@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build clang libclang-rt-14-dev
   libboost1.81-dev libabsl-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev libjemalloc-dev
-  liblua5.1-0-dev liblzf-dev pkg-config
+  liblua5.1-0-dev liblzf-dev libzstd-dev pkg-config
   redis-tools redis-server python3 python3-redis python3-pytest
   gnuplot-nox procps
   python3-rq python3-limits python3-celery ruby-sidekiq

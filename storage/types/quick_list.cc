@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "lzf.h"
+#include "zstd.h"
 #include "storage/types/bytes.h"
 
 namespace sluice::storage {
@@ -33,6 +34,14 @@ void InsertValue(PackedList& list, PackedList::Pos at, const PackedList::Value& 
 constexpr size_t kMinCompressBytes = 48;
 constexpr size_t kMinSavedBytes = 8;
 constexpr size_t kPackedHeader = PackedList::kHeaderBytes + sizeof(uint32_t);
+// The top bit of the stored length names the codec: clear LZF, set zstd.
+constexpr uint32_t kZstdBit = 0x80000000u;
+// zstd runs where LZF saves less than a quarter: its entropy stage shrinks
+// text without repeats (random tokens, base64) that LZF cannot, at about
+// twice LZF's cost, so LZF stays first for what it compresses well. A zstd
+// form is kept only when it saves an eighth (less is not worth decompressing
+// the node for every read in the middle).
+constexpr int kZstdLevel = 1;
 
 std::atomic<uint64_t> next_packed_id{1};
 
@@ -48,16 +57,51 @@ struct ReadCache {
 };
 thread_local ReadCache read_cache;
 
+// zstd contexts, one per thread, reused (creating one per call costs more
+// than compressing a node).
+struct ZstdContexts {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+ZstdContexts& Zstd() {
+  static thread_local ZstdContexts contexts;
+  return contexts;
+}
+
+// Compresses `body` into `out` (room for `limit` bytes); returns the stored
+// length word (codec bit and size), 0 when neither codec gets under `limit`.
+uint32_t CompressBody(const char* body, size_t size, char* out, size_t limit) {
+  if (size >= kZstdBit) return 0;  // the length word could not hold it
+  const unsigned lzf = lzf_compress(body, static_cast<unsigned>(size), out,
+                                    static_cast<unsigned>(limit));
+  if (lzf != 0 && lzf <= size - size / 4) return lzf;
+  static thread_local std::string alt;
+  if (alt.size() < limit) alt.resize(limit);
+  const size_t z = ZSTD_compressCCtx(Zstd().c, alt.data(), limit, body, size, kZstdLevel);
+  if (ZSTD_isError(z) || z > size - size / 8 || (lzf != 0 && z >= lzf)) return lzf;
+  std::memcpy(out, alt.data(), z);
+  return static_cast<uint32_t>(z) | kZstdBit;
+}
+
 // Decompresses a node's packed form into a fresh PackedList.
 PackedList Unpack(const char* packed) {
   const uint32_t used = bytes::Load<uint32_t>(packed);
-  const uint32_t lzf_len = bytes::Load<uint32_t>(packed + PackedList::kHeaderBytes);
+  const uint32_t word = bytes::Load<uint32_t>(packed + PackedList::kHeaderBytes);
+  const uint32_t len = word & ~kZstdBit;
   char* block = bytes::Allocate(used);
   std::memcpy(block, packed, PackedList::kHeaderBytes);
-  const unsigned got =
-      lzf_decompress(packed + kPackedHeader, lzf_len, block + PackedList::kHeaderBytes,
-                     used - PackedList::kHeaderBytes);
-  if (got != used - PackedList::kHeaderBytes) std::abort();  // our own data: cannot happen
+  const size_t want = used - PackedList::kHeaderBytes;
+  const size_t got =
+      (word & kZstdBit) != 0
+          ? ZSTD_decompressDCtx(Zstd().d, block + PackedList::kHeaderBytes, want,
+                                packed + kPackedHeader, len)
+          : lzf_decompress(packed + kPackedHeader, len, block + PackedList::kHeaderBytes,
+                           static_cast<unsigned>(want));
+  if (got != want) std::abort();  // our own data: cannot happen
   return PackedList::Adopt(block);
 }
 
@@ -147,18 +191,18 @@ bool QuickList::Compress(Node* n) {
   if (scratch.size() < limit) scratch.resize(limit);
   const size_t before = NodeBytes(n);
   char* raw = n->list.Release();
-  const unsigned lzf_len =
-      lzf_compress(raw + PackedList::kHeaderBytes, static_cast<unsigned>(body), scratch.data(),
-                   static_cast<unsigned>(limit));
-  if (lzf_len == 0) {
+  const uint32_t word =
+      CompressBody(raw + PackedList::kHeaderBytes, body, scratch.data(), limit);
+  if (word == 0) {
     n->list = PackedList::Adopt(raw);
     n->incompressible = true;
     return false;
   }
-  char* packed = bytes::Allocate(kPackedHeader + lzf_len);
+  const size_t len = word & ~kZstdBit;
+  char* packed = bytes::Allocate(kPackedHeader + len);
   std::memcpy(packed, raw, PackedList::kHeaderBytes);
-  bytes::Store<uint32_t>(packed + PackedList::kHeaderBytes, lzf_len);
-  std::memcpy(packed + kPackedHeader, scratch.data(), lzf_len);
+  bytes::Store<uint32_t>(packed + PackedList::kHeaderBytes, word);
+  std::memcpy(packed + kPackedHeader, scratch.data(), len);
   std::free(raw);
   n->packed = packed;
   n->packed_id = next_packed_id.fetch_add(1, std::memory_order_relaxed);
