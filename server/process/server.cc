@@ -273,8 +273,19 @@ void Server::OnSignal(int sig) {
   signal_saver_ = std::thread([this] {
     RegisterAllocatorThread();
     // A looping script would hold its shards (the save needs them all) for
-    // as long as it runs: stop it first, as the shutdown would.
+    // as long as it runs: stop it first, as the shutdown would. One that had
+    // written leaves half its work in the data: saving that would break the
+    // script's atomicity on disk, so the server exits without the final save
+    // (as SHUTDOWN NOSAVE, the one way out Redis gives such a script); the
+    // last snapshot stays as it was.
     scripts_->KillAll();
+    if (scripts_->WaitStopped(std::chrono::seconds(10))) {
+      Log(LogLevel::kWarning,
+          "A script that had written was stopped half-way: exiting without the final "
+          "save, so that half a script is not persisted (the last snapshot is kept).");
+      signal_save_running_.store(false);
+      return Shutdown();
+    }
     const bool may_exit = snapshots_->SaveForShutdown(/*save=*/true, /*force=*/false);
     signal_save_running_.store(false);
     if (may_exit) Shutdown();

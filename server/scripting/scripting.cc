@@ -1,11 +1,13 @@
 #include "server/scripting/scripting.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -1457,6 +1459,9 @@ void ScriptEngine::AddRunning(RunningScript* r) {
 
 void ScriptEngine::RemoveRunning(RunningScript* r) {
   std::lock_guard lock(running_mu_);
+  if (r->kill.load(std::memory_order_relaxed) && r->wrote.load(std::memory_order_relaxed)) {
+    stopped_after_writes_.store(true);
+  }
   running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
   running_count_.store(static_cast<int>(running_.size()), std::memory_order_relaxed);
 }
@@ -1519,6 +1524,14 @@ bool ScriptEngine::FindRunningFunction(int64_t now_ms, RunningFunction* out) {
 void ScriptEngine::KillAll() {
   std::lock_guard lock(running_mu_);
   for (RunningScript* r : running_) r->kill.store(true, std::memory_order_relaxed);
+}
+
+bool ScriptEngine::WaitStopped(std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (running_count_.load() != 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return stopped_after_writes_.load();
 }
 
 void ScriptEngine::Load(CommandContext& ctx, std::string_view body) {

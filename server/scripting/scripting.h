@@ -42,6 +42,7 @@
 // Flush and Load may be called from any thread at any time.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -129,6 +130,11 @@ class ScriptEngine {
   bool FindRunningFunction(int64_t now_ms, RunningFunction* out);
   // Stops every running script, written or not (server shutdown).
   void KillAll();
+  // After KillAll: waits (at most `limit`) until no script runs. Returns
+  // whether one that was stopped had run a write command, so that the
+  // dataset holds half of it (a save would persist that; Redis's answer to
+  // such a script is SHUTDOWN NOSAVE).
+  bool WaitStopped(std::chrono::milliseconds limit);
   // Whether a script (other than `except`) has run for longer than
   // busy-reply-threshold: the other clients' commands then get BUSY (unless
   // flagged kAllowBusy), as in Redis. One relaxed atomic load while no
@@ -172,6 +178,7 @@ class ScriptEngine {
   std::mutex running_mu_;
   std::vector<RunningScript*> running_;
   std::atomic<int> running_count_{0};  // running_.size(), readable without the lock
+  std::atomic<bool> stopped_after_writes_{false};  // see WaitStopped
   ScriptScopes scopes_;
   std::atomic<uint64_t> whole_db_runs_{0};
   std::atomic<uint64_t> restarts_{0};

@@ -9,6 +9,7 @@ ends the script and SIGTERM ends the process. These are the cases that wedged
 the server before the gate path and lock planner (every wait is bounded now).
 """
 
+import os
 import signal
 import socket
 import threading
@@ -166,6 +167,46 @@ def test_sigterm_during_a_looping_script_exits_within_two_seconds(start_server):
     assert s.proc.returncode == 0, s.output()
     assert took < 2.0 + (2.0 if SANITIZER else 0), took
     runner_thread.join(5)
+
+
+@pytest.mark.sluice_only
+@pytest.mark.parametrize("wrote", [False, True])
+def test_sigterm_never_saves_half_a_script(start_server, wrote):
+    """SIGTERM with save points while a script loops: the server stops the script and exits.
+    A script that had written left half its work in the data, so the final save is skipped
+    and the last snapshot stays as it was (SHUTDOWN NOSAVE is Redis's only way out of such a
+    script); a read-only one leaves the data whole, which is saved."""
+    s = start_server("--io-threads", "2", "--save", "3600 1")
+    c = s.client()
+    c.set("k", "before")
+    c.save()
+    c.set("k2", "after the save")
+    client = redis.Redis(port=s.port, decode_responses=True, socket_timeout=30)
+    body = ("redis.call('set', KEYS[1], 'half') " if wrote else "redis.call('get', KEYS[1]) ")
+    t = threading.Thread(target=lambda: _swallow(lambda: client.eval(body + "while true do end",
+                                                                     1, "k")),
+                         daemon=True)
+    t.start()
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.wait_exit(timeout=15) == 0, s.output()
+    out = s.output()
+    with open(os.path.join(s.dir, "dump.rdb"), "rb") as f:
+        data = f.read()
+    if wrote:
+        assert "exiting without the final save" in out, out[-2000:]
+        assert b"half" not in data and b"after the save" not in data and b"before" in data
+    else:
+        assert "DB saved on disk" in out, out[-2000:]
+        assert b"after the save" in data and b"before" in data
+    t.join(5)
+
+
+def _swallow(fn):
+    try:
+        fn()
+    except redis.RedisError:
+        pass
 
 
 def test_shutdown_nosave_is_served_while_a_script_loops(start_server):
