@@ -523,6 +523,10 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+# Marks a throughput row that is a reference point, left out of the geometric mean.
+NOT_IN_MEAN = "not in the mean"
+
+
 def throughput_table(rows, sec="collections-throughput"):
     """Markdown lines for a throughput section (rows labelled "<command>, <load>")."""
     by_label = {}
@@ -554,7 +558,7 @@ def throughput_table(rows, sec="collections-throughput"):
         L.append("| " + " | ".join(cells) + " |")
         rps = m.get("rps")
         if label.endswith("pipeline 16") and rps is not None and rps.get("ratio") is not None \
-                and not UNSUPPORTED.get((sec, base)):
+                and not UNSUPPORTED.get((sec, base)) and NOT_IN_MEAN not in base:
             p16.append((base, rps["ratio"]))
     L.append("")
     g = geomean([x for _, x in p16])

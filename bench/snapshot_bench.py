@@ -6,8 +6,10 @@ key:<12 digits> and 16-byte values; the odd ones with a TTL of about 11 days)
 through `redis-cli --pipe`. Then one client sends SETs of random existing keys,
 paced open-loop at --rate per second on its own connection (a SET goes out on
 schedule even while earlier ones are unanswered, so a stall shows in every SET
-it delays), for a quiet phase of a few seconds and then through a BGSAVE,
-which the main thread polls (INFO persistence, every 20 ms) until it is done.
+it delays), for a quiet phase of a few seconds and then through a BGSAVE.
+Through both phases the main thread polls INFO persistence (on a connection of
+its own) every 20 ms and the processes' Pss every 100 ms, so that the phases
+differ by the save alone; the save is over when INFO says so.
 
 Measured:
 - BGSAVE duration: from the BGSAVE reply until INFO says no save is running;
@@ -48,6 +50,8 @@ RATE = 10_000
 QUIET_S = 5.0
 BATCH = 100  # key/value pairs per MSET
 TTL_S = 1_000_000
+POLL_S = 0.02   # INFO persistence
+PSS_EVERY = 5   # Pss every fifth poll (100 ms)
 KEY_FMT = b"key:%012d"  # 16 bytes
 MSET_PAIR = b"$16\r\nkey:%012d\r\n$16\r\nval:%012d\r\n"
 SET_EX = b"*5\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nval:%012d\r\n$2\r\nEX\r\n$7\r\n%07d\r\n"
@@ -130,8 +134,41 @@ def tree_pss_kb(pid):
     return pss_kb(pid) + sum(pss_kb(c) for c in children(pid))
 
 
-def info_field(server, section, field):
-    for line in server.cli("INFO", section).splitlines():
+class InfoConn:
+    """One connection kept open for polling INFO during the save (starting a redis-cli
+    process every 20 ms competes with the server and the writer for the two cores and
+    showed in the SET latencies it is meant to measure)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+
+    def info(self, section):
+        self.sock.sendall(b"*2\r\n$4\r\nINFO\r\n$%d\r\n%s\r\n" % (len(section),
+                                                                          section.encode()))
+        buf = b""
+        while b"\r\n" not in buf:
+            buf += self._recv()
+        head, _, rest = buf.partition(b"\r\n")
+        if not head.startswith(b"$"):
+            raise BenchError(f"INFO {section} answered {head[:80]!r}")
+        size = int(head[1:])
+        while len(rest) < size + 2:
+            rest += self._recv()
+        return rest[:size].decode()
+
+    def _recv(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise BenchError("INFO connection closed")
+        return chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def info_field(server, section, field, conn=None):
+    text = conn.info(section) if conn is not None else server.cli("INFO", section)
+    for line in text.splitlines():
         if line.startswith(field + ":"):
             return line.split(":", 1)[1].strip()
     raise BenchError(f"{server.kind}: INFO {section} has no {field}")
@@ -279,30 +316,45 @@ def measure(server, path, count, rate, quiet_s, seed, timeout=1800):
     time.sleep(1)
     base_kb = tree_pss_kb(server.proc.pid)
     writer = PacedWriter(server.port, count, rate, seed)
+    poll = InfoConn(server.port)
     try:
         t_quiet = time.perf_counter()
-        time.sleep(quiet_s)
+        # The quiet phase polls as the save phase does, so the two differ by the save
+        # alone: INFO every 20 ms, Pss every 100 ms (reading smaps_rollup walks the
+        # process's page tables under its mmap lock, which stalls the server a moment).
+        polls = 0
+        while time.perf_counter() < t_quiet + quiet_s:
+            if polls % PSS_EVERY == 0:
+                tree_pss_kb(server.proc.pid)
+            polls += 1
+            info_field(server, "persistence", "rdb_bgsave_in_progress", poll)
+            time.sleep(POLL_S)
         t_save = time.perf_counter()
         reply = server.cli("BGSAVE").strip()
         if "Background saving started" not in reply:
             raise BenchError(f"{server.kind}: BGSAVE answered {reply!r}")
         peak_kb = base_kb
         deadline = time.perf_counter() + timeout
+        polls = 0
         while True:
-            peak_kb = max(peak_kb, tree_pss_kb(server.proc.pid))
-            if info_field(server, "persistence", "rdb_bgsave_in_progress") == "0":
+            if polls % PSS_EVERY == 0:
+                peak_kb = max(peak_kb, tree_pss_kb(server.proc.pid))
+            polls += 1
+            if info_field(server, "persistence", "rdb_bgsave_in_progress", poll) == "0":
                 break
             if time.perf_counter() > deadline:
                 raise BenchError(f"{server.kind}: BGSAVE still running after {timeout}s")
-            time.sleep(0.02)
+            time.sleep(POLL_S)
         t_done = time.perf_counter()
     except BaseException:
+        poll.close()
         try:
             writer.stop()
         except BenchError:
             pass
         raise
     samples = writer.stop()
+    poll.close()
     status = info_field(server, "persistence", "rdb_last_bgsave_status")
     if status != "ok":
         raise BenchError(f"{server.kind}: rdb_last_bgsave_status {status}")
@@ -387,8 +439,9 @@ INTRO = (
     "{rounds} round(s), servers interleaved, a fresh server each. {keys:,} keys (16-byte "
     "keys and values; every other one with a TTL of 11 days) loaded through `redis-cli "
     "--pipe`; then one client sends SETs of random existing keys paced open-loop at "
-    "{rate:,}/s for " + f"{QUIET_S:.0f}" + " s (quiet) and on through a BGSAVE (polled "
-    "every 20 ms). BGSAVE time: from its reply until INFO shows no save in progress. Extra "
+    "{rate:,}/s for " + f"{QUIET_S:.0f}" + " s (quiet) and on through a BGSAVE; through "
+    "both phases INFO persistence (on a connection kept open) is polled every 20 ms and the "
+    "processes' Pss every 100 ms, so the phases differ by the save alone. BGSAVE time: from its reply until INFO shows no save in progress. Extra "
     "memory: the peak, during the save, of the summed Pss of the server and its children "
     "(Redis's fork child; shared pages counted once) minus that sum before BGSAVE. Load "
     "time: the server restarted on its file, from process start until PING answers PONG. "
