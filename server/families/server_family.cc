@@ -495,7 +495,7 @@ void CmdConfigSet(CommandContext& ctx) {
   for (size_t i = 2; i + 1 < ctx.argc(); i += 2) {
     pairs.emplace_back(AsciiLower(ctx.arg(i)), std::string(ctx.arg(i + 1)));
   }
-  std::string error = ctx.server.config().Set(pairs);
+  std::string error = ctx.server.config().Set(pairs, ctx.client.local());
   if (!error.empty()) return ctx.w.Error(error);
   ctx.w.Ok();
 }

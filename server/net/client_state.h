@@ -30,6 +30,11 @@ class ClientState {
   uint64_t id() const { return id_; }
   const std::string& addr() const { return addr_; }
   const std::string& laddr() const { return laddr_; }
+  // Connected from loopback (127.0.0.1 or ::1, as Redis counts it): what
+  // enable-protected-configs local allows.
+  bool local() const {
+    return addr_.rfind("127.0.0.1:", 0) == 0 || addr_.rfind("[::1]:", 0) == 0;
+  }
   int64_t created_ms() const { return created_ms_; }
 
   int db() const { return db_.load(std::memory_order_relaxed); }

@@ -22,6 +22,8 @@ struct Param {
   bool mutable_at_runtime;
   std::string (*get)(const Config&);
   absl::Status (*set)(Config&, const std::vector<std::string>&);
+  // CONFIG SET changes it only as enable-protected-configs allows.
+  bool protected_config = false;
 };
 
 absl::Status IntArg(const std::vector<std::string>& v, int64_t lo, int64_t hi, int* out) {
@@ -58,6 +60,33 @@ absl::Status YesNoArg(const std::vector<std::string>& v, bool* out) {
 }
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+std::string ProtectedConfigsText(const Config& c) {
+  switch (c.enable_protected_configs) {
+    case Config::Protected::kYes:
+      return "yes";
+    case Config::Protected::kLocal:
+      return "local";
+    case Config::Protected::kNo:
+      break;
+  }
+  return "no";
+}
+
+absl::Status SetProtectedConfigs(Config& c, const std::vector<std::string>& v) {
+  if (v.size() != 1) return absl::InvalidArgumentError("wrong number of arguments");
+  const std::string value = AsciiLower(v[0]);
+  if (value == "yes") {
+    c.enable_protected_configs = Config::Protected::kYes;
+  } else if (value == "local") {
+    c.enable_protected_configs = Config::Protected::kLocal;
+  } else if (value == "no") {
+    c.enable_protected_configs = Config::Protected::kNo;
+  } else {
+    return absl::InvalidArgumentError("argument(s) must be one of the following: no, yes, local");
+  }
+  return absl::OkStatus();
+}
 
 // `save`: the points as one argument (CONFIG SET, `save ""`) or as several
 // (a config-file line). In a file or on the command line the first `save`
@@ -256,13 +285,15 @@ const std::vector<Param>& Params() {
       {"lua-time-limit", true, BusyThresholdText, SetBusyThreshold},
       {"save", true, [](const Config& c) { return SavePointsText(c.save_points); },
        SetSavePoints},
-      {"dir", false, [](const Config& c) { return c.dir; },
+      {"dir", true, [](const Config& c) { return c.dir; },
        [](Config& c, const std::vector<std::string>& v) {
          if (absl::Status s = OneArg(v); !s.ok()) return s;
          c.dir = v[0];
          return absl::OkStatus();
-       }},
-      {"dbfilename", false, [](const Config& c) { return c.dbfilename; },
+       },
+       true},
+      {"enable-protected-configs", false, ProtectedConfigsText, SetProtectedConfigs},
+      {"dbfilename", true, [](const Config& c) { return c.dbfilename; },
        [](Config& c, const std::vector<std::string>& v) {
          if (absl::Status s = OneArg(v); !s.ok()) return s;
          if (v[0].empty() || v[0].find('/') != std::string::npos) {
@@ -270,7 +301,8 @@ const std::vector<Param>& Params() {
          }
          c.dbfilename = v[0];
          return absl::OkStatus();
-       }},
+       },
+       true},
       {"rdbcompression", true, [](const Config& c) { return YesNo(c.rdbcompression); },
        [](Config& c, const std::vector<std::string>& v) { return YesNoArg(v, &c.rdbcompression); }},
       {"rdbchecksum", false, [](const Config& c) { return YesNo(c.rdbchecksum); },
@@ -561,13 +593,15 @@ std::vector<std::pair<std::string, std::string>> ServerConfig::Get(std::string_v
   return out;
 }
 
-std::string ServerConfig::Set(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  std::string error = SetLocked(pairs);
+std::string ServerConfig::Set(const std::vector<std::pair<std::string, std::string>>& pairs,
+                              bool local_client) {
+  std::string error = SetLocked(pairs, local_client);
   if (error.empty() && on_change_) on_change_(Snapshot());
   return error;
 }
 
-std::string ServerConfig::SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs) {
+std::string ServerConfig::SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                    bool local_client) {
   std::lock_guard lock(mu_);
   Config next = config_;
   std::vector<const Param*> seen;
@@ -584,7 +618,19 @@ std::string ServerConfig::SetLocked(const std::vector<std::pair<std::string, std
     }
     seen.push_back(p);
     if (!p->mutable_at_runtime || p->set == nullptr) return fail("can't set immutable config");
+    if (p->protected_config) {
+      const Config::Protected allow = config_.enable_protected_configs;
+      if (allow == Config::Protected::kNo || (allow == Config::Protected::kLocal && !local_client)) {
+        return fail("can't set protected config");
+      }
+    }
     if (absl::Status s = p->set(next, {value}); !s.ok()) return fail(std::string(s.message()));
+    if (p->name == "dir") {
+      // As Redis's chdir: the directory must exist; kept absolute.
+      char resolved[PATH_MAX];
+      if (realpath(next.dir.c_str(), resolved) == nullptr) return fail(std::strerror(errno));
+      next.dir = resolved;
+    }
   }
   config_ = std::move(next);
   Mirror();

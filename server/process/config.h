@@ -96,6 +96,11 @@ struct Config {
   bool rdbcompression = true;
   bool rdbchecksum = true;
   bool stop_writes_on_bgsave_error = true;
+  // enable-protected-configs: whether CONFIG SET may change the protected
+  // parameters (dir, dbfilename), which choose where the server writes
+  // files: never (Redis's default), always, or from loopback clients only.
+  enum class Protected { kNo, kYes, kLocal };
+  Protected enable_protected_configs = Protected::kNo;
 };
 
 // The `save` value as CONFIG GET prints it: "3600 1 300 100", "" for none.
@@ -127,8 +132,10 @@ class ServerConfig {
   // CONFIG GET: every (name, value) whose name matches the glob pattern.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
   // CONFIG SET name value [name value ...], all or nothing. Returns the Redis
-  // error text on failure ("" on success).
-  std::string Set(const std::vector<std::pair<std::string, std::string>>& pairs);
+  // error text on failure ("" on success). `local_client`: the client came
+  // from loopback (enable-protected-configs local).
+  std::string Set(const std::vector<std::pair<std::string, std::string>>& pairs,
+                  bool local_client = false);
 
   int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
   int timeout() const { return timeout_.load(std::memory_order_relaxed); }
@@ -180,7 +187,8 @@ class ServerConfig {
     std::atomic<int64_t> soft_seconds{0};
   };
   void Mirror();
-  std::string SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs);
+  std::string SetLocked(const std::vector<std::pair<std::string, std::string>>& pairs,
+                        bool local_client);
   mutable std::mutex mu_;
   Config config_;
   std::atomic<int> maxclients_;

@@ -1,10 +1,12 @@
 """Server commands (COMMAND, INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN), command
 dispatch errors, start-up options and signals."""
 
+import os
 import signal
 import time
 
 import pytest
+import redis
 
 from conftest import IS_REDIS, run_server_expecting_failure
 from helpers import RawConn, RespError, SYNTAX, Verbatim, arity_error, error_of, wait_until
@@ -624,3 +626,40 @@ def test_missing_config_file(tmp_path):
     rc, out = run_server_expecting_failure([], config_file=tmp_path / "does-not-exist.conf")
     assert rc != 0
     assert "does-not-exist.conf" in out
+
+
+@pytest.mark.parametrize("mode", ["no", "yes", "local"])
+def test_protected_configs(start_server, mode, tmp_path):
+    """dir and dbfilename choose where the server writes files: CONFIG SET changes them only
+    as enable-protected-configs allows (no by default, as Redis 7); the option itself is
+    fixed at start-up."""
+    args = () if mode == "no" else ("--enable-protected-configs", mode)
+    s = start_server(*args)
+    c = s.client()
+    assert c.config_get("enable-protected-configs") == {"enable-protected-configs": mode}
+    with pytest.raises(redis.ResponseError) as e:
+        c.config_set("enable-protected-configs", "yes")
+    assert str(e.value) == ("CONFIG SET failed (possibly related to argument "
+                            "'enable-protected-configs') - can't set immutable config")
+    target = tmp_path / "snapshots"
+    target.mkdir()
+    if mode == "no":
+        for name, value in (("dir", str(target)), ("dbfilename", "other.rdb")):
+            with pytest.raises(redis.ResponseError) as e:
+                c.config_set(name, value)
+            assert str(e.value) == ("CONFIG SET failed (possibly related to argument '%s') - "
+                                    "can't set protected config" % name)
+        assert c.config_get("dbfilename") == {"dbfilename": "dump.rdb"}
+        return
+    # This client is on 127.0.0.1, which "local" allows.
+    assert c.config_set("dir", str(target)) is True
+    assert c.config_get("dir") == {"dir": os.path.realpath(target)}
+    assert c.config_set("dbfilename", "other.rdb") is True
+    c.set("k", "v")
+    assert c.save() is True
+    assert os.path.exists(target / "other.rdb")
+    with pytest.raises(redis.ResponseError) as e:
+        c.config_set("dir", str(tmp_path / "missing"))
+    assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'dir') - "
+                            "No such file or directory")
+    assert c.config_get("dir") == {"dir": os.path.realpath(target)}
