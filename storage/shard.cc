@@ -261,7 +261,7 @@ Entry* Shard::FindForRead(std::string_view key, int64_t now_ms) {
   return e;
 }
 
-void Shard::Insert(Entry* entry) {
+bool Shard::Insert(Entry* entry) {
   const uint64_t key_hash = KeyHash(entry->key());
   const uint32_t hash = BucketHash(key_hash);
   const int64_t deadline = entry->expire_at_ms();
@@ -276,7 +276,7 @@ void Shard::Insert(Entry* entry) {
     if (deadline != 0) ++impl_->expires;
     impl_->Schedule(hash, 0, deadline);
     PublishCounts();
-    return;
+    return false;
   }
   impl_->PreImage(old);
   // A new value for an existing key: the key keeps its history, plus this use.
@@ -291,6 +291,7 @@ void Shard::Insert(Entry* entry) {
   Entry::Destroy(old);
   impl_->Schedule(hash, old_deadline, deadline);
   PublishCounts();
+  return true;
 }
 
 Entry* Shard::Detach(std::string_view key, int64_t now_ms) {

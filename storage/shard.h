@@ -148,8 +148,9 @@ class Shard {
   // Find() that leaves the access history alone (OBJECT, TYPE-like peeks).
   Entry* Peek(std::string_view key, int64_t now_ms);
   // Takes ownership of `entry` and links it, destroying any entry with the
-  // same key. Registers its expiry with the timer wheel.
-  void Insert(Entry* entry);
+  // same key. Registers its expiry with the timer wheel. Returns whether it
+  // replaced one.
+  bool Insert(Entry* entry);
   // Sizes an empty shard's key table for `keys` keys (HashTable::Reserve).
   void Reserve(size_t keys);
   // Cache hints ahead of Insert() of a key whose KeyHash is `key_hash`, for

@@ -39,6 +39,16 @@ struct Pending {
   Entry* entry;
   uint64_t key_hash;
   int access;  // the access byte the file's IDLE/FREQ give, -1: a new key's
+  size_t db;
+  size_t offset;  // where its record starts in the file
+};
+
+// The first key a file held twice (Redis refuses such a file too).
+struct Duplicate {
+  bool found = false;
+  size_t offset = 0;
+  size_t db = 0;
+  std::string key;
 };
 using Batch = std::vector<Pending>;
 
@@ -66,6 +76,8 @@ class Inserter {
     cv_.notify_one();
     if (thread_.joinable()) thread_.join();
   }
+  // After Finish(): the duplicated key met first in the file, if any.
+  const Duplicate& duplicate() const { return duplicate_; }
 
  private:
   void Run() {
@@ -90,7 +102,10 @@ class Inserter {
           }
           const Pending& p = batch[i];
           std::lock_guard lock(p.shard->mu());
-          p.shard->Insert(p.entry);
+          if (p.shard->Insert(p.entry) &&
+              (!duplicate_.found || p.offset < duplicate_.offset)) {
+            duplicate_ = Duplicate{true, p.offset, p.db, std::string(p.entry->key())};
+          }
           if (p.access >= 0) p.entry->set_access(static_cast<uint8_t>(p.access));
         }
       }
@@ -102,6 +117,7 @@ class Inserter {
   std::condition_variable cv_;
   std::vector<Batch> queue_;
   bool done_ = false;
+  Duplicate duplicate_;  // the inserter thread's own until Finish()
   std::thread thread_;
 };
 
@@ -121,6 +137,15 @@ class Loader : public persistence::RdbVisitor {
       if (!pending_[i].empty()) inserters_[i]->Push(std::move(pending_[i]));
       inserters_[i]->Finish();
     }
+  }
+  // After Finish(): the key the file held twice that came first, if any.
+  Duplicate duplicate() const {
+    Duplicate first;
+    for (const auto& in : inserters_) {
+      const Duplicate& d = in->duplicate();
+      if (d.found && (!first.found || d.offset < first.offset)) first = d;
+    }
+    return first;
   }
 
   uint64_t loaded() const { return loaded_; }
@@ -178,7 +203,7 @@ class Loader : public persistence::RdbVisitor {
     const size_t index = key_hash & (d.shard_count() - 1);  // Database::ShardIndex
     const size_t owner = (key.db * d.shard_count() + index) % inserters_.size();
     Batch& batch = pending_[owner];
-    batch.push_back(Pending{&d.shard(index), entry, key_hash, Access(key)});
+    batch.push_back(Pending{&d.shard(index), entry, key_hash, Access(key), key.db, key.offset});
     if (batch.size() >= kBatchEntries) {
       inserters_[owner]->Push(std::move(batch));
       batch = Batch();
@@ -259,6 +284,13 @@ absl::Status LoadRdbAtStartup(Server& server, const std::string& path) {
       return absl::OkStatus();
     case persistence::RdbReadResult::kError:
       return absl::DataLossError(error);
+  }
+  if (const Duplicate dup = loader.duplicate(); dup.found) {
+    // The file is not what any server wrote; refused as a bad one, so no
+    // key is silently dropped.
+    return absl::DataLossError(StrCat("Bad file format reading the RDB file ", path,
+                                      " at offset ", dup.offset, ": duplicated key '", dup.key,
+                                      "' in DB ", dup.db));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -665,3 +665,19 @@ def test_check_tool_refuses_bad_files(writer):
     assert rc == 1 and "Can't open the RDB file" in out, out
     r = subprocess.run([CHECK_BIN], capture_output=True)
     assert r.returncode == 2 and b"Usage" in r.stderr
+
+
+def test_a_key_held_twice_is_refused(tmp_path):
+    """No server writes a key twice into one database; a file that does is refused (Redis
+    panics on it) instead of silently keeping one of the values."""
+    def string_record(key, value):
+        return b"\x00" + bytes([len(key)]) + key + bytes([len(value)]) + value
+    body = (b"REDIS0011" + b"\xfe\x00" + string_record(b"other", b"x") +
+            string_record(b"k", b"first") + string_record(b"k", b"second") + b"\xff")
+    p = tmp_path / "dup.rdb"
+    p.write_bytes(body + b"\x00" * 8)  # a zero checksum: not checked
+    out = refused(str(p))
+    if not IS_REDIS:
+        dup_at = len(b"REDIS0011\xfe\x00") + len(string_record(b"other", b"x")) + \
+            len(string_record(b"k", b"first"))
+        assert "at offset %d: duplicated key 'k' in DB 0" % dup_at in out, out
