@@ -555,6 +555,15 @@ void CmdBgSave(CommandContext& ctx) {
   if (ctx.argc() > 2 || (ctx.argc() == 2 && !EqualsIgnoreCase(ctx.arg(1), "SCHEDULE"))) {
     return ctx.w.Error(errors::kSyntax);
   }
+  // Inside EXEC (the only way a queued BGSAVE runs) the save waits for the
+  // transaction, whose later commands are then in it too (Redis schedules
+  // it for after EXEC the same way).
+  if (ctx.client.transaction().in_multi()) {
+    if (!ctx.server.snapshots().ScheduleBackground()) {
+      return ctx.w.Error("ERR Background save already in progress");
+    }
+    return ctx.w.SimpleString("Background saving scheduled");
+  }
   if (!ctx.server.snapshots().StartBackground(/*shards_locked=*/true)) {
     return ctx.w.Error("ERR Background save already in progress");
   }

@@ -214,10 +214,20 @@ std::string Snapshots::Finish(std::unique_ptr<persistence::RdbSnapshot> snapshot
   return error;
 }
 
+bool Snapshots::ScheduleBackground() {
+  if (in_progress_.load()) return false;
+  scheduled_.store(true);
+  return true;
+}
+
 void Snapshots::Tick(int64_t now_ms) {
   if (now_ms - last_tick_ms_.load(std::memory_order_relaxed) < kTickPeriodMs) return;
   last_tick_ms_.store(now_ms, std::memory_order_relaxed);
   if (in_progress_.load()) return;
+  if (scheduled_.exchange(false)) {
+    StartBackground(false);
+    return;
+  }
   if (!has_save_points_.load()) return;
   const int64_t now_s = now_ms / 1000;
   const uint64_t dirty = dirty_.load();

@@ -49,6 +49,10 @@ class Snapshots {
   // the reply is not in it; otherwise (save points) the save's thread takes
   // the locks itself.
   bool StartBackground(bool shards_locked, const char* why = nullptr);
+  // BGSAVE inside EXEC: the save starts at the next tick after the
+  // transaction (its instant then holds all of it), as Redis schedules it.
+  // False when a save is in progress.
+  bool ScheduleBackground();
   // SAVE: saves on the calling thread. Returns false, with *error set to
   // the reply, when a save is already in progress or the save failed.
   // REQUIRES: the caller holds no shard lock.
@@ -67,8 +71,8 @@ class Snapshots {
   void AddChanges(uint64_t n) {
     if (n != 0) dirty_.fetch_add(n, std::memory_order_relaxed);
   }
-  // The housekeeping tick: starts a background save when a save point is
-  // due.
+  // The housekeeping tick: starts a background save when one was scheduled
+  // or a save point is due.
   void Tick(int64_t now_ms);
 
   // MISCONF: writes are refused after a failed background save while save
@@ -106,6 +110,7 @@ class Snapshots {
   bool cancel_pending_ = false;      // the shutdown path cancels the save
   std::vector<SavePoint> save_points_;
   std::atomic<bool> in_progress_{false};
+  std::atomic<bool> scheduled_{false};  // ScheduleBackground, not started yet
   std::atomic<bool> background_{false};
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<uint64_t> dirty_{0};

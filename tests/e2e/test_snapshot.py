@@ -665,6 +665,25 @@ def test_bad_arguments(start_server):
     assert c.ping() is True
 
 
+def test_bgsave_inside_exec_is_scheduled_after_the_transaction(start_server):
+    """BGSAVE queued in MULTI answers `Background saving scheduled` and saves once EXEC is
+    over, so the file holds the whole transaction, the commands after BGSAVE too."""
+    s = start_server("--save", "")
+    c = s.client()
+    before = info_field(c, "persistence", "rdb_saves")
+    with s.raw() as conn:
+        assert conn.call("MULTI") == "OK"
+        for args in (("SET", "a", "1"), ("BGSAVE",), ("SET", "b", "2")):
+            assert conn.call(*args) == "QUEUED"
+        assert conn.call("EXEC") == ["OK", "Background saving scheduled", "OK"]
+    wait_until(lambda: info_field(c, "persistence", "rdb_saves") == before + 1, timeout=10,
+               message="the scheduled save to start")
+    wait_saved(c)
+    assert info_field(c, "persistence", "rdb_last_bgsave_status") == "ok"
+    with Oracle(os.path.join(s.dir, "dump.rdb")) as o:
+        assert o.client.get("a") == b"1" and o.client.get("b") == b"2"
+
+
 def test_restart_loads_what_it_saved(start_server):
     """A file the server writes is the one it starts from: every type, TTL,
     database and function library comes back."""
