@@ -117,6 +117,9 @@ struct CommandContext {
   // whether or not a subscriber wants them, plus what a handler adds itself
   // (FLUSHALL: the keys it removed). Snapshots' save points count them.
   uint64_t dirty = 0;
+  // FLUSHALL ran: every database is empty (snapshots follow it as Redis's
+  // do, through the write hook).
+  bool flushed_all = false;
   // The connection as a client that can block (nullptr inside MULTI/EXEC, a
   // script, or wherever a command must not wait: blocking commands then
   // behave like their non-blocking forms, as in Redis).

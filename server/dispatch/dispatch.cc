@@ -250,6 +250,7 @@ DispatchResult RunResolved(CommandContext& ctx, const CommandSpec& spec, Origin 
   ctx.changes.clear();
   ctx.changed_dbs.clear();
   ctx.dirty = 0;
+  ctx.flushed_all = false;
   ctx.locks = saved;
   // A caller's set (EXEC, a script) keeps what was added: a script holds
   // every shard it touched until it ends, which is what makes it atomic.

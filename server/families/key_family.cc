@@ -564,6 +564,7 @@ void CmdFlush(CommandContext& ctx) {
   if (kAll) {
     for (size_t i = 0; i < ks.database_count(); ++i) ctx.dirty += ks.db(i).Size();
     ks.FlushAll(async);
+    ctx.flushed_all = true;
   } else {
     ctx.dirty += ks.db(ctx.client.db()).Size();
     ks.FlushDb(ctx.client.db(), async);

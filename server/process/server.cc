@@ -107,6 +107,11 @@ Server::Server(Config config) : config_(config), listeners_(std::make_unique<Lis
   // Snapshots count the changes since the last save (save points, INFO).
   AddWriteListener([this](const CommandContext& ctx, const CommandSpec&) {
     snapshots_->AddChanges(ctx.dirty);
+    if (ctx.flushed_all) {
+      // A plain client's FLUSHALL saves now; inside EXEC or a script the
+      // save waits for the rest of it.
+      snapshots_->AfterFlushAll(!ctx.from_script && !ctx.client.transaction().in_multi());
+    }
   });
   run_id_ = RandomRunId();
 }

@@ -214,6 +214,20 @@ std::string Snapshots::Finish(std::unique_ptr<persistence::RdbSnapshot> snapshot
   return error;
 }
 
+void Snapshots::AfterFlushAll(bool now) {
+  {
+    std::lock_guard lock(mu_);
+    if (in_progress_.load() && background_.load() && current_ != nullptr) {
+      server_.Log(LogLevel::kNotice, "Background saving cancelled by FLUSHALL");
+      cancel_pending_ = true;
+      current_->Cancel();
+    }
+  }
+  if (!has_save_points_.load()) return;
+  if (now && StartBackground(/*shards_locked=*/true, "FLUSHALL with save points: saving")) return;
+  scheduled_.store(true);  // after the transaction, or the cancelled save
+}
+
 bool Snapshots::ScheduleBackground() {
   if (in_progress_.load()) return false;
   scheduled_.store(true);

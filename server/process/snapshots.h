@@ -53,6 +53,13 @@ class Snapshots {
   // transaction (its instant then holds all of it), as Redis schedules it.
   // False when a save is in progress.
   bool ScheduleBackground();
+  // After FLUSHALL, as Redis's: a background save in progress is cancelled
+  // (its instant holds the keys just flushed; Redis kills its child), and
+  // with save points a save of the flushed state follows at once (`now`: its
+  // instant taken here) or, inside a transaction or script, right after it,
+  // so that a restart never brings flushed keys back. REQUIRES: every shard
+  // locked (the FLUSHALL row's locks, still held by the write hook).
+  void AfterFlushAll(bool now);
   // SAVE: saves on the calling thread. Returns false, with *error set to
   // the reply, when a save is already in progress or the save failed.
   // REQUIRES: the caller holds no shard lock.

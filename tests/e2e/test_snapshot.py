@@ -408,10 +408,9 @@ def test_point_in_time_of_one_bgsave(start_server):
         assert values.count(b"x" * 300) == n
 
 
-# Redis's FLUSHALL kills a running BGSAVE; sluice's snapshot carries on and
-# keeps its point in time.
+# A SWAPDB during a BGSAVE: the snapshot keeps its point in time.
 @pytest.mark.sluice_only
-def test_flush_and_swapdb_during_bgsave(start_server):
+def test_swapdb_during_bgsave(start_server):
     s = start_server("--save", "")
     c = s.client()
     fill(c, 100000, 200, prefix="a:")
@@ -420,8 +419,8 @@ def test_flush_and_swapdb_during_bgsave(start_server):
     c.execute_command("SELECT", 0)
     assert status_of(s, "BGSAVE") == "Background saving started"
     c.swapdb(0, 1)
-    c.flushall()
-    c.set("after", "flush")
+    c.delete("b:7")
+    c.set("after", "swap")
     wait_saved(c)
     with Oracle(os.path.join(s.dir, "dump.rdb")) as o:
         oc = o.client
@@ -430,6 +429,39 @@ def test_flush_and_swapdb_during_bgsave(start_server):
         oc.execute_command("SELECT", 1)
         assert oc.dbsize() == 50000
         assert oc.get("b:7") == b"x" * 200
+
+
+@pytest.mark.parametrize("save_points", [False, True])
+def test_flushall_cancels_a_bgsave_and_saves_the_empty_state(start_server, save_points):
+    """As Redis: FLUSHALL stops a background save in progress (its file would bring the
+    flushed keys back at the next start) and, with save points configured, saves the
+    flushed dataset at once. Without save points the previous file stays."""
+    s = start_server("--save", "3600 1" if save_points else "")
+    c = s.client()
+    c.set("generation", "1")
+    assert c.save() is True
+    fill(c, 300000, 300)
+    saves = info_field(c, "persistence", "rdb_saves")
+    assert status_of(s, "BGSAVE") == "Background saving started"
+    assert info_field(c, "persistence", "rdb_bgsave_in_progress") == 1
+    c.flushall()
+    c.set("after", "flush")
+    # rdb_saves counts the flush's save, and on sluice the cancelled one too (Redis's
+    # killed child counted it in its own memory only).
+    more = (1 if save_points else 0) + (0 if IS_REDIS else 1)
+    wait_until(lambda: info_field(c, "persistence", "rdb_bgsave_in_progress") == 0 and
+               info_field(c, "persistence", "rdb_saves") >= saves + more,
+               timeout=30, message="the saves to end")
+    wait_saved(c)
+    assert info_field(c, "persistence", "rdb_last_bgsave_status") == "ok"
+    with Oracle(os.path.join(s.dir, "dump.rdb")) as o:
+        if save_points:
+            assert o.client.dbsize() <= 1  # empty, or with "after" if it went in first
+            assert o.client.get("generation") is None
+        else:
+            assert o.client.dbsize() == 1 and o.client.get("generation") == b"1"
+    if not IS_REDIS:
+        assert "Background saving cancelled by FLUSHALL" in s.output()
 
 
 @pytest.mark.sluice_only
