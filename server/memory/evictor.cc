@@ -68,7 +68,7 @@ void Evictor::ResetStats() {
 Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
   const uint64_t limit = server_.config().maxmemory();
   if (limit == 0) return State::kOk;
-  uint64_t used = UsedMemoryAgainst(limit);
+  uint64_t used = UsedMemoryAgainst(limit, now_ms);
   if (used <= limit) {
     if (exceeded_since_ms_.load(std::memory_order_relaxed) != 0) NoteUnder(now_ms);
     return State::kOk;

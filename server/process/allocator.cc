@@ -182,22 +182,25 @@ uint64_t UsedMemoryExact() {
   return AllocatorAllocatedBytes() + storage::HashTable::MappedBytes();
 }
 
-uint64_t UsedMemoryAgainst(uint64_t limit) {
+uint64_t UsedMemoryAgainst(uint64_t limit, int64_t now_ms) {
   if (!UsedMemoryIsLive() || t_registration.slot < 0) return UsedMemory();
   thread_local uint64_t t_sum = 0;
   thread_local int64_t t_own_at_sum = 0;
+  thread_local int64_t t_sum_ms = 0;
   thread_local int t_skips = 0;
   const Slot& own_slot = g_slots[t_registration.slot];
   const int64_t own = static_cast<int64_t>(LoadCounter(own_slot.allocated) -
                                            LoadCounter(own_slot.deallocated));
   const uint64_t headroom = std::max<uint64_t>(limit / 64, uint64_t{1} << 20);
   const int64_t moved = own - t_own_at_sum;
-  if (t_skips > 0 && t_sum + headroom < limit && moved < static_cast<int64_t>(headroom / 4)) {
+  if (t_skips > 0 && now_ms == t_sum_ms && t_sum + headroom < limit &&
+      moved < static_cast<int64_t>(headroom / 4)) {
     --t_skips;
     return moved > 0 ? t_sum + static_cast<uint64_t>(moved) : t_sum;
   }
   t_sum = UsedMemory();
   t_own_at_sum = own;
+  t_sum_ms = now_ms;
   t_skips = 31;
   return t_sum;
 }

@@ -35,12 +35,16 @@ uint64_t UsedMemoryExact();
 // at the next sync. Under other allocators it is the exact value, re-read at
 // most once a millisecond.
 uint64_t UsedMemory();
-// UsedMemory() for a check against `limit`, cheaper still while memory is
-// well under it: a thread then re-adds every thread's counters only every
-// 32nd call, or sooner when its own allocations since the last sum come
-// near the headroom (a 64th of the limit, at least 1 MiB). Exact (a fresh
-// UsedMemory()) whenever the last sum is within the headroom of the limit.
-uint64_t UsedMemoryAgainst(uint64_t limit);
+// UsedMemory() for a check against `limit` at `now_ms`, cheaper still while
+// memory is well under it: a thread then re-adds every thread's counters
+// only every 32nd call within the same millisecond, or sooner when its own
+// allocations since the last sum come near the headroom (a 64th of the
+// limit, at least 1 MiB). Exact (a fresh UsedMemory()) whenever the last sum
+// is within the headroom of the limit, and on a thread's first check in a
+// new millisecond (other threads' allocations since its last sum are not
+// its own to count: a quiet thread must not go on with an old sum while
+// others fill memory).
+uint64_t UsedMemoryAgainst(uint64_t limit, int64_t now_ms);
 // Whether UsedMemory() follows allocations at once (jemalloc with a
 // registered thread) rather than lagging by up to a millisecond.
 bool UsedMemoryIsLive();

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import IS_REDIS
-from helpers import RawConn, RespError, wait_until
+from helpers import RawConn, RespError, encode_command, wait_until
 
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 MB = 1024 * 1024
@@ -440,3 +440,24 @@ def test_hashes_count_toward_the_bound_and_are_evicted(start_server):
     assert r.info("stats")["evicted_keys"] > 0
     assert 0 < r.dbsize() < 24000
     assert r.hlen("h:23999") == 5
+
+
+def test_a_quiet_thread_sees_what_other_threads_filled(start_server):
+    """The bound holds for a connection on an I/O thread that ran no command while
+    connections on another thread filled memory: its check does not go on with the usage
+    it last summed."""
+    s = start_server("--io-threads", "2", "--maxmemory", "1gb",
+                     "--maxmemory-policy", "noeviction")
+    quiet, filler = s.raw(), s.raw()  # accepted one after the other: one per thread
+    for i in range(3):
+        assert quiet.call("SET", "warm:%d" % i, "1") == "OK"
+    value = "v" * (1 << 20)
+    for start in range(0, 40, 10):
+        filler.send(b"".join(encode_command("SET", "big:%d" % i, value)
+                             for i in range(start, start + 10)))
+        assert filler.read_many(10, timeout=30) == ["OK"] * 10
+    usage = int(dict(l.split(":", 1) for l in filler.call("INFO", "memory").decode().split()
+                     if ":" in l)["used_memory"])
+    assert filler.call("CONFIG", "SET", "maxmemory", str(usage - MB)) == "OK"
+    reply = quiet.call("SET", "x", "1")
+    assert isinstance(reply, RespError) and str(reply) == OOM, reply
