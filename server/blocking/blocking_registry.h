@@ -18,7 +18,8 @@
 // another). Block() is called under the blocking command's shard locks, which
 // is what makes "check the keys, then wait" atomic against writers: a writer
 // either ran before the check or finds the client registered. Wake() is
-// called with the registry's mutex held, so it must only post work.
+// called with the registry's mutex held, so it must only post or queue work
+// (a connection woken by its own thread's command is served right after it).
 
 #include <array>
 #include <atomic>
@@ -41,7 +42,8 @@ class BlockedClient {
  public:
   virtual ~BlockedClient() = default;
   // Asks the client to run its blocked command again, on its own thread,
-  // later (never inline). Called with the registry's mutex held.
+  // after this call returns (never inside it: it must not call back into the
+  // registry). Called with the registry's mutex held.
   virtual void Wake() = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
@@ -32,6 +33,17 @@ constexpr size_t kKeepOutputCapacity = 64 * 1024;
 constexpr size_t kMaxPendingInput = size_t{1} << 30;
 // A woken client whose thread is inside a busy script tries again this late.
 constexpr auto kBusyRetry = std::chrono::milliseconds(10);
+
+// Blocked clients woken by a command of their own thread are served on that
+// thread right after the command, before its reply is written and before the
+// next pipelined command runs, as Redis serves blocked clients after each
+// command (a producer's "LPUSH k x; LLEN k" sees the consumer's pop). While
+// `serving_ready` is set, Wake() on this thread queues the client here
+// instead of posting; the outermost ServeReadyKeys drains the queue in
+// order, so a served client whose own command readies more keys (BLMOVE)
+// adds to the queue rather than recursing.
+thread_local bool serving_ready = false;
+thread_local std::vector<std::weak_ptr<Connection>> woken_here;
 
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   const asio::ip::address a = ep.address();
@@ -204,6 +216,10 @@ void Connection::LeaveBlocked() {
 }
 
 void Connection::Wake() {
+  if (serving_ready && thread_.context().get_executor().running_in_this_thread()) {
+    woken_here.push_back(weak_from_this());
+    return;
+  }
   asio::post(thread_.context(), [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->RetryBlocked();
   });
@@ -311,7 +327,34 @@ void Connection::ExecuteInto(protocol::ReplySink& sink, ReplyMode mode) {
   if (HasQueuedKeyspaceEvents()) PublishQueuedKeyspaceEvents(server_);
   // Clients blocked on the keys this command (EXEC, script) wrote are woken
   // now that its locks are released.
-  if (HasReadyKeys()) SignalReadyKeys(server_.blocking());
+  if (HasReadyKeys()) ServeReadyKeys();
+}
+
+void Connection::ServeReadyKeys() {
+  if (serving_ready) {
+    // A client served by the loop below readied keys: the loop serves them.
+    SignalReadyKeys(server_.blocking());
+    return;
+  }
+  serving_ready = true;
+  struct Done {
+    ~Done() {
+      // Normally empty; after an exception, the rest are woken the usual
+      // way (one already served ignores its wake).
+      serving_ready = false;
+      std::vector<std::weak_ptr<Connection>> rest;
+      rest.swap(woken_here);
+      for (const auto& weak : rest) {
+        if (std::shared_ptr<Connection> c = weak.lock()) c->Wake();
+      }
+    }
+  } done;
+  SignalReadyKeys(server_.blocking());
+  for (size_t i = 0; i < woken_here.size(); ++i) {
+    // A copy: serving it may add to the vector.
+    if (std::shared_ptr<Connection> woken = woken_here[i].lock()) woken->RetryBlocked();
+  }
+  woken_here.clear();
 }
 
 void Connection::Deliver(const PubSubMessage& message, const std::string* pattern) {

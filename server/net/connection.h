@@ -78,6 +78,9 @@ class Connection : public Subscriber,
   // The wait is over (the reply is written): run what arrived meanwhile.
   void LeaveBlocked();
   void RetryBlocked();
+  // Signals the keys this thread's command made ready and serves, before
+  // returning, the clients of this thread that they wake (see connection.cc).
+  void ServeReadyKeys();
   void OnBlockTimeout();
   // Ends the wait with the timeout reply or the UNBLOCKED error.
   void EndBlockWith(bool error);

@@ -605,6 +605,31 @@ def test_chain_of_moves(r, raw):
     assert r.lrange("k3", 0, -1) == ["v"]
 
 
+def test_waiters_served_before_the_producers_next_command(threaded, raw):
+    # As in Redis, clients blocked on a key are served right after the
+    # command that made it ready, before the next command of the producer's
+    # pipeline runs: LLEN after the push sees the pop, EXISTS after a push
+    # into a chain of moves sees every move. (One I/O thread: a waiter on
+    # another thread is served by its own thread, moments later.)
+    s, r = threaded(1)
+    with s.raw() as popper, s.raw() as mover, s.raw() as last, s.raw() as producer:
+        block(popper, "BRPOP", "q", "0")
+        block(mover, "BRPOPLPUSH", "k0", "k1", "0")
+        block(last, "BLPOP", "k1", "0")
+        wait_blocked(r, 3)
+        producer.send(encode_command("LPUSH", "q", "a") + encode_command("LLEN", "q") +
+                      encode_command("RPUSH", "k0", "v") + encode_command("EXISTS", "k0", "k1"))
+        assert producer.read_many(4, WAIT) == [1, 0, 1, 0]
+        assert popper.read(WAIT) == [b"q", b"a"]
+        assert mover.read(WAIT) == b"v"
+        assert last.read(WAIT) == [b"k1", b"v"]
+        block(popper, "BRPOP", "q", "0")
+        wait_blocked(r, 1)
+        producer.send(encode_command("MULTI") + encode_command("RPUSH", "q", "x", "y") +
+                      encode_command("EXEC") + encode_command("LRANGE", "q", "0", "-1"))
+        assert producer.read_many(4, WAIT) == ["OK", "QUEUED", [2], [b"x"]]
+        assert popper.read(WAIT) == [b"q", b"y"]
+
 def test_move_into_itself_while_blocked(r, raw):
     w = waiter(r, raw, "BLMOVE", "l", "l", "LEFT", "RIGHT", "0")
     r.rpush("l", "a", "b")
