@@ -1,9 +1,12 @@
 #include "server/net/connection.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "common/strings.h"
 #include "protocol/arg_reader.h"
@@ -34,14 +37,16 @@ constexpr size_t kMaxPendingInput = size_t{1} << 30;
 // A woken client whose thread is inside a busy script tries again this late.
 constexpr auto kBusyRetry = std::chrono::milliseconds(10);
 
-// Blocked clients woken by a command of their own thread are served on that
-// thread right after the command, before its reply is written and before the
-// next pipelined command runs, as Redis serves blocked clients after each
-// command (a producer's "LPUSH k x; LLEN k" sees the consumer's pop). While
-// `serving_ready` is set, Wake() on this thread queues the client here
-// instead of posting; the outermost ServeReadyKeys drains the queue in
-// order, so a served client whose own command readies more keys (BLMOVE)
-// adds to the queue rather than recursing.
+// Blocked clients woken by a command are served by the thread that ran it,
+// right after the command, before its reply is written and before the next
+// pipelined command runs, as Redis serves blocked clients after each command
+// (a producer's "LPUSH k x; LLEN k" sees the consumer's pop). While
+// `serving_ready` is set, Wake() queues the client here instead of posting;
+// the outermost ServeReadyKeys drains the queue in order, so a served client
+// whose own command readies more keys (BLMOVE) adds to the queue rather than
+// recursing. A client of this thread runs its command again here; a client
+// of another thread is served here when it is parked (ServeFromOtherThread),
+// else its own thread is asked to (PostRetry).
 thread_local bool serving_ready = false;
 thread_local std::vector<std::weak_ptr<Connection>> woken_here;
 
@@ -99,7 +104,116 @@ void Connection::Kill() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
 }
 
+// Hand-over of a blocked connection to another I/O thread. A connection that
+// waits on keys with nothing in flight (no write, no output, no flush or
+// command pending, not subscribed) is parked at the end of its own thread's
+// handler. The thread whose command wakes it may then claim it and, as if it
+// were its own thread, run the blocked command again and write the reply
+// straight to the socket: the reply does not wait for the connection's thread
+// to wake up and run (tens of microseconds when that thread sleeps, more when
+// the cores are busy). Every handler of the connection's own thread starts
+// with Own(): it unparks the connection, or, while another thread serves it,
+// tells the handler to come back later. What came after the blocked command
+// runs on the connection's own thread (ResumeAfterServed).
+bool Connection::Own() {
+  if (!park_noted_) return true;  // never parked since this thread last owned it
+  std::lock_guard lock(handoff_mu_);
+  if (claimed_) return false;
+  parked_ = false;
+  park_noted_ = false;
+  return true;
+}
+
+void Connection::Park() {
+  if (!blocked_ || closed_ || executing_ || write_in_flight_ || flush_scheduled_ ||
+      !out_.empty() || !deferred_pushes_.empty() || state_.subscribed() ||
+      thread_.serving_while_busy()) {
+    return;
+  }
+  std::lock_guard lock(handoff_mu_);
+  parked_ = true;
+  park_noted_ = true;
+}
+
+bool Connection::ServeFromOtherThread() {
+  {
+    std::lock_guard lock(handoff_mu_);
+    if (!parked_) return false;
+    parked_ = false;
+    claimed_ = true;
+  }
+  // From here until the claim is released this thread is the connection's.
+  auto release = [this](bool park) {
+    std::lock_guard lock(handoff_mu_);
+    claimed_ = false;
+    parked_ = park;
+  };
+  if (server_.scripts().BusyPastThreshold(storage::NowMs())) {
+    release(true);
+    return false;  // its own thread retries later (RetryBlocked)
+  }
+  executing_ = true;
+  Execute();
+  executing_ = false;
+  if (state_.wants_block()) {
+    server_.blocking().Retried(this, /*served=*/false);
+    release(true);
+    return true;
+  }
+  if (!out_.empty()) {
+    ssize_t n;
+    do {
+      n = ::send(socket_.native_handle(), out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    // What did not fit (or an error) is left to the connection's own thread.
+    if (n > 0) {
+      thread_.net_output_bytes.fetch_add(static_cast<size_t>(n), std::memory_order_relaxed);
+      out_.erase(0, static_cast<size_t>(n));
+    }
+  }
+  blocked_ = false;
+  state_.set_blocked(false);
+  ++block_generation_;  // its deadline, if it fires now, is stale
+  if (state_.block_deadline_ms() != 0) block_timer_.cancel();
+  // Nothing came after the command and all of the reply is out: done here,
+  // without waking the connection's thread (its read stays pending).
+  // Otherwise that thread runs the rest.
+  const bool rest = !pending_input_.empty() || !out_.empty() || state_.close_after_reply();
+  resume_pending_ = rest;
+  server_.blocking().Retried(this, /*served=*/true);
+  release(false);
+  if (rest) {
+    asio::post(thread_.context(), [self = shared_from_this()] { self->ResumeAfterServed(); });
+  }
+  return true;
+}
+
+void Connection::ResumeAfterServed() {
+  if (!Own()) {
+    asio::post(thread_.context(), [self = shared_from_this()] { self->ResumeAfterServed(); });
+    return;
+  }
+  if (!resume_pending_) return;
+  if (executing_ || thread_.serving_while_busy()) {
+    // Not in the middle of a busy script's loop: a little later.
+    auto timer = std::make_shared<asio::steady_timer>(thread_.context(), kBusyRetry);
+    timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code&) {
+      self->ResumeAfterServed();
+    });
+    return;
+  }
+  resume_pending_ = false;
+  LeaveBlocked();
+}
+
+void Connection::PostRetry() {
+  asio::post(thread_.context(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->RetryBlocked();
+  });
+}
+
 void Connection::CloseIfIdle(int64_t now_ms, int timeout_s) {
+  if (!Own()) return;  // being served: not idle
   if (executing_) return;  // a long script serving others from its hook
   if (blocked_) return;    // as in Redis, a blocked client is not idle
   if (now_ms - state_.last_interaction_ms() > static_cast<int64_t>(timeout_s) * 1000) Close();
@@ -120,6 +234,11 @@ void Connection::DoRead() {
 }
 
 void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  if (!Own()) {
+    asio::post(thread_.context(),
+               [self = shared_from_this(), ec, n] { self->OnRead(ec, n); });
+    return;
+  }
   reading_ = false;
   if (ec || closed_) {
     Close();
@@ -132,7 +251,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     read_size_ = std::max(kMinReadBuffer, read_buf_.size() / 2);
   }
   std::string_view input(read_buf_.data(), n);
-  if (blocked_) {
+  if (blocked_ || resume_pending_) {
     // Kept for after the wait; reading goes on so that a close is seen.
     pending_input_.append(input);
     state_.set_buffers(pending_input_.size(), out_.size());
@@ -143,6 +262,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
       return;
     }
     DoRead();
+    Park();
     return;
   }
   ProcessInput(input);
@@ -187,6 +307,7 @@ void Connection::FinishInput() {
   // blocked client, which reads on to see a close.
   if (write_in_flight_ && !state_.subscribed() && !blocked_) return;
   DoRead();
+  Park();
 }
 
 void Connection::EnterBlocked() {
@@ -200,8 +321,18 @@ void Connection::EnterBlocked() {
   // A timer that fired just as the wait ended must not end the next one.
   block_timer_.async_wait([self = shared_from_this(),
                            generation = block_generation_](const boost::system::error_code& ec) {
-    if (!ec && generation == self->block_generation_) self->OnBlockTimeout();
+    if (!ec) self->OnBlockTimer(generation);
   });
+}
+
+void Connection::OnBlockTimer(uint64_t generation) {
+  if (!Own()) {
+    asio::post(thread_.context(), [self = shared_from_this(), generation] {
+      self->OnBlockTimer(generation);
+    });
+    return;
+  }
+  if (generation == block_generation_) OnBlockTimeout();
 }
 
 void Connection::LeaveBlocked() {
@@ -216,16 +347,19 @@ void Connection::LeaveBlocked() {
 }
 
 void Connection::Wake() {
-  if (serving_ready && thread_.context().get_executor().running_in_this_thread()) {
+  if (serving_ready) {
     woken_here.push_back(weak_from_this());
     return;
   }
-  asio::post(thread_.context(), [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->RetryBlocked();
-  });
+  PostRetry();
 }
 
 void Connection::RetryBlocked() {
+  if (!Own()) {
+    // Another thread serves it now; this wake (a stale one) comes back.
+    PostRetry();
+    return;
+  }
   if (closed_ || !blocked_) return;
   if (executing_ || thread_.serving_while_busy() ||
       server_.scripts().BusyPastThreshold(storage::NowMs())) {
@@ -243,6 +377,7 @@ void Connection::RetryBlocked() {
   if (closed_) return;  // e.g. over its output limit: Close() unregistered it
   if (state_.wants_block()) {
     server_.blocking().Retried(this, /*served=*/false);
+    Park();
     return;
   }
   server_.blocking().Retried(this, /*served=*/true);
@@ -250,6 +385,11 @@ void Connection::RetryBlocked() {
 }
 
 void Connection::EndBlockWith(bool error) {
+  if (!Own()) {
+    asio::post(thread_.context(),
+               [self = shared_from_this(), error] { self->EndBlockWith(error); });
+    return;
+  }
   if (closed_ || !blocked_) return;
   server_.blocking().Unblock(this);
   if (*state_.replies_on()) {
@@ -345,14 +485,20 @@ void Connection::ServeReadyKeys() {
       std::vector<std::weak_ptr<Connection>> rest;
       rest.swap(woken_here);
       for (const auto& weak : rest) {
-        if (std::shared_ptr<Connection> c = weak.lock()) c->Wake();
+        if (std::shared_ptr<Connection> c = weak.lock()) c->PostRetry();
       }
     }
   } done;
   SignalReadyKeys(server_.blocking());
   for (size_t i = 0; i < woken_here.size(); ++i) {
     // A copy: serving it may add to the vector.
-    if (std::shared_ptr<Connection> woken = woken_here[i].lock()) woken->RetryBlocked();
+    std::shared_ptr<Connection> woken = woken_here[i].lock();
+    if (woken == nullptr) continue;
+    if (woken->thread_.context().get_executor().running_in_this_thread()) {
+      woken->RetryBlocked();
+    } else if (!woken->ServeFromOtherThread()) {
+      woken->PostRetry();
+    }
   }
   woken_here.clear();
 }
@@ -391,10 +537,16 @@ void Connection::ScheduleFlush() {
   // A write in flight already picks up the new output when it completes.
   if (flush_scheduled_ || write_in_flight_) return;
   flush_scheduled_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->flush_scheduled_ = false;
-    self->Flush();
-  });
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->OnScheduledFlush(); });
+}
+
+void Connection::OnScheduledFlush() {
+  if (!Own()) {
+    asio::post(thread_.context(), [self = shared_from_this()] { self->OnScheduledFlush(); });
+    return;
+  }
+  flush_scheduled_ = false;
+  Flush();
 }
 
 bool Connection::EnforceOutputLimit() {
@@ -438,6 +590,10 @@ void Connection::Flush() {
 }
 
 void Connection::OnWrite(const boost::system::error_code& ec) {
+  if (!Own()) {
+    asio::post(thread_.context(), [self = shared_from_this(), ec] { self->OnWrite(ec); });
+    return;
+  }
   write_in_flight_ = false;
   if (writing_.capacity() > kKeepOutputCapacity) {
     std::string().swap(writing_);
@@ -458,9 +614,14 @@ void Connection::OnWrite(const boost::system::error_code& ec) {
     return;
   }
   DoRead();
+  Park();
 }
 
 void Connection::Close() {
+  if (!Own()) {
+    asio::post(thread_.context(), [self = shared_from_this()] { self->Close(); });
+    return;
+  }
   if (closed_) return;
   closed_ = true;
   // Gone from the registry, the counts and the subscriptions before the peer

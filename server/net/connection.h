@@ -24,6 +24,7 @@
 
 #include <boost/asio.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "protocol/parser.h"
@@ -63,6 +64,13 @@ class Connection : public Subscriber,
   // CLIENT UNBLOCK: ends the wait (if it still waits then) as a timeout or
   // with the UNBLOCKED error. Thread-safe.
   void EndBlock(bool error);
+  // On another I/O thread, whose command woke this blocked connection: when
+  // the connection is parked (see connection.cc), runs its blocked command
+  // again here and writes the reply at once; false when it is not parked
+  // (PostRetry then asks its own thread).
+  bool ServeFromOtherThread();
+  // Asks the connection's own thread to run its blocked command again.
+  void PostRetry();
 
  private:
   void DoRead();
@@ -78,6 +86,16 @@ class Connection : public Subscriber,
   // The wait is over (the reply is written): run what arrived meanwhile.
   void LeaveBlocked();
   void RetryBlocked();
+  // Hand-over to another thread (see connection.cc): Own() at the start of
+  // every handler of the connection's own thread (false: another thread
+  // serves it now, come back later); Park() at the end of one that leaves it
+  // blocked with nothing in flight.
+  bool Own();
+  void Park();
+  // After another thread served the blocked command: runs what came after it.
+  void ResumeAfterServed();
+  void OnBlockTimer(uint64_t generation);
+  void OnScheduledFlush();
   // Signals the keys this thread's command made ready and serves, before
   // returning, the clients of this thread that they wake (see connection.cc).
   void ServeReadyKeys();
@@ -119,6 +137,15 @@ class Connection : public Subscriber,
   std::string pending_input_;  // bytes received while blocked, not yet parsed
   asio::steady_timer block_timer_;
   uint64_t block_generation_ = 0;    // counts the waits, to tell stale timer expiries
+  // Served by another thread; ResumeAfterServed has not run yet (input that
+  // arrives is kept for it, as while blocked).
+  bool resume_pending_ = false;
+  // The hand-over (see connection.cc). parked_ and claimed_ are guarded by
+  // handoff_mu_; park_noted_ is the own thread's: parked_ may be set.
+  std::mutex handoff_mu_;
+  bool parked_ = false;
+  bool claimed_ = false;
+  bool park_noted_ = false;
   int64_t soft_limit_since_ms_ = 0;  // when the output went over the soft limit; 0: it is not
 };
 

@@ -605,18 +605,22 @@ def test_chain_of_moves(r, raw):
     assert r.lrange("k3", 0, -1) == ["v"]
 
 
-def test_waiters_served_before_the_producers_next_command(threaded, raw):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_waiters_served_before_the_producers_next_command(threaded, threads):
     # As in Redis, clients blocked on a key are served right after the
     # command that made it ready, before the next command of the producer's
     # pipeline runs: LLEN after the push sees the pop, EXISTS after a push
-    # into a chain of moves sees every move. (One I/O thread: a waiter on
-    # another thread is served by its own thread, moments later.)
-    s, r = threaded(1)
+    # into a chain of moves sees every move. With several I/O threads the
+    # waiters sit on other threads than the producer: the producer's thread
+    # serves them (a waiter settles into that state just after it blocks,
+    # hence the pause).
+    s, r = threaded(threads)
     with s.raw() as popper, s.raw() as mover, s.raw() as last, s.raw() as producer:
         block(popper, "BRPOP", "q", "0")
         block(mover, "BRPOPLPUSH", "k0", "k1", "0")
         block(last, "BLPOP", "k1", "0")
         wait_blocked(r, 3)
+        time.sleep(0.05)
         producer.send(encode_command("LPUSH", "q", "a") + encode_command("LLEN", "q") +
                       encode_command("RPUSH", "k0", "v") + encode_command("EXISTS", "k0", "k1"))
         assert producer.read_many(4, WAIT) == [1, 0, 1, 0]
@@ -625,6 +629,7 @@ def test_waiters_served_before_the_producers_next_command(threaded, raw):
         assert last.read(WAIT) == [b"k1", b"v"]
         block(popper, "BRPOP", "q", "0")
         wait_blocked(r, 1)
+        time.sleep(0.05)
         producer.send(encode_command("MULTI") + encode_command("RPUSH", "q", "x", "y") +
                       encode_command("EXEC") + encode_command("LRANGE", "q", "0", "-1"))
         assert producer.read_many(4, WAIT) == ["OK", "QUEUED", [2], [b"x"]]
@@ -1227,6 +1232,98 @@ def test_concurrent_pushers_and_waiters(threaded, threads):
     assert sorted(v[1] for v in got) == sorted(b"e%d" % i for i in range(n))
     assert r.llen("q") == 0
     assert blocked(r) == 0
+
+
+@pytest.mark.concurrency
+@pytest.mark.parametrize("threads", [2, 3])
+def test_handover_under_churn(threaded, threads):
+    """Waiters on every thread served by pushers on the others while they
+    time out, pipeline commands after the blocking one, get CLIENT UNBLOCKed
+    and disconnect: every element is popped exactly once or left in the
+    list, every pipelined reply arrives in order, and the server ends with
+    nobody blocked."""
+    import random
+    import threading
+    s, r = threaded(threads)
+    rounds, waiters, pushers, per_pusher = 120, 8, 3, 60
+    popped, errors = [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def waiter(seed):
+        rnd = random.Random(seed)
+        conn = s.raw(timeout=30)
+        try:
+            for i in range(rounds):
+                if stop.is_set():
+                    break
+                kind = rnd.randrange(4)
+                if kind == 0:  # a blocking pop with a pipelined tail
+                    conn.send(encode_command("BLPOP", "q", "0.05") +
+                              encode_command("ECHO", "tail%d" % i))
+                    reply, tail = conn.read_many(2, 30)
+                    assert tail == b"tail%d" % i
+                elif kind == 1:  # a plain short wait
+                    reply = conn.call("BRPOP", "q", "0.02")
+                elif kind == 2:  # a move into a list another waiter watches
+                    reply = conn.call("BLMOVE", "q", "q2", "LEFT", "RIGHT", "0.03")
+                    if reply is not None:
+                        reply = [b"q2", reply]
+                        with lock:
+                            popped.append(("moved", reply[1]))
+                        reply = conn.call("BLPOP", "q2", "0.05")
+                else:  # leave in the middle of a wait, come back
+                    conn.send(encode_command("BLPOP", "q", "0"))
+                    time.sleep(rnd.random() * 0.01)
+                    conn.close()
+                    conn = s.raw(timeout=30)
+                    continue
+                if reply is not None:
+                    with lock:
+                        popped.append((reply[0], reply[1]))
+        except Exception as e:  # reported below: a thread's assert is lost otherwise
+            errors.append(repr(e))
+        finally:
+            conn.close()
+
+    def pusher(p):
+        with s.raw(timeout=30) as conn:
+            for i in range(per_pusher):
+                conn.send(encode_command("RPUSH", "q", "p%d-%d" % (p, i)) +
+                          encode_command("LLEN", "q"))
+                conn.read_many(2, 30)
+                time.sleep(0.002)
+
+    def unblocker():
+        while not stop.is_set():
+            ids = [c["id"] for c in r.client_list() if "b" in c.get("flags", "")]
+            for cid in ids[:2]:
+                r.execute_command("CLIENT", "UNBLOCK", cid)
+            time.sleep(0.01)
+
+    ts = [threading.Thread(target=waiter, args=(w,), daemon=True) for w in range(waiters)]
+    ts += [threading.Thread(target=pusher, args=(p,), daemon=True) for p in range(pushers)]
+    u = threading.Thread(target=unblocker, daemon=True)
+    for t in ts:
+        t.start()
+    u.start()
+    for t in ts:
+        t.join(90)
+    stop.set()
+    u.join(30)
+    assert not any(t.is_alive() for t in ts + [u])
+    assert errors == []
+    # A waiter that left mid-wait may have been served just before: its pop
+    # is in neither list then, so count what is still there and what the
+    # survivors got, and check nothing was delivered twice.
+    final = [("q", v) for v in r.lrange("q", 0, -1)] + [("q2", v) for v in r.lrange("q2", 0, -1)]
+    got = [v for k, v in popped if k != "moved"]
+    assert len(got) == len(set(got)), "an element was delivered twice"
+    everything = {"p%d-%d" % (p, i) for p in range(pushers) for i in range(per_pusher)}
+    seen = {v.decode() if isinstance(v, bytes) else v for v in got} | {v for _, v in final}
+    assert seen <= everything
+    wait_until(lambda: blocked(r) == 0, timeout=WAIT, interval=0.02)
+    assert r.ping()
 
 
 # ---- Alongside other features ----
