@@ -196,14 +196,18 @@ void Connection::ResumeAfterServed() {
   if (!resume_pending_) return;
   if (executing_ || thread_.serving_while_busy()) {
     // Not in the middle of a busy script's loop: a little later.
-    auto timer = std::make_shared<asio::steady_timer>(thread_.context(), kBusyRetry);
-    timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code&) {
-      self->ResumeAfterServed();
-    });
+    AfterBusy(&Connection::ResumeAfterServed);
     return;
   }
   resume_pending_ = false;
   LeaveBlocked();
+}
+
+void Connection::AfterBusy(void (Connection::*step)()) {
+  auto timer = std::make_shared<asio::steady_timer>(thread_.context(), kBusyRetry);
+  timer->async_wait([self = shared_from_this(), timer, step](const boost::system::error_code&) {
+    ((*self).*step)();
+  });
 }
 
 void Connection::PostRetry() {
@@ -365,10 +369,7 @@ void Connection::RetryBlocked() {
       server_.scripts().BusyPastThreshold(storage::NowMs())) {
     // Not in the middle of a busy script: try again a little later (the
     // registry keeps this wake in flight meanwhile).
-    auto timer = std::make_shared<asio::steady_timer>(thread_.context(), kBusyRetry);
-    timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code&) {
-      self->RetryBlocked();
-    });
+    AfterBusy(&Connection::RetryBlocked);
     return;
   }
   executing_ = true;

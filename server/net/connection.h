@@ -95,6 +95,8 @@ class Connection : public Subscriber,
   // After another thread served the blocked command: runs what came after it.
   void ResumeAfterServed();
   void OnBlockTimer(uint64_t generation);
+  // Runs `step` on this thread kBusyRetry later (a busy script is running).
+  void AfterBusy(void (Connection::*step)());
   void OnScheduledFlush();
   // Signals the keys this thread's command made ready and serves, before
   // returning, the clients of this thread that they wake (see connection.cc).
