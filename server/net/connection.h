@@ -4,8 +4,10 @@
 // Read bytes -> parse every complete command -> dispatch each through the
 // command table -> write all of this batch's replies in one async write.
 // While a write is in flight the connection does not read, which bounds the
-// output a client that never reads can make the server hold. Runs entirely on
-// its IoThread; Kill() may be called from any thread.
+// output a client that never reads can make the server hold. Runs on its
+// IoThread, except that a blocked connection parked with nothing in flight
+// may be served by the thread whose command woke it (ServeFromOtherThread,
+// see connection.cc); Kill() may be called from any thread.
 //
 // As a pub/sub Subscriber it receives messages on its own thread (Deliver),
 // appends them to the output and flushes. Pending output (the buffer being
