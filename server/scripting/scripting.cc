@@ -1480,11 +1480,13 @@ ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms, bool functions) {
   std::lock_guard lock(running_mu_);
   bool busy = false;
   bool other_kind = false;
+  bool other_wrote = false;
   bool killed = false;
   for (RunningScript* r : running_) {
     if (now_ms - r->start_ms < threshold) continue;
     if (r->function != functions) {
       other_kind = true;
+      other_wrote = other_wrote || r->wrote.load(std::memory_order_relaxed);
       continue;
     }
     busy = true;
@@ -1494,7 +1496,9 @@ ScriptEngine::KillOutcome ScriptEngine::Kill(int64_t now_ms, bool functions) {
   }
   if (killed) return KillOutcome::kKilled;
   if (busy) return KillOutcome::kUnkillable;
-  return other_kind ? KillOutcome::kOtherKind : KillOutcome::kNotBusy;
+  // As in Redis, "it wrote" is answered before "the other KILL stops it".
+  if (other_kind) return other_wrote ? KillOutcome::kUnkillable : KillOutcome::kOtherKind;
+  return KillOutcome::kNotBusy;
 }
 
 std::string_view ScriptEngine::BusyError(int64_t now_ms) {

@@ -1040,6 +1040,27 @@ def test_function_that_wrote_is_unkillable(busy_server):
     assert not t.is_alive()
 
 
+@pytest.mark.parametrize("first,kill", [("FUNCTION", "SCRIPT"), ("EVAL", "FUNCTION")])
+def test_the_other_kill_of_a_script_that_wrote_is_unkillable(busy_server, first, kill):
+    # Redis answers "it wrote" before "only the other KILL can stop it".
+    s = busy_server
+    body = "redis.call('set', KEYS[1], 'x') local a = 0 while a < 1e300 do a = a + 1 end"
+    with RawConn(s.port) as c:
+        if first == "FUNCTION":
+            c.call("FUNCTION", "LOAD", one("w", "w", body.replace("KEYS", "keys")))
+            t, result = _start_in_thread(s.port, "FCALL", "w", "1", "k")
+            _wait_busy(c, BUSY_FUNCTION)
+        else:
+            t, result = _start_in_thread(s.port, "EVAL", body, "1", "k")
+            _wait_busy(c, BUSY_SCRIPT)
+        assert c.call(kill, "KILL") == RespError(UNKILLABLE)
+        c.send(b"SHUTDOWN NOSAVE\r\n")
+        assert c.is_closed(timeout=5)
+    assert s.wait_exit() == 0, s.output()
+    t.join(15)
+    assert not t.is_alive()
+
+
 @pytest.mark.sluice_only
 def test_function_kill_when_idle(fc):
     assert fc.call("FUNCTION", "KILL") == RespError(NOTBUSY)
