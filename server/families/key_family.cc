@@ -16,6 +16,7 @@
 #include "server/dispatch/keyspace_access.h"
 #include "server/dispatch/lock_planner.h"
 #include "server/pubsub/keyspace_events.h"
+#include "storage/encoding.h"
 #include "storage/eviction.h"
 #include "storage/glob.h"
 #include "storage/hash_ops.h"
@@ -101,21 +102,7 @@ storage::EvictionPolicy CurrentPolicy(CommandContext& ctx) {
 void CmdObjectEncoding(CommandContext& ctx) {
   const Entry* e = ObjectEntry(ctx);
   if (e == nullptr) return ctx.w.Null();
-  if (e->type() == storage::ValueType::kHash) {
-    return ctx.w.Bulk(storage::HashView(e).packed() ? "listpack" : "hashtable");
-  }
-  if (e->type() == storage::ValueType::kSet) {
-    return ctx.w.Bulk(storage::SetView(e).encoding_name());
-  }
-  if (e->type() == storage::ValueType::kZset) {
-    return ctx.w.Bulk(storage::ZSetView(e).encoding_name());
-  }
-  if (e->type() == storage::ValueType::kList) return ctx.w.Bulk(storage::ListEncodingName(e));
-  if (e->type() == storage::ValueType::kStream) return ctx.w.Bulk("stream");
-  // Redis's names for string encodings: integers, strings of up to 44
-  // bytes (embedded with their header), longer ones.
-  if (e->is_int()) return ctx.w.Bulk("int");
-  ctx.w.Bulk(e->string_length() <= 44 ? "embstr" : "raw");
+  ctx.w.Bulk(storage::EncodingName(*e));
 }
 
 void CmdObjectFreq(CommandContext& ctx) {

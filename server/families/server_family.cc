@@ -6,9 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include "common/strings.h"
+#include "persistence/rdb_value.h"
 #include "protocol/arg_reader.h"
 #include "protocol/errors.h"
 #include "server/blocking/blocking_registry.h"
@@ -21,7 +28,10 @@
 #include "server/process/snapshots.h"
 #include "server/scripting/scripting.h"
 #include "storage/clock.h"
+#include "storage/encoding.h"
 #include "storage/glob.h"
+#include "storage/eviction.h"
+#include "storage/string_ops.h"
 
 namespace sluice::server {
 namespace {
@@ -539,6 +549,158 @@ void CmdTime(CommandContext& ctx) {
   ctx.w.Bulk(StrCat(us % 1000000));
 }
 
+// DEBUG <subcommand>: the part of Redis's DEBUG that tools and test suites
+// use, allowed as enable-debug-command says (off by default, as in Redis 7).
+// Subcommands parse their own arguments, so a wrong count is answered as an
+// unknown subcommand, as Redis does.
+void DebugHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ERROR <string>",
+      "    Return a Redis protocol error with <string> as message. Useful for clients",
+      "    unit tests to simulate Redis errors.",
+      "LOG <message>",
+      "    Write <message> to the server log.",
+      "OBJECT <key>",
+      "    Show low level info about `key` and associated value.",
+      "POPULATE <count> [<prefix>] [<size>]",
+      "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+      "    it is used instead of the 'key' prefix. These are not propagated to",
+      "    replicas. Cluster slots are not respected so keys not belonging to the",
+      "    current node can be created in cluster mode.",
+      "SLEEP <seconds>",
+      "    Stop the server for <seconds>. Decimals allowed.",
+      "HELP",
+      "    Print this help.",
+  };
+  WriteHelp(ctx.w, kLines);
+}
+
+// Redis's getPositiveLongFromObjectOrReply: a non-negative integer.
+std::optional<int64_t> DebugCount(CommandContext& ctx, std::string_view arg) {
+  std::optional<int64_t> v = protocol::ParseInt64(arg);
+  if (!v || *v < 0) {
+    ctx.w.Error("ERR value is out of range, must be positive");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// POPULATE count [prefix] [size]: keys prefix:0 .. prefix:count-1 holding
+// "value:N" (cut or padded with zero bytes to `size` when it is given and not
+// 0); a key that exists is left as it is. Like Redis: no keyspace events, not
+// counted as changes for save points.
+void DebugPopulate(CommandContext& ctx) {
+  std::optional<int64_t> count = DebugCount(ctx, ctx.arg(2));
+  if (!count) return;
+  const std::string_view prefix = ctx.argc() >= 4 ? ctx.arg(3) : std::string_view("key");
+  int64_t size = 0;
+  if (ctx.argc() == 5) {
+    std::optional<int64_t> v = DebugCount(ctx, ctx.arg(4));
+    if (!v) return;
+    size = *v;
+  }
+  storage::Database& db = ctx.server.keyspace().db(ctx.client.db());
+  const storage::SetOptions options;
+  std::string key(prefix);
+  key.push_back(':');
+  const size_t stem = key.size();
+  std::string value;
+  for (int64_t i = 0; i < *count; ++i) {
+    key.resize(stem);
+    key.append(std::to_string(i));
+    storage::Shard& shard = db.ShardFor(key);
+    if (shard.Find(key, ctx.now_ms) != nullptr) continue;
+    value.assign("value:");
+    value.append(std::to_string(i));
+    if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+    (void)storage::SetString(shard, key, value, options, ctx.now_ms);
+  }
+  ctx.w.Ok();
+}
+
+// OBJECT key: Redis's line (address, refcount, encoding, serialized length,
+// LRU clock and idle seconds); the quicklist details Redis adds for lists
+// are left out.
+void DebugObject(CommandContext& ctx) {
+  storage::Shard& shard = ctx.server.keyspace().db(ctx.client.db()).ShardFor(ctx.arg(2));
+  const storage::Entry* e = shard.Find(ctx.arg(2), ctx.now_ms);
+  if (e == nullptr) return ctx.w.Error("ERR no such key");
+  persistence::RdbWriteOptions options;
+  options.compress = ctx.server.config().Snapshot().rdbcompression;
+  std::string serialized;
+  persistence::AppendRdbValue(*e, options, &serialized);
+  const storage::EvictionPolicy policy =
+      ctx.server.keyspace().eviction().policy.load(std::memory_order_relaxed);
+  const int64_t idle_s = storage::ModeOf(policy) == storage::AccessMode::kLru
+                             ? storage::LruIdleMs(e->access(), ctx.now_ms) / 1000
+                             : 0;
+  char address[32];
+  std::snprintf(address, sizeof(address), "%p", static_cast<const void*>(e));
+  ctx.w.SimpleString(StrCat("Value at:", address, " refcount:1 encoding:",
+                            storage::EncodingName(*e), " serializedlength:", serialized.size() - 1,
+                            " lru:", static_cast<int>(e->access()), " lru_seconds_idle:", idle_s));
+}
+
+// SLEEP seconds: this command's I/O thread stops for that long (Redis stops
+// whole); a text that is not a number sleeps 0, as Redis's atof. Wakes early
+// when the server shuts down.
+void DebugSleep(CommandContext& ctx) {
+  const std::string text(ctx.arg(2));
+  const double seconds = std::strtod(text.c_str(), nullptr);
+  if (seconds > 0 && std::isfinite(seconds)) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(std::min(seconds, 1e9)));
+    while (!ctx.server.stopping() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(10), until - std::chrono::steady_clock::now()));
+    }
+  }
+  ctx.w.Ok();
+}
+
+void CmdDebug(CommandContext& ctx) {
+  const Config::Protected allow = ctx.server.config().Snapshot().enable_debug_command;
+  if (allow == Config::Protected::kNo ||
+      (allow == Config::Protected::kLocal && !ctx.client.local())) {
+    return ctx.w.Error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
+  }
+  const std::string_view sub = ctx.arg(1);
+  const size_t n = ctx.argc();
+  if (EqualsIgnoreCase(sub, "help") && n == 2) return DebugHelp(ctx);
+  if (EqualsIgnoreCase(sub, "populate") && n >= 3 && n <= 5) return DebugPopulate(ctx);
+  if (EqualsIgnoreCase(sub, "object") && n == 3) return DebugObject(ctx);
+  if (EqualsIgnoreCase(sub, "sleep") && n == 3) return DebugSleep(ctx);
+  if (EqualsIgnoreCase(sub, "error") && n == 3) {
+    // The caller's text as the error, on one line.
+    std::string text(ctx.arg(2));
+    std::replace(text.begin(), text.end(), '\r', ' ');
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return ctx.w.Error(text);
+  }
+  if (EqualsIgnoreCase(sub, "log") && n == 3) {
+    ctx.server.Log(LogLevel::kWarning, StrCat("DEBUG LOG: ", ctx.arg(2)));
+    return ctx.w.Ok();
+  }
+  ctx.w.Error(StrCat("ERR unknown subcommand or wrong number of arguments for '", sub,
+                     "'. Try DEBUG HELP."));
+}
+
+// POPULATE writes across the selected database; OBJECT reads its key; the
+// rest touch no shard (SLEEP holds no lock while it sleeps).
+void PlanDebug(const protocol::CommandArgs& args, LockPlan& plan) {
+  if (args.size() < 2) return;
+  if (EqualsIgnoreCase(args[1], "populate")) {
+    plan.AddDb(plan.db);
+  } else if (EqualsIgnoreCase(args[1], "object") && args.size() == 3) {
+    plan.AddKey(plan.db, args[2]);
+  }
+}
+
 void CmdLastSave(CommandContext& ctx) { ctx.w.Integer(ctx.server.snapshots().last_save_s()); }
 
 // ---- snapshots --------------------------------------------------------------
@@ -661,6 +823,10 @@ void RegisterServerFamily(CommandTable& t) {
                               "Show the CONFIG subcommands.", "5.0.0", "O(1)", "@slow"));
   t.Add(Row("time", 1, kLoading | kStale | kFast, CmdTime, "The server's clock.", "2.6.0", "O(1)",
             "@fast"));
+  t.Add(Row("debug", -2, kAdmin | kNoScript, CmdDebug,
+            "A container for debugging commands (off unless enable-debug-command allows).",
+            "1.0.0", "Depends on subcommand.", "@admin @slow @dangerous"))
+      .keys = PlanDebug;
   t.Add(Row("lastsave", 1, kLoading | kStale | kFast, CmdLastSave,
             "Unix time of the last successful save (the start time before any).", "1.0.0",
             "O(1)", "@admin @fast @dangerous"));

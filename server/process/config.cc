@@ -61,8 +61,8 @@ absl::Status YesNoArg(const std::vector<std::string>& v, bool* out) {
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
-std::string ProtectedConfigsText(const Config& c) {
-  switch (c.enable_protected_configs) {
+std::string ProtectedText(Config::Protected v) {
+  switch (v) {
     case Config::Protected::kYes:
       return "yes";
     case Config::Protected::kLocal:
@@ -73,15 +73,16 @@ std::string ProtectedConfigsText(const Config& c) {
   return "no";
 }
 
-absl::Status SetProtectedConfigs(Config& c, const std::vector<std::string>& v) {
+// enable-protected-configs and enable-debug-command: no, yes or local.
+absl::Status ProtectedArg(const std::vector<std::string>& v, Config::Protected* out) {
   if (v.size() != 1) return absl::InvalidArgumentError("wrong number of arguments");
   const std::string value = AsciiLower(v[0]);
   if (value == "yes") {
-    c.enable_protected_configs = Config::Protected::kYes;
+    *out = Config::Protected::kYes;
   } else if (value == "local") {
-    c.enable_protected_configs = Config::Protected::kLocal;
+    *out = Config::Protected::kLocal;
   } else if (value == "no") {
-    c.enable_protected_configs = Config::Protected::kNo;
+    *out = Config::Protected::kNo;
   } else {
     return absl::InvalidArgumentError("argument(s) must be one of the following: no, yes, local");
   }
@@ -292,7 +293,16 @@ const std::vector<Param>& Params() {
          return absl::OkStatus();
        },
        true},
-      {"enable-protected-configs", false, ProtectedConfigsText, SetProtectedConfigs},
+      {"enable-protected-configs", false,
+       [](const Config& c) { return ProtectedText(c.enable_protected_configs); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return ProtectedArg(v, &c.enable_protected_configs);
+       }},
+      {"enable-debug-command", false,
+       [](const Config& c) { return ProtectedText(c.enable_debug_command); },
+       [](Config& c, const std::vector<std::string>& v) {
+         return ProtectedArg(v, &c.enable_debug_command);
+       }},
       {"dbfilename", true, [](const Config& c) { return c.dbfilename; },
        [](Config& c, const std::vector<std::string>& v) {
          if (absl::Status s = OneArg(v); !s.ok()) return s;

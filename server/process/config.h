@@ -101,6 +101,9 @@ struct Config {
   // files: never (Redis's default), always, or from loopback clients only.
   enum class Protected { kNo, kYes, kLocal };
   Protected enable_protected_configs = Protected::kNo;
+  // enable-debug-command: whether DEBUG runs (never, Redis 7's default;
+  // always; from loopback clients only). Set at start-up only.
+  Protected enable_debug_command = Protected::kNo;
 };
 
 // The `save` value as CONFIG GET prints it: "3600 1 300 100", "" for none.
