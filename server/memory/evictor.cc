@@ -157,6 +157,11 @@ Evictor::State Evictor::MakeRoom(int64_t now_ms, uint64_t min_budget_us) {
       weights[c] = 0;
       built_at_ms = 0;  // rebuild next time: this shard's count changed a lot
     }
+    // A count that is not live (no jemalloc: sanitizer builds) is re-read
+    // now: left to its millisecond refresh it would not see this batch's
+    // frees, and a value whose bytes are under-counted (freed < to_free)
+    // would have the loop evict every key and then refuse the write as OOM.
+    if (!UsedMemoryIsLive()) SyncUsedMemory();
     used = UsedMemory();
     if (used <= target) {
       NoteUnder(now_ms);
